@@ -1,0 +1,32 @@
+# geomap — two commands: `make run` and `make test`. Everything else is set up on the way.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-8)
+
+.PHONY: run test system-deps system-deps-test venv bench clean
+
+run: system-deps venv
+	$(BIN)/geomap serve --sample-data
+
+test: system-deps-test venv
+	$(BIN)/pytest -q
+
+system-deps:
+	@scripts/install-system-deps.sh
+
+system-deps-test:
+	@scripts/install-system-deps.sh --test
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+clean:
+	-$(BIN)/geomap db stop 2>/dev/null
+	rm -rf $(VENV) .geomap

@@ -1,0 +1,1 @@
+"""HTTP surface: the FastAPI application and its routes."""

@@ -1,0 +1,1 @@
+"""Thin route modules: parse, call a service, return a schema."""

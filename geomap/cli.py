@@ -1,0 +1,220 @@
+"""The ``geomap`` command: serve, db, load, export, sample-data."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from geomap.settings import Settings
+
+app = typer.Typer(
+    help="geomap — bản đồ tài sản số cộng đồng (community asset map).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database: migrations and the embedded PostGIS.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def _parse_bbox(bbox: Optional[str]) -> tuple[float, float, float, float] | None:
+    if not bbox:
+        return None
+    try:
+        x0, y0, x1, y1 = (float(v) for v in bbox.split(","))
+    except ValueError:
+        _fail("--bbox takes minlon,minlat,maxlon,maxlat")
+    if not (x0 < x1 and y0 < y1):
+        _fail("--bbox needs minlon < maxlon and minlat < maxlat")
+    return (x0, y0, x1, y1)
+
+
+@app.command()
+def serve(
+    host: Optional[str] = typer.Option(None, help="Address to listen on (default GEOMAP_HOST, 127.0.0.1)."),
+    port: Optional[int] = typer.Option(None, help="Port (default GEOMAP_PORT, 8000)."),
+    sample_data: bool = typer.Option(False, "--sample-data", help="Load data/geojson when the database holds no assets."),
+) -> None:
+    """Apply pending migrations and serve the API and map pages."""
+    import uvicorn
+
+    from geomap.api.app import create_app
+    from geomap.database import open_engine
+    from geomap.migrate import upgrade
+
+    settings = Settings()
+    if sample_data:
+        with open_engine(settings) as engine:
+            upgrade(engine.url.render_as_string(hide_password=False))
+            _load_sample_if_empty(engine)
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level,
+    )
+
+
+def _load_sample_if_empty(engine) -> None:
+    from geomap.io.load import load_paths
+    from geomap.services.health import layer_counts
+
+    if any(layer_counts(engine).values()):
+        return
+    files = sorted(Path("data/geojson").glob("*.geojson"))
+    if not files:
+        typer.echo("no sample data under data/geojson; run `geomap sample-data` to make it", err=True)
+        return
+    typer.echo(f"loading sample data from data/geojson ({len(files)} files)...")
+    for result in load_paths(engine, files, actor="sample-data"):
+        typer.echo(f"  {result.layer}: {result.inserted} new")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    from geomap.database import Database
+    from geomap.migrate import current, upgrade
+
+    db = Database(Settings())
+    try:
+        url = db.open()
+        upgrade(url, revision)
+        typer.echo(f"database at revision {current(url)}")
+    finally:
+        db.close()
+
+
+@db_app.command("revision")
+def db_revision(message: str = typer.Option(..., "-m", "--message", help="What the migration does.")) -> None:
+    """Autogenerate a migration from the layer registry (after adding or changing a layer)."""
+    from geomap.database import Database
+    from geomap.migrate import revision, upgrade
+
+    db = Database(Settings())
+    try:
+        url = db.open()
+        upgrade(url)
+        revision(url, message)
+    finally:
+        db.close()
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Where the database is, and the embedded server's state."""
+    from geomap.embedded import EmbeddedPostgres
+
+    settings = Settings()
+    if settings.database_url:
+        typer.echo(json.dumps({"external": True}, indent=2))
+        return
+    typer.echo(json.dumps(EmbeddedPostgres(settings.home_dir, run_as=settings.pg_user).status(), indent=2))
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded PostGIS now, even if a geomap process still uses it."""
+    from geomap.embedded import EmbeddedPostgres
+
+    settings = Settings()
+    EmbeddedPostgres(settings.home_dir, run_as=settings.pg_user).stop_now()
+    typer.echo("embedded PostGIS stopped")
+
+
+@app.command()
+def load(
+    paths: list[Path] = typer.Argument(..., help="GeoJSON, GeoPackage or CSV files."),
+    layer: Optional[str] = typer.Option(None, "--layer", help="Layer name (default: from the file name)."),
+    repair: bool = typer.Option(False, "--repair", help="Repair invalid polygons instead of refusing them."),
+) -> None:
+    """Validate and load asset files; each file is all-or-nothing and reloading is idempotent."""
+    from geomap.database import open_engine
+    from geomap.errors import GeomapError, InvalidInput
+    from geomap.io.load import load_file, path_order
+    from geomap.migrate import upgrade
+
+    settings = Settings()
+    with open_engine(settings) as engine:
+        upgrade(engine.url.render_as_string(hide_password=False))
+        failed = False
+        for path in sorted(paths, key=path_order):
+            try:
+                for r in load_file(engine, path, layer_name=layer, repair=repair, progress=None):
+                    typer.echo(f"{r.source}: {r.layer}: {r.inserted} new, {r.updated} updated, {r.unchanged} unchanged")
+            except InvalidInput as exc:
+                failed = True
+                typer.secho(f"{exc.source}: nothing written; {len(exc.problems)} problem(s):", fg=typer.colors.RED, err=True)
+                for p in exc.problems[:50]:
+                    typer.echo(f"  {p.describe()}", err=True)
+                if len(exc.problems) > 50:
+                    typer.echo(f"  ... and {len(exc.problems) - 50} more", err=True)
+            except GeomapError as exc:
+                failed = True
+                typer.secho(f"error: {exc.message} (nothing written)", fg=typer.colors.RED, err=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    layer: str = typer.Argument(..., help="Layer name."),
+    fmt: str = typer.Option("geojson", "--format", "-f", help="geojson, gpkg, csv or kml."),
+    bbox: Optional[str] = typer.Option(None, "--bbox", help="minlon,minlat,maxlon,maxlat"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="File to write (default LAYER.FORMAT)."),
+    include_private: bool = typer.Option(
+        False, "--include-private", help="Administrators: include personal data (owner name, phone)."
+    ),
+) -> None:
+    """Export one layer; public attributes only unless --include-private."""
+    from geomap.database import open_engine
+    from geomap.io.export import DRIVERS, export_layer
+    from geomap.layers.registry import UnknownLayer, get_layer
+
+    if fmt not in DRIVERS:
+        _fail(f"unknown format '{fmt}'; use one of {', '.join(DRIVERS)}")
+    try:
+        lyr = get_layer(layer)
+    except UnknownLayer as exc:
+        _fail(str(exc))
+    box = _parse_bbox(bbox)
+    out = output or Path(f"{layer}.{fmt}")
+    with open_engine(Settings()) as engine:
+        n = export_layer(engine, lyr, fmt, out, bbox=box, include_private=include_private)  # type: ignore[arg-type]
+    typer.echo(f"wrote {n} features to {out}")
+
+
+@app.command("sample-data")
+def sample_data(
+    output: Path = typer.Option(Path("data/geojson"), "-o", "--output"),
+    seed: int = typer.Option(7, help="Same seed, same files."),
+    trees: int = typer.Option(10_000, help="How many durian trees."),
+) -> None:
+    """Regenerate the sample GeoJSON files (one per layer)."""
+    from geomap.sampledata import generate
+
+    counts = generate(output, seed=seed, n_trees=trees)
+    for name, n in counts.items():
+        typer.echo(f"{output / (name + '.geojson')}: {n} features")
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except Exception as exc:  # last resort: a clear message, not a traceback, for known errors
+        from geomap.embedded import EmbeddedError
+        from geomap.errors import GeomapError
+
+        if isinstance(exc, (EmbeddedError, GeomapError)):
+            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            sys.exit(1)
+        raise

@@ -1,0 +1,70 @@
+"""``geomap load``: read, validate and bulk-write asset files, each file all-or-nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from tqdm import tqdm
+
+from geomap.errors import InvalidInput, LoadError
+from geomap.io.read import read_source
+from geomap.io.validate import validate_frame
+from geomap.io.write import WriteResult, check_stage, copy_to_stage, upsert_stage
+from geomap.layers.registry import LAYERS
+
+PROGRESS_MIN = 20_000
+
+
+def _layer_order(item) -> int:
+    names = [layer.name for layer in LAYERS]
+    return names.index(item[0].name)
+
+
+def load_file(
+    engine: Engine,
+    path: Path,
+    layer_name: str | None = None,
+    repair: bool = False,
+    actor: str = "loader",
+    progress: bool | None = None,
+) -> list[WriteResult]:
+    """Load one file in one transaction; raise :class:`InvalidInput`/:class:`LoadError` on any problem.
+
+    A GeoPackage with several layers is loaded referenced-layers-first, still in one transaction.
+    """
+    sources = sorted(read_source(Path(path), layer_name), key=_layer_order)
+    frames = [(layer, validate_frame(layer, gdf, label, repair=repair), label) for layer, gdf, label in sources]
+    total = sum(len(f) for _, f, _ in frames)
+    results: list[WriteResult] = []
+    show = progress if progress is not None else total >= PROGRESS_MIN
+    with tqdm(total=total, desc=f"load {Path(path).name}", unit=" features", disable=not show or None) as bar:
+        try:
+            with engine.begin() as conn:
+                for layer, frame, label in frames:
+                    copy_to_stage(conn, layer, frame, progress=bar)
+                    check_stage(conn, layer, label)
+                    results.append(upsert_stage(conn, layer, actor, label))
+        except IntegrityError as exc:
+            raise LoadError(f"{path}: the database refused the data: {exc.orig}".splitlines()[0]) from None
+    return results
+
+
+def load_paths(engine: Engine, paths: Iterable[Path], **kwargs) -> list[WriteResult]:
+    """Load several files, each in its own transaction, in layer order (farms before trees)."""
+    results: list[WriteResult] = []
+    for path in sorted(paths, key=path_order):
+        results.extend(load_file(engine, path, **kwargs))
+    return results
+
+
+def path_order(path: Path) -> tuple[int, str]:
+    """Sort key that puts referenced layers' files first (farms before durian_trees)."""
+    stem = Path(path).name.split(".")[0]
+    names = [layer.name for layer in LAYERS]
+    return (names.index(stem) if stem in names else len(names), str(path))
+
+
+__all__ = ["load_file", "load_paths", "InvalidInput", "LoadError", "WriteResult"]

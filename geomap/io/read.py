@@ -1,0 +1,113 @@
+"""Reading asset files: GeoJSON, GeoPackage and CSV with coordinates or WKT.
+
+Every reader returns ``(layer, GeoDataFrame in EPSG:4326, label)`` triples; the label names the
+file (and the GeoPackage layer) in error messages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from geomap.errors import FieldProblem, InvalidInput, LoadError, UnknownLayerError
+from geomap.layers.base import Layer
+from geomap.layers.registry import UnknownLayer, get_layer
+
+LON_NAMES = ("lon", "lng", "longitude", "x", "kinh_do")
+LAT_NAMES = ("lat", "latitude", "y", "vi_do")
+WKT_NAMES = ("wkt", "geometry", "geom")
+
+
+def _layer(name: str, label: str) -> Layer:
+    try:
+        return get_layer(name)
+    except UnknownLayer as exc:
+        raise UnknownLayerError(f"{label}: {exc}") from None
+
+
+def read_source(path: Path, layer_name: str | None = None) -> list[tuple[Layer, gpd.GeoDataFrame, str]]:
+    """Read one file into per-layer frames. The layer comes from ``layer_name`` or the file name."""
+    path = Path(path)
+    label = str(path)
+    if not path.exists():
+        raise LoadError(f"{label}: no such file")
+    if path.stat().st_size == 0:
+        raise LoadError(f"{label}: the file is empty")
+    suffix = path.suffix.lower()
+    if suffix == ".gpkg":
+        out = []
+        names = [row[0] for row in pyogrio.list_layers(path)]
+        for gpkg_layer in names:
+            if layer_name and gpkg_layer != layer_name and len(names) > 1:
+                continue
+            layer = _layer(layer_name or gpkg_layer, label)
+            out.append((layer, _read_ogr(path, f"{label} (layer {gpkg_layer})", layer=gpkg_layer), f"{label}:{gpkg_layer}"))
+        if not out:
+            raise LoadError(f"{label}: no layer named '{layer_name}' in this GeoPackage (it has: {', '.join(names)})")
+        return out
+    layer = _layer(layer_name or path.name.split(".")[0], label)
+    if suffix == ".csv":
+        return [(layer, _read_csv(path, label), label)]
+    if suffix in (".geojson", ".json"):
+        return [(layer, _read_ogr(path, label), label)]
+    raise LoadError(f"{label}: unsupported file type '{suffix}' (use .geojson, .gpkg or .csv)")
+
+
+def _read_ogr(path: Path, label: str, layer: str | None = None) -> gpd.GeoDataFrame:
+    try:
+        gdf = pyogrio.read_dataframe(path, layer=layer, use_arrow=True)
+    except Exception as exc:  # pyogrio raises several types for broken files
+        raise LoadError(f"{label}: not a readable {path.suffix.lstrip('.')} file: {exc}") from None
+    if len(gdf) == 0:
+        raise LoadError(f"{label}: the file holds no features")
+    return _to_wgs84(gdf, label)
+
+
+def _to_wgs84(gdf: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
+    if gdf.crs is None:
+        gdf = gdf.set_crs(4326)
+    elif gdf.crs.to_epsg() != 4326:
+        try:
+            gdf = gdf.to_crs(4326)
+        except Exception as exc:
+            raise LoadError(f"{label}: cannot reproject from {gdf.crs} to EPSG:4326: {exc}") from None
+    return gdf.reset_index(drop=True)
+
+
+def _read_csv(path: Path, label: str) -> gpd.GeoDataFrame:
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise LoadError(f"{label}: not a readable CSV file: {exc}") from None
+    if len(df) == 0:
+        raise LoadError(f"{label}: the file holds no rows")
+    cols = {c.lower(): c for c in df.columns}
+    lon = next((cols[n] for n in LON_NAMES if n in cols), None)
+    lat = next((cols[n] for n in LAT_NAMES if n in cols), None)
+    wkt = next((cols[n] for n in WKT_NAMES if n in cols), None)
+    if lon and lat:
+        x = pd.to_numeric(df[lon], errors="coerce").to_numpy(dtype=float)
+        y = pd.to_numeric(df[lat], errors="coerce").to_numpy(dtype=float)
+        problems = [
+            FieldProblem(name, f"{df.at[i, col]!r} is not a number", int(i))
+            for name, col, values in (("lon", lon, x), ("lat", lat, y))
+            for i in np.flatnonzero(np.isnan(values) & df[col].notna().to_numpy() & (df[col].str.lower() != "nan").to_numpy())
+        ]
+        if problems:
+            raise InvalidInput(problems, source=label)
+        geoms = shapely.points(x, y)
+        df = df.drop(columns=[lon, lat])
+    elif wkt:
+        try:
+            geoms = shapely.from_wkt(df[wkt].to_numpy(dtype=object), on_invalid="raise")
+        except shapely.errors.GEOSException as exc:
+            raise LoadError(f"{label}: column '{wkt}' holds text that is not WKT: {exc}") from None
+        df = df.drop(columns=[wkt])
+    else:
+        raise LoadError(f"{label}: a CSV needs lon/lat (or longitude/latitude, x/y) columns, or a WKT column")
+    return gpd.GeoDataFrame(df, geometry=geoms, crs=4326)

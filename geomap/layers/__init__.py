@@ -1,0 +1,1 @@
+"""Asset layers, declared as data. See :mod:`geomap.layers.registry`."""

@@ -1,0 +1,132 @@
+"""What a layer is: its table, geometry, typed attributes with vi/en labels, and map style.
+
+A layer module declares one :class:`Layer`; :mod:`geomap.layers.registry` lists them. The
+database tables, validation models, API, map, tiles and import/export all read these objects,
+so nothing else needs to know which layers exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+AttrKind = Literal["text", "int", "float", "date", "enum", "ref"]
+GeometryType = Literal["Point", "MultiPolygon"]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One allowed value of an enum attribute: the stored value and its labels."""
+
+    value: str
+    vi: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Attr:
+    """One attribute (column) of a layer.
+
+    ``public`` attributes appear in public responses, pages, tiles and exports; the others only
+    for roles allowed to see them. ``server`` attributes are computed by the database and can
+    never be written by a client. A ``ref`` attribute holds the id of an asset of ``ref_layer``;
+    with ``within_ref`` this asset's geometry must lie inside the referenced one, and a missing
+    reference is filled in by containment.
+    """
+
+    name: str
+    kind: AttrKind
+    vi: str
+    en: str
+    required: bool = False
+    public: bool = True
+    choices: tuple[Choice, ...] = ()
+    ge: float | None = None
+    le: float | None = None
+    gt: float | None = None
+    max_length: int | None = 200
+    filterable: bool = False
+    ref_layer: str | None = None
+    within_ref: bool = False
+    server: bool = False
+    farmer_writable: bool = False
+    pattern: str | None = None
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """Allowed stored values of an enum attribute."""
+        return tuple(c.value for c in self.choices)
+
+    def label(self, lang: str = "vi") -> str:
+        """The attribute's label in ``lang`` (``vi`` or ``en``)."""
+        return self.en if lang == "en" else self.vi
+
+    def choice_label(self, value: str | None, lang: str = "vi") -> str | None:
+        """Label of a stored enum value (the value itself when unknown)."""
+        for c in self.choices:
+            if c.value == value:
+                return c.en if lang == "en" else c.vi
+        return value
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a layer looks on the map."""
+
+    color: str
+    icon: str
+    radius: int = 6
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One asset layer: a PostGIS table with the common columns plus ``attributes``."""
+
+    name: str
+    geometry: GeometryType
+    vi: str
+    en: str
+    description_vi: str
+    description_en: str
+    attributes: tuple[Attr, ...]
+    style: Style
+    min_spacing_m: float = 1.0
+    taggable_by_default: bool = True
+
+    @property
+    def table(self) -> str:
+        """Name of the PostGIS table."""
+        return self.name
+
+    def attr(self, name: str) -> Attr:
+        """The attribute called ``name`` (KeyError when unknown)."""
+        for a in self.all_attributes:
+            if a.name == name:
+                return a
+        raise KeyError(name)
+
+    @property
+    def all_attributes(self) -> tuple[Attr, ...]:
+        """Common attributes followed by this layer's own."""
+        from geomap.layers.common import COMMON_ATTRIBUTES
+
+        return COMMON_ATTRIBUTES + self.attributes
+
+    @property
+    def public_attributes(self) -> tuple[Attr, ...]:
+        """Attributes anyone may read."""
+        return tuple(a for a in self.all_attributes if a.public)
+
+    @property
+    def writable_attributes(self) -> tuple[Attr, ...]:
+        """Attributes a client may send (server-owned ones excluded)."""
+        return tuple(a for a in self.all_attributes if not a.server)
+
+    @property
+    def ref_attributes(self) -> tuple[Attr, ...]:
+        """Attributes that reference another layer."""
+        return tuple(a for a in self.attributes if a.kind == "ref")
+
+    def label(self, lang: str = "vi") -> str:
+        """The layer's title in ``lang``."""
+        return self.en if lang == "en" else self.vi

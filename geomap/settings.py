@@ -1,0 +1,41 @@
+"""Settings, read from the environment (prefix ``GEOMAP_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything geomap can be told from outside. See ``.env.example``."""
+
+    model_config = SettingsConfigDict(env_prefix="GEOMAP_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of a PostgreSQL >= 15 with PostGIS 3. Unset: run the embedded PostGIS.",
+    )
+    home: Path = Field(
+        default=Path(".geomap"),
+        description="Data directory: embedded cluster, photos, logs.",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Absolute base URL used in QR codes and links.",
+    )
+    pg_user: str = Field(
+        default="postgres",
+        description="Unprivileged system user that runs the embedded PostgreSQL when geomap runs as root.",
+    )
+    basemap_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    gps_accuracy_max_m: float = 30.0
+    log_level: str = "info"
+
+    @property
+    def home_dir(self) -> Path:
+        """Absolute data directory."""
+        return self.home.expanduser().resolve()

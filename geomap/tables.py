@@ -1,0 +1,139 @@
+"""SQLAlchemy tables built from the layer registry, plus the shared bookkeeping tables.
+
+Alembic compares this metadata with the database (``geomap db revision --autogenerate``), so a
+new layer module yields its migration without hand-written DDL.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    CheckConstraint,
+    Computed,
+    Column,
+    Date,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+from geomap.layers.base import Attr, Layer
+from geomap.layers.common import REVIEW_STATES
+from geomap.layers.registry import LAYERS
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: Expressions of generated columns. geography area uses the WGS84 spheroid (ha on the ellipsoid).
+SERVER_COMPUTED = {"area_ha": "ST_Area(geom::geography) / 10000.0"}
+
+_SQL_TYPES = {"text": Text, "int": Integer, "float": Double, "date": Date, "enum": Text}
+
+
+def _quote_list(values: tuple[str, ...]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def _attr_column(layer: Layer, attr: Attr) -> tuple[Column, list[CheckConstraint]]:
+    checks: list[CheckConstraint] = []
+    if attr.kind == "ref":
+        col = Column(
+            attr.name,
+            UUID(as_uuid=False),
+            ForeignKey(f"{attr.ref_layer}.id", ondelete="RESTRICT"),
+            nullable=not (attr.required or attr.within_ref),
+            index=True,
+        )
+        return col, checks
+    if attr.server:
+        # Server-computed attributes are generated columns: the database keeps them right.
+        return Column(attr.name, Double, Computed(SERVER_COMPUTED[attr.name], persisted=True)), checks
+    col = Column(attr.name, _SQL_TYPES[attr.kind], nullable=not attr.required)
+    if attr.kind == "enum":
+        checks.append(CheckConstraint(f"{attr.name} IN ({_quote_list(attr.values)})", name=f"{attr.name}_enum"))
+    for op, bound in ((">=", attr.ge), ("<=", attr.le), (">", attr.gt)):
+        if bound is not None and attr.kind in ("int", "float"):
+            suffix = {">=": "ge", "<=": "le", ">": "gt"}[op]
+            checks.append(CheckConstraint(f"{attr.name} {op} {bound}", name=f"{attr.name}_{suffix}"))
+    return col, checks
+
+
+def layer_table(layer: Layer, metadata: MetaData) -> Table:
+    """The PostGIS table of one layer: common bookkeeping columns + the layer's attributes."""
+    columns: list = [
+        Column("id", UUID(as_uuid=False), primary_key=True, server_default=text("gen_random_uuid()")),
+    ]
+    constraints: list = []
+    for attr in layer.all_attributes:
+        col, checks = _attr_column(layer, attr)
+        columns.append(col)
+        constraints.extend(checks)
+    columns += [
+        Column("review_state", Text, nullable=False, server_default="approved"),
+        Column("review_comment", Text),
+        Column("version", Integer, nullable=False, server_default="1"),
+        Column("created_by", Text, nullable=False, server_default="system"),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("updated_by", Text, nullable=False, server_default="system"),
+        Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("deleted_at", DateTime(timezone=True)),
+        Column(
+            "geom",
+            Geometry(layer.geometry.upper(), srid=4326, spatial_index=False, nullable=False),
+            nullable=False,
+        ),
+    ]
+    constraints += [
+        UniqueConstraint("code"),
+        CheckConstraint(
+            f"review_state IN ({_quote_list(tuple(c.value for c in REVIEW_STATES))})", name="review_state_enum"
+        ),
+        CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
+        Index(f"ix_{layer.table}_geom", "geom", postgresql_using="gist"),
+        Index(f"ix_{layer.table}_updated_at", "updated_at"),
+    ]
+    return Table(layer.table, metadata, *columns, *constraints)
+
+
+@lru_cache(maxsize=1)
+def build_metadata() -> MetaData:
+    """Metadata of every geomap table (layers from the registry, then bookkeeping tables)."""
+    metadata = MetaData(naming_convention=NAMING)
+    for layer in LAYERS:
+        layer_table(layer, metadata)
+    Table(
+        "asset_history",
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("layer", Text, nullable=False),
+        Column("asset_id", UUID(as_uuid=False), nullable=False),
+        Column("version", Integer, nullable=False),
+        Column("action", Text, nullable=False),
+        Column("actor", Text, nullable=False),
+        Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("changes", JSONB, nullable=False),
+        CheckConstraint("action IN ('create', 'update', 'delete', 'restore', 'review')", name="action_enum"),
+        Index("ix_asset_history_asset", "layer", "asset_id", "version"),
+    )
+    return metadata
+
+
+def table_of(layer: Layer) -> Table:
+    """The SQLAlchemy table of ``layer``."""
+    return build_metadata().tables[layer.table]

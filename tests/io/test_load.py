@@ -1,0 +1,232 @@
+"""The loader: sample data, idempotency, containment, area, and every bad input refused whole."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+
+import pyproj
+import pytest
+import shapely
+from sqlalchemy import text
+
+from geomap.errors import InvalidInput, LoadError, UnknownLayerError
+from geomap.io.load import load_file, load_paths
+from tests.conftest import SAMPLE, new_id, sample_features, write_geojson
+
+LAYER_FILES = sorted(SAMPLE.glob("*.geojson"))
+
+
+def counts(engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {
+            name: conn.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one()
+            for name in ("farms", "durian_trees", "wifi_points", "digital_libraries", "border_markers", "heritage_sites", "asset_history")
+        }
+
+
+def snapshot(engine) -> list:
+    with engine.connect() as conn:
+        return conn.execute(
+            text("SELECT id, code, version, updated_at, health, height_m, ST_AsText(geom) FROM durian_trees ORDER BY id")
+        ).all()
+
+
+def test_sample_data_loads_every_layer(loaded):
+    c = counts(loaded)
+    assert c["durian_trees"] == 10_000
+    assert c["farms"] >= 20
+    assert c["wifi_points"] >= 9 and c["digital_libraries"] >= 3
+    assert c["border_markers"] >= 30 and c["heritage_sites"] >= 5
+    with loaded.connect() as conn:
+        outside = conn.execute(
+            text("SELECT count(*) FROM durian_trees t JOIN farms f ON f.id = t.farm_id WHERE NOT ST_Covers(f.geom, t.geom)")
+        ).scalar_one()
+        dong_huong = conn.execute(
+            text("SELECT count(*) FROM wifi_points WHERE commune = 'xã Đồng Hướng' AND village = 'xóm 4'")
+        ).scalar_one()
+        sick = conn.execute(text("SELECT count(*) FROM durian_trees WHERE health IN ('sau_benh', 'chet')")).scalar_one()
+    assert outside == 0
+    assert dong_huong == 1
+    assert 0 < sick < 1000
+
+
+def test_reloading_the_same_files_changes_nothing(loaded):
+    before_counts, before = counts(loaded), snapshot(loaded)
+    results = load_paths(loaded, LAYER_FILES, actor="test")
+    assert all(r.inserted == 0 and r.updated == 0 for r in results)
+    assert counts(loaded) == before_counts
+    assert snapshot(loaded) == before
+
+
+def test_a_feature_with_an_existing_code_updates_that_asset(loaded, tmp_path):
+    tree = copy.deepcopy(sample_features("durian_trees")[0])
+    tree.pop("id")  # matched by code alone
+    old = dict(tree["properties"])
+    new_health = "chet" if old["health"] != "chet" else "khoe"
+    tree["properties"]["health"] = new_health
+    tree["properties"]["height_m"] = 7.5
+    [result] = load_file(loaded, write_geojson(tmp_path / "durian_trees.geojson", [tree]))
+    assert (result.inserted, result.updated) == (0, 1)
+    with loaded.connect() as conn:
+        row = conn.execute(
+            text("SELECT id, version, health, height_m FROM durian_trees WHERE code = :c"), {"c": tree["properties"]["code"]}
+        ).one()
+        change = conn.execute(
+            text("SELECT action, changes FROM asset_history WHERE asset_id = :id AND version = 2"), {"id": row.id}
+        ).one()
+    assert str(row.id) == sample_features("durian_trees")[0]["id"]
+    assert (row.version, row.health, row.height_m) == (2, new_health, 7.5)
+    assert change.action == "update"
+    assert change.changes["health"] == [old["health"], new_health]
+    assert change.changes["height_m"] == [old["height_m"], 7.5]
+    assert set(change.changes) == {"health", "height_m"}
+
+
+def test_tree_without_farm_is_assigned_by_containment(loaded, tmp_path):
+    farm = sample_features("farms")[3]
+    inside = shapely.geometry.shape(farm["geometry"]).representative_point()
+    tree = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [inside.x, inside.y]},
+        "properties": {"code": "NEW-TREE-1", "name": "Cây mới", "province": "Đắk Lắk", "commune": "xã Ea Kly",
+                       "variety": "Musang King", "health": "Khỏe"},
+    }
+    load_file(loaded, write_geojson(tmp_path / "durian_trees.geojson", [tree]))
+    with loaded.connect() as conn:
+        row = conn.execute(text("SELECT farm_id, variety, health FROM durian_trees WHERE code = 'NEW-TREE-1'")).one()
+    assert (str(row.farm_id), row.variety, row.health) == (farm["id"], "musang_king", "khoe")
+
+
+def test_farm_area_is_computed_on_the_ellipsoid(loaded):
+    geod = pyproj.Geod(ellps="WGS84")
+    with loaded.connect() as conn:
+        rows = {r.code: r.area_ha for r in conn.execute(text("SELECT code, area_ha FROM farms"))}
+    for farm in sample_features("farms"):
+        expected = abs(geod.geometry_area_perimeter(shapely.geometry.shape(farm["geometry"]))[0]) / 10_000
+        assert math.isclose(rows[farm["properties"]["code"]], expected, rel_tol=1e-6)
+        assert 0.5 <= expected <= 5.5
+
+
+def _tree(**props) -> dict:
+    farm = sample_features("farms")[0]
+    p = shapely.geometry.shape(farm["geometry"]).representative_point()
+    base = {"code": "T-NEW", "name": "Cây thử", "province": "Đắk Lắk", "commune": "xã Ea Kly", "variety": "ri6"}
+    base.update(props)
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [p.x, p.y]}, "properties": base}
+
+
+def _bad_cases():
+    farm = sample_features("farms")[0]
+    other = sample_features("farms")[1]
+    bow_tie = {"type": "MultiPolygon", "coordinates": [[[[108.30, 12.70], [108.31, 12.71], [108.31, 12.70], [108.30, 12.71], [108.30, 12.70]]]]}
+    far = shapely.geometry.shape(other["geometry"]).representative_point()
+    return {
+        "polygon in a point layer": ("durian_trees", [dict(_tree(), geometry=farm["geometry"])], "geometry", "expected a Point"),
+        "point outside Vietnam, swapped": ("durian_trees", [dict(_tree(), geometry={"type": "Point", "coordinates": [12.71, 108.30]})], "geometry", "swapped"),
+        "point outside Vietnam": ("wifi_points", [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [2.35, 48.85]}, "properties": {"code": "W1", "name": "Paris", "province": "x", "commune": "y", "venue": "z"}}], "geometry", "outside Vietnam"),
+        "self-intersecting farm": ("farms", [{"type": "Feature", "geometry": bow_tie, "properties": {"code": "F-BAD", "name": "Vườn lỗi", "province": "Đắk Lắk", "commune": "xã Ea Kly", "owner_name": "A"}}], "geometry", "Self-intersection"),
+        "missing required attribute": ("durian_trees", [_tree(variety=None)], "variety", "required"),
+        "unknown variety": ("durian_trees", [_tree(variety="Durio Magicus")], "variety", "unknown value"),
+        "negative height": ("durian_trees", [_tree(height_m=-3)], "height_m", "greater than 0"),
+        "unknown field": ("durian_trees", [_tree(colour="green")], "colour", "not a field"),
+        "tree outside every farm": ("durian_trees", [dict(_tree(), geometry={"type": "Point", "coordinates": [106.0, 20.0]})], "geometry", "outside every"),
+        "tree outside the farm it names": ("durian_trees", [dict(_tree(farm_id=farm["id"]), geometry={"type": "Point", "coordinates": [far.x, far.y]})], "geometry", "outside"),
+        "unknown farm code": ("durian_trees", [_tree(farm_code="NO-SUCH-FARM")], "farm_code", "no durian farm"),
+        "duplicate code in one file": ("durian_trees", [_tree(), _tree()], "code", "appears again"),
+        "planting year out of range": ("durian_trees", [_tree(planting_year=1800)], "planting_year", "greater than or equal"),
+    }
+
+
+@pytest.mark.parametrize("case", list(_bad_cases()))
+def test_bad_input_is_refused_and_nothing_is_written(loaded, tmp_path, case):
+    layer, features, field, reason = _bad_cases()[case]
+    good = _tree(code="T-GOOD")
+    if layer == "durian_trees":
+        features = [good] + features  # a good feature first: it must not be written either
+    before = counts(loaded)
+    path = write_geojson(tmp_path / f"{layer}.geojson", features)
+    with pytest.raises(InvalidInput) as info:
+        load_file(loaded, path)
+    problems = info.value.problems
+    assert any(p.field == field and reason.lower() in p.reason.lower() for p in problems), problems
+    assert str(path) in str(info.value)
+    bad_index = len(features) - 1
+    assert any(p.index == bad_index for p in problems)
+    assert counts(loaded) == before
+
+
+def test_nan_and_infinite_coordinates_are_refused(loaded, tmp_path):
+    before = counts(loaded)
+    for token in ("NaN", "Infinity", "-Infinity"):
+        path = tmp_path / "durian_trees.geojson"
+        feature = json.dumps(_tree())
+        feature = feature.replace(json.dumps(_tree()["geometry"]), '{"type": "Point", "coordinates": [%s, 12.7]}' % token)
+        path.write_text('{"type": "FeatureCollection", "features": [%s]}' % feature)
+        with pytest.raises((InvalidInput, LoadError)) as info:
+            load_file(loaded, path)
+        assert "finite" in str(info.value) or "not a readable" in str(info.value)
+    csv = tmp_path / "wifi_points.csv"
+    csv.write_text("code,name,province,commune,venue,lon,lat\nW9,Wifi,Ninh Bình,xã Đồng Hướng,NVH,nan,20.06\n", encoding="utf-8")
+    with pytest.raises(InvalidInput) as info:
+        load_file(loaded, csv)
+    assert "finite" in str(info.value)
+    assert counts(loaded) == before
+
+
+def test_malformed_empty_and_unknown_files_are_refused(loaded, tmp_path):
+    before = counts(loaded)
+    broken = tmp_path / "durian_trees.geojson"
+    broken.write_text('{"type": "FeatureCollection", "features": [{"type": ')
+    with pytest.raises(LoadError, match="not a readable"):
+        load_file(loaded, broken)
+    empty = tmp_path / "farms.geojson"
+    empty.write_text("")
+    with pytest.raises(LoadError, match="empty"):
+        load_file(loaded, empty)
+    no_features = tmp_path / "wifi_points.geojson"
+    no_features.write_text('{"type": "FeatureCollection", "features": []}')
+    with pytest.raises(LoadError, match="no features"):
+        load_file(loaded, no_features)
+    unknown = write_geojson(tmp_path / "bridges.geojson", [_tree()])
+    with pytest.raises(UnknownLayerError, match="unknown layer 'bridges'"):
+        load_file(loaded, unknown)
+    with pytest.raises(UnknownLayerError):
+        load_file(loaded, write_geojson(tmp_path / "x.geojson", [_tree()]), layer_name="trees")
+    assert counts(loaded) == before
+
+
+def test_invalid_farm_is_repaired_only_when_asked(engine, tmp_path):
+    bow_tie = {"type": "Polygon", "coordinates": [[[108.30, 12.70], [108.31, 12.71], [108.31, 12.70], [108.30, 12.71], [108.30, 12.70]]]}
+    farm = {"type": "Feature", "geometry": bow_tie,
+            "properties": {"code": "F-FIX", "name": "Vườn", "province": "Đắk Lắk", "commune": "xã Ea Kly", "owner_name": "A"}}
+    path = write_geojson(tmp_path / "farms.geojson", [farm])
+    with pytest.raises(InvalidInput):
+        load_file(engine, path)
+    [result] = load_file(engine, path, repair=True)
+    assert result.inserted == 1
+    with engine.connect() as conn:
+        valid, kind, area = conn.execute(text("SELECT ST_IsValid(geom), GeometryType(geom), area_ha FROM farms")).one()
+    assert valid and kind == "MULTIPOLYGON" and area > 0
+
+
+def test_csv_and_geopackage_inputs(engine, tmp_path):
+    csv = tmp_path / "wifi_points.csv"
+    csv.write_text(
+        "code,name,province,commune,village,venue,provider,installed_on,lon,lat\n"
+        "NB-W-1,Wifi xóm 4,Ninh Bình,xã Đồng Hướng,xóm 4,Nhà văn hóa xóm 4,Viettel,2025-03-12,106.05,20.06\n",
+        encoding="utf-8",
+    )
+    [result] = load_file(engine, csv)
+    assert result.inserted == 1
+    import geopandas as gpd
+
+    gdf = gpd.read_file(SAMPLE / "heritage_sites.geojson")
+    gpkg = tmp_path / "sites.gpkg"
+    gdf.to_file(gpkg, layer="heritage_sites", driver="GPKG")
+    [result] = load_file(engine, gpkg)
+    assert result.inserted == len(gdf)
+    with engine.connect() as conn:
+        wifi = conn.execute(text("SELECT provider, installed_on::text, ST_X(geom) FROM wifi_points")).one()
+    assert tuple(wifi) == ("viettel", "2025-03-12", 106.05)
