@@ -218,3 +218,7 @@ def main() -> None:
             typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
             sys.exit(1)
         raise
+
+
+if __name__ == "__main__":
+    main()

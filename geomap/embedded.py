@@ -17,12 +17,15 @@ at the next start.
 from __future__ import annotations
 
 import fcntl
+import grp
+import hashlib
 import json
 import os
 import pwd
 import secrets
 import shutil
 import socket
+import stat
 import subprocess
 import time
 from contextlib import contextmanager
@@ -89,6 +92,32 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+FALLBACK_ROOT = Path("/var/lib/geomap/clusters")
+
+
+def _reachable(path: Path, user: str) -> bool:
+    """Whether ``user`` can enter every existing folder from / down to ``path``."""
+    try:
+        pw = pwd.getpwnam(user)
+    except KeyError:
+        return True  # reported later, with a clearer message
+    groups = {g.gr_gid for g in grp.getgrall() if user in g.gr_mem} | {pw.pw_gid}
+    for folder in [*reversed(path.parents), path]:
+        try:
+            st = folder.stat()
+        except FileNotFoundError:
+            return True  # created by us below this point
+        if st.st_uid == pw.pw_uid:
+            bit = stat.S_IXUSR
+        elif st.st_gid in groups:
+            bit = stat.S_IXGRP
+        else:
+            bit = stat.S_IXOTH
+        if not st.st_mode & bit:
+            return False
+    return True
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -104,13 +133,20 @@ class EmbeddedPostgres:
 
     def __init__(self, home: Path, run_as: str = "postgres", dbname: str = "geomap") -> None:
         self.root = Path(home).expanduser().resolve() / "pg"
-        self.data = self.root / "data"
-        self.log = self.root / "postgresql.log"
         self.state_file = self.root / "server.json"
         self.clients = self.root / "clients"
         self.dbname = dbname
         self.as_root = os.geteuid() == 0
         self.run_as = run_as if self.as_root else pwd.getpwuid(os.geteuid()).pw_name
+        # The server's own files must be reachable by the user that runs it. As root, with a
+        # home under a folder that user cannot enter (say /root), they go to /var/lib/geomap.
+        server_dir = self.root
+        if self.as_root and not _reachable(self.root.parent, self.run_as):
+            digest = hashlib.sha1(str(self.root).encode()).hexdigest()[:12]
+            server_dir = FALLBACK_ROOT / digest
+        self.server_dir = server_dir
+        self.data = server_dir / "data"
+        self.log = server_dir / "postgresql.log"
         self._registered = False
 
     # -- helpers -------------------------------------------------------------------------
@@ -176,14 +212,15 @@ class EmbeddedPostgres:
                 f"geomap runs as root, and PostgreSQL refuses to; it needs the unprivileged user "
                 f"'{self.run_as}' (created by the postgresql package, or set GEOMAP_PG_USER)."
             ) from exc
-        self._chown(self.root)
-        if self.as_root and self._run("test", "-w", str(self.root), check=False).returncode != 0:
+        self.server_dir.mkdir(parents=True, exist_ok=True)
+        self._chown(self.server_dir)
+        if self.as_root and self._run("test", "-w", str(self.server_dir), check=False).returncode != 0:
             raise EmbeddedError(
-                f"user '{self.run_as}' cannot reach {self.root}: every parent folder must be "
+                f"user '{self.run_as}' cannot write {self.server_dir}: every parent folder must be "
                 f"searchable by it (chmod o+x), or set GEOMAP_HOME to a folder it can reach."
             )
         password = secrets.token_urlsafe(24)
-        pwfile = self.root / "initdb.pw"
+        pwfile = self.server_dir / "initdb.pw"
         pwfile.write_text(password + "\n")
         os.chmod(pwfile, 0o600)
         self._chown(pwfile)
@@ -250,6 +287,10 @@ class EmbeddedPostgres:
         """Start (or reuse) the server, register this process as a client, return the DB URL."""
         with self._locked():
             binaries = find_binaries()
+            if (self.data / "PG_VERSION").exists() and not self.state_file.exists():
+                # A cluster whose password file is gone (GEOMAP_HOME was wiped): unusable, start over.
+                self.stop_now()
+                shutil.rmtree(self.data)
             if not (self.data / "PG_VERSION").exists():
                 self._initdb(binaries)
             if self.running_port() is None:

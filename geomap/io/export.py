@@ -8,6 +8,7 @@ from typing import Literal
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import shapely
 from sqlalchemy import Engine, text
 
 from geomap.layers.base import Layer
@@ -61,13 +62,14 @@ def write_frame(gdf: gpd.GeoDataFrame, layer: Layer, fmt: Format, out: Path) -> 
             frame["lon"] = gdf.geometry.x
             frame["lat"] = gdf.geometry.y
         else:
-            frame["wkt"] = gdf.geometry.to_wkt()
+            frame["wkt"] = shapely.to_wkt(gdf.geometry.to_numpy(), rounding_precision=-1)
         frame.to_csv(out, index=False, encoding="utf-8")
         return out
-    options = {"WRITE_NAME": "NO"} if fmt == "geojson" else {}
-    if fmt == "kml":
-        options = {"NameField": "name", "DescriptionField": "code"}
-    pyogrio.write_dataframe(gdf, out, layer=layer.name, driver=DRIVERS[fmt], layer_options=options or None)
+    layer_options = {"WRITE_NAME": "NO"} if fmt == "geojson" else None
+    dataset_options = {"NameField": "name", "DescriptionField": "code"} if fmt == "kml" else None
+    pyogrio.write_dataframe(
+        gdf, out, layer=layer.name, driver=DRIVERS[fmt], layer_options=layer_options, dataset_options=dataset_options
+    )
     return out
 
 
