@@ -81,3 +81,37 @@ class LoadError(GeomapError):
     """A file could not be read at all (missing, empty, malformed)."""
 
     title = "Cannot read file"
+
+
+class Unauthorized(GeomapError):
+    """Credentials are missing, wrong, expired or revoked."""
+
+    title = "Unauthorized"
+
+
+class Forbidden(GeomapError):
+    """The caller is known but may not do this."""
+
+    title = "Forbidden"
+
+
+class PreconditionFailed(GeomapError):
+    """The ``If-Match`` version is not the current one (someone else changed the asset)."""
+
+    title = "Precondition failed"
+
+    def __init__(self, message: str, current_etag: str | None = None) -> None:
+        super().__init__(message)
+        self.current_etag = current_etag
+
+
+class PreconditionRequired(GeomapError):
+    """A write that needs ``If-Match`` came without it."""
+
+    title = "Precondition required"
+
+
+class BadRequest(GeomapError):
+    """The request cannot be parsed (malformed JSON, wrong structure)."""
+
+    title = "Bad request"

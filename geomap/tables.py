@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Computed,
     Column,
@@ -26,7 +27,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from geomap.layers.base import Attr, Layer
 from geomap.layers.common import REVIEW_STATES
@@ -107,6 +108,12 @@ def layer_table(layer: Layer, metadata: MetaData) -> Table:
         CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
         Index(f"ix_{layer.table}_geom", "geom", postgresql_using="gist"),
         Index(f"ix_{layer.table}_updated_at", "updated_at"),
+        # Diacritics-insensitive search on code and name (geomap_fold is created by migration 0002).
+        Index(
+            f"ix_{layer.table}_search",
+            text("geomap_fold(code || ' ' || name) gin_trgm_ops"),
+            postgresql_using="gin",
+        ),
     ]
     return Table(layer.table, metadata, *columns, *constraints)
 
@@ -131,7 +138,82 @@ def build_metadata() -> MetaData:
         CheckConstraint("action IN ('create', 'update', 'delete', 'restore', 'review')", name="action_enum"),
         Index("ix_asset_history_asset", "layer", "asset_id", "version"),
     )
+    _account_tables(metadata)
     return metadata
+
+
+def _account_tables(metadata: MetaData) -> None:
+    """Teams, users, credentials, write receipts (idempotency) and photos."""
+    Table(
+        "teams",
+        metadata,
+        Column("code", Text, primary_key=True),
+        Column("name", Text, nullable=False),
+        Column("provinces", ARRAY(Text), nullable=False, server_default="{}"),
+        Column("communes", ARRAY(Text), nullable=False, server_default="{}"),
+        Column("layers", ARRAY(Text), nullable=False, server_default="{}"),
+        Column("area", Geometry("MULTIPOLYGON", srid=4326, spatial_index=False)),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+    Table(
+        "users",
+        metadata,
+        Column("id", UUID(as_uuid=False), primary_key=True, server_default=text("gen_random_uuid()")),
+        Column("username", Text, nullable=False),
+        Column("display_name", Text),
+        Column("role", Text, nullable=False),
+        Column("team_code", Text, ForeignKey("teams.code", ondelete="RESTRICT")),
+        Column("password_hash", Text),
+        Column("active", Boolean, nullable=False, server_default=text("true")),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        UniqueConstraint("username"),
+        CheckConstraint("role IN ('admin', 'volunteer', 'farmer')", name="role_enum"),
+    )
+    Table(
+        "user_farms",
+        metadata,
+        Column("user_id", UUID(as_uuid=False), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+        Column("farm_id", UUID(as_uuid=False), ForeignKey("farms.id", ondelete="CASCADE"), primary_key=True),
+    )
+    Table(
+        "credentials",
+        metadata,
+        Column("id", UUID(as_uuid=False), primary_key=True, server_default=text("gen_random_uuid()")),
+        Column("user_id", UUID(as_uuid=False), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+        Column("kind", Text, nullable=False),
+        Column("secret_hash", Text, nullable=False),
+        Column("label", Text),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("expires_at", DateTime(timezone=True)),
+        Column("revoked_at", DateTime(timezone=True)),
+        UniqueConstraint("secret_hash"),
+        CheckConstraint("kind IN ('token', 'session')", name="kind_enum"),
+    )
+    Table(
+        "write_receipts",
+        metadata,
+        Column("key", Text, primary_key=True),
+        Column("request_hash", Text, nullable=False),
+        Column("layer", Text, nullable=False),
+        Column("asset_ids", ARRAY(UUID(as_uuid=False)), nullable=False),
+        Column("status", Integer, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+    Table(
+        "photos",
+        metadata,
+        Column("id", UUID(as_uuid=False), primary_key=True, server_default=text("gen_random_uuid()")),
+        Column("layer", Text, nullable=False),
+        Column("asset_id", UUID(as_uuid=False), nullable=False),
+        Column("content_type", Text, nullable=False),
+        Column("bytes", Integer, nullable=False),
+        Column("width", Integer, nullable=False),
+        Column("height", Integer, nullable=False),
+        Column("created_by", Text, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("deleted_at", DateTime(timezone=True)),
+        Index("ix_photos_asset", "layer", "asset_id"),
+    )
 
 
 def table_of(layer: Layer) -> Table:

@@ -79,7 +79,9 @@ def engine(db_url: str) -> Engine:
     eng.dispose()
 
 
-TABLES = ", ".join(f'"{layer.table}"' for layer in reversed(LAYERS)) + ", asset_history"
+from geomap.tables import build_metadata  # noqa: E402
+
+TABLES = ", ".join(f'"{name}"' for name in build_metadata().tables)
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,8 @@ from fastapi import FastAPI
 
 from geomap import __version__
 from geomap.api.errors import install_error_handlers
-from geomap.api.routes import health
+from geomap.api.limits import BodySizeLimit
+from geomap.api.routes import auth, features, health, layers, places
 from geomap.database import Database, make_engine
 from geomap.migrate import upgrade
 from geomap.settings import Settings
@@ -45,5 +46,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
     )
     app.state.settings = settings
     install_error_handlers(app)
-    app.include_router(health.router)
+    app.add_middleware(BodySizeLimit)
+    for module in (health, layers, features, places, auth):
+        app.include_router(module.router)
     return app

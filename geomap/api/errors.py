@@ -13,7 +13,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from geomap.errors import Conflict, GeomapError, InvalidInput, LoadError, NotFound, UnknownLayerError
+from geomap.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    GeomapError,
+    InvalidInput,
+    LoadError,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    Unauthorized,
+    UnknownLayerError,
+)
 
 log = logging.getLogger("geomap.api")
 
@@ -22,6 +34,11 @@ PROBLEM = "application/problem+json"
 #: Domain error → HTTP status. The most specific class wins (checked in order).
 STATUS: list[tuple[type[GeomapError], int]] = [
     (UnknownLayerError, 404),
+    (Unauthorized, 401),
+    (Forbidden, 403),
+    (PreconditionFailed, 412),
+    (PreconditionRequired, 428),
+    (BadRequest, 400),
     (NotFound, 404),
     (InvalidInput, 422),
     (Conflict, 409),
@@ -50,12 +67,23 @@ async def _domain(request: Request, exc: GeomapError) -> JSONResponse:
         extra["errors"] = [p.as_dict() for p in exc.problems]
     if isinstance(exc, Conflict) and exc.details:
         extra.update(exc.details)
-    return problem(status_of(exc), exc.title, exc.message, **extra)
+    response = problem(status_of(exc), exc.title, exc.message, **extra)
+    if isinstance(exc, Unauthorized):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="geomap"'
+    if isinstance(exc, PreconditionFailed) and exc.current_etag:
+        response.headers["ETag"] = exc.current_etag
+    return response
 
 
 async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    raw = exc.errors()
+    if any(e["type"] == "json_invalid" for e in raw):
+        e = next(e for e in raw if e["type"] == "json_invalid")
+        reason = (e.get("ctx") or {}).get("error", "malformed JSON")
+        return problem(400, "Malformed JSON", f"the body is not valid JSON: {reason}",
+                       errors=[{"field": "body", "reason": str(reason)}])
     errors = [
-        {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "reason": e["msg"]} for e in exc.errors()
+        {"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "reason": e["msg"]} for e in raw
     ]
     detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:10])
     return problem(422, "Invalid input", detail, errors=errors)

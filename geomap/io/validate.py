@@ -75,11 +75,17 @@ def validate_frame(layer: Layer, gdf: gpd.GeoDataFrame, source: str, repair: boo
     if problems:
         problems.sort(key=lambda p: (p.index if p.index is not None else -1, p.field))
         raise InvalidInput(problems[:MAX_PROBLEMS], source=source)
+    return stage_frame(layer, out, geoms)
+
+
+def stage_frame(layer: Layer, records: pd.DataFrame | list[dict], geoms) -> pd.DataFrame:
+    """Validated records + geometries → the frame :func:`geomap.io.write.copy_to_stage` takes."""
+    out = pd.DataFrame(records, columns=staging_columns(layer))
     for col in out.columns:
         if col == "id" or col.endswith("_id"):
-            out[col] = out[col].map(lambda v: None if v is None else str(v))
+            out[col] = out[col].map(lambda v: None if v is None or v != v else str(v))
     out.insert(0, "idx", np.arange(len(out)))
-    out["geom"] = shapely.to_wkb(shapely.set_srid(geoms, 4326), hex=True, include_srid=True)
+    out["geom"] = shapely.to_wkb(shapely.set_srid(np.asarray(geoms, dtype=object), 4326), hex=True, include_srid=True)
     return out
 
 

@@ -82,8 +82,13 @@ def _table_columns(layer: Layer) -> set[str]:
 
 
 def check_stage(conn: Connection, layer: Layer, source: str) -> None:
-    """Database-side checks: references by code or id, containment, codes of other assets."""
-    table = _q(layer.table)
+    """Database-side checks for a load: references and containment, then codes of other assets."""
+    resolve_references(conn, layer, source)
+    match_codes(conn, layer, source)
+
+
+def resolve_references(conn: Connection, layer: Layer, source: str | None) -> None:
+    """Resolve references given by code, check they exist, and check or fill in containment."""
     for attr in layer.ref_attributes:
         ref = get_layer(attr.ref_layer)
         rtable, col, code_col = _q(ref.table), _q(attr.name), _q(ref_code_field(attr))
@@ -126,7 +131,11 @@ def check_stage(conn: Connection, layer: Layer, source: str) -> None:
             f"FROM {STAGE} WHERE {col} IS NULL ORDER BY idx LIMIT 100",
             "geometry", "reason", source, {"ref": ref.en.lower().rstrip("s")},
         )
-    # An asset named only by code takes the id it already has.
+
+
+def match_codes(conn: Connection, layer: Layer, source: str | None) -> None:
+    """An asset named only by code takes the id it already has; a code owned by another id is an error."""
+    table = _q(layer.table)
     conn.execute(
         text(f"UPDATE {STAGE} s SET id = t.id FROM {table} t WHERE s.id IS NULL AND t.code = s.code")
     )

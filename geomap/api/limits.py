@@ -1,0 +1,75 @@
+"""Request body size limits, enforced while the body streams in (413 problem+json)."""
+
+from __future__ import annotations
+
+import json
+
+MiB = 1024 * 1024
+
+#: (path suffix, limit in bytes); the first match wins, the last entry is the default.
+BODY_LIMITS: list[tuple[str, int]] = [
+    ("/photos", 11 * MiB),
+    ("/features/batch", 24 * MiB),
+    ("", 1 * MiB),
+]
+
+
+def limit_for(path: str) -> int:
+    """Largest body accepted for ``path``."""
+    for suffix, limit in BODY_LIMITS:
+        if path.endswith(suffix):
+            return limit
+    return BODY_LIMITS[-1][1]
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodySizeLimit:
+    """ASGI middleware: refuse bodies over the limit, whether announced or streamed."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            return await self.app(scope, receive, send)
+        limit = limit_for(scope["path"])
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            return await _refuse(send, limit)
+        seen = 0
+        started = False
+
+        async def counting_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _TooLarge()
+            return message
+
+        async def tracking_send(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await _refuse(send, limit)
+
+
+async def _refuse(send, limit: int) -> None:
+    body = json.dumps({
+        "type": "about:blank", "title": "Payload too large", "status": 413,
+        "detail": f"the request body is larger than {limit // MiB} MiB allowed here",
+    }).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

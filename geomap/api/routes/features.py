@@ -1,0 +1,125 @@
+"""Feature routes under ``/api/v1/layers/{layer}/features``: thin wrappers over the services."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from geomap.api.deps import EngineDep, LayerDep, PrincipalDep, SettingsDep
+from geomap.api.schemas import Feature, FeatureCollection, FeatureCollectionIn, FeatureIn, FeaturePatch, HistoryEntry, ReviewIn
+from geomap.services import features as reads
+from geomap.services import writes
+
+router = APIRouter(prefix="/api/v1/layers/{layer}/features", tags=["features"])
+
+IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag of the version you edit")]
+IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200, description="Makes a retried POST safe")]
+
+
+def _options(settings, force: bool, confirm_nearby: bool) -> writes.WriteOptions:
+    return writes.WriteOptions(force=force, confirm_nearby=confirm_nearby, gps_accuracy_max_m=settings.gps_accuracy_max_m)
+
+
+@router.get("", response_model=FeatureCollection, summary="Features with filters, search and paging")
+def list_features(layer: LayerDep, request: Request, engine: EngineDep, principal: PrincipalDep) -> dict:
+    """Filter with ``bbox``, attribute equality (``variety=ri6,monthong``), ranges (``planting_year_min``),
+    ``province``/``commune``, ``q`` (code or name, diacritics-insensitive), ``review_state``;
+    page with ``limit`` (≤ 1000) and the ``next`` link's cursor."""
+    params = dict(request.query_params)
+    with engine.connect() as conn:
+        page = reads.list_features(conn, layer, params, principal)
+    links = [{"rel": "self", "href": str(request.url)}]
+    if page.next_cursor:
+        links.append({"rel": "next", "href": str(request.url.include_query_params(cursor=page.next_cursor))})
+    return {"type": "FeatureCollection", "features": page.features, "numberReturned": len(page.features), "links": links}
+
+
+@router.post("", response_model=Feature, status_code=201, summary="Create (tag) an asset",
+             responses={200: {"description": "A retry of a create that already happened"}})
+def create_feature(
+    layer: LayerDep, body: FeatureIn, engine: EngineDep, principal: PrincipalDep, settings: SettingsDep, request: Request,
+    force: bool = Query(False, description="Admins: accept GPS accuracy above the limit"),
+    confirm_nearby: bool = Query(False, description="Tag a new asset even though one is within the layer's spacing"),
+    idempotency_key: IdemKey = None,
+) -> Response:
+    """Create one asset. A retry with the same id (or ``Idempotency-Key``) and content returns it with 200."""
+    with engine.begin() as conn:
+        [result] = writes.create_features(
+            conn, layer, principal, [body.model_dump()],
+            _options(settings, force, confirm_nearby), single=True, idempotency_key=idempotency_key,
+        )
+    status = 201 if result.created else 200
+    location = str(request.url_for("get_feature", layer=layer.name, asset_id=result.feature["id"]))
+    return JSONResponse(result.feature, status_code=status,
+                        headers={"ETag": reads.etag(result.feature["properties"]["version"]), "Location": location})
+
+
+@router.post("/batch", summary="Create up to 5,000 assets, all or nothing")
+def create_batch(
+    layer: LayerDep, body: FeatureCollectionIn, engine: EngineDep, principal: PrincipalDep, settings: SettingsDep,
+    force: bool = Query(False), confirm_nearby: bool = Query(False), idempotency_key: IdemKey = None,
+) -> Response:
+    """Every feature keeps its own idempotency (its id); any problem means nothing is written."""
+    with engine.begin() as conn:
+        results = writes.create_features(
+            conn, layer, principal, body.features, _options(settings, force, confirm_nearby), idempotency_key=idempotency_key,
+        )
+    created = sum(r.created for r in results)
+    return JSONResponse(
+        {"type": "FeatureCollection", "features": [r.feature for r in results], "created": created,
+         "existing": len(results) - created},
+        status_code=201 if created else 200,
+    )
+
+
+@router.get("/{asset_id}", response_model=Feature, summary="One asset, with its ETag")
+def get_feature(layer: LayerDep, asset_id: str, engine: EngineDep, principal: PrincipalDep) -> Response:
+    """One asset; the ``ETag`` header is what ``If-Match`` takes when editing it."""
+    with engine.connect() as conn:
+        feature, tag = reads.get_feature(conn, layer, asset_id, principal)
+    return JSONResponse(feature, headers={"ETag": tag})
+
+
+@router.patch("/{asset_id}", response_model=Feature, summary="Edit an asset (JSON Merge Patch, needs If-Match)")
+def patch_feature(
+    layer: LayerDep, asset_id: str, body: FeaturePatch, engine: EngineDep, principal: PrincipalDep,
+    settings: SettingsDep, if_match: IfMatch = None,
+) -> Response:
+    """Change properties (``null`` clears one) and/or the geometry. A stale ETag is 412, a missing one 428."""
+    patch = body.model_dump(exclude_unset=True)
+    with engine.begin() as conn:
+        feature, tag = writes.patch_feature(conn, layer, principal, asset_id, if_match, patch, _options(settings, False, True))
+    return JSONResponse(feature, headers={"ETag": tag})
+
+
+@router.delete("/{asset_id}", status_code=204, summary="Soft-delete an asset (needs If-Match)")
+def delete_feature(layer: LayerDep, asset_id: str, engine: EngineDep, principal: PrincipalDep, if_match: IfMatch = None) -> Response:
+    """The asset disappears from maps and lists; an administrator can restore it."""
+    with engine.begin() as conn:
+        writes.delete_feature(conn, layer, principal, asset_id, if_match)
+    return Response(status_code=204)
+
+
+@router.post("/{asset_id}/restore", response_model=Feature, summary="Restore a deleted asset (admin)")
+def restore_feature(layer: LayerDep, asset_id: str, engine: EngineDep, principal: PrincipalDep) -> Response:
+    """Undo a soft delete."""
+    with engine.begin() as conn:
+        feature, tag = writes.restore_feature(conn, layer, principal, asset_id)
+    return JSONResponse(feature, headers={"ETag": tag})
+
+
+@router.post("/{asset_id}/review", response_model=Feature, summary="Review an asset (admin)")
+def review_feature(layer: LayerDep, asset_id: str, body: ReviewIn, engine: EngineDep, principal: PrincipalDep) -> Response:
+    """Set received / has_issues (with a comment) / approved / rejected."""
+    with engine.begin() as conn:
+        feature, tag = writes.review_feature(conn, layer, principal, asset_id, body.model_dump())
+    return JSONResponse(feature, headers={"ETag": tag})
+
+
+@router.get("/{asset_id}/history", response_model=list[HistoryEntry], summary="Per-field audit of an asset")
+def feature_history(layer: LayerDep, asset_id: str, engine: EngineDep, principal: PrincipalDep) -> list[dict]:
+    """Who changed what and when, old → new, from creation to deletion."""
+    with engine.connect() as conn:
+        return reads.history(conn, layer, asset_id, principal)

@@ -1,0 +1,239 @@
+"""Reading assets: one, many (filters, search, cursor paging), history; and their GeoJSON form."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from sqlalchemy import Connection, text
+
+from geomap.auth import Principal
+from geomap.errors import FieldProblem, InvalidInput, NotFound
+from geomap.layers.base import Attr, Layer
+from geomap.layers.common import REVIEW_STATES
+from geomap.schemas import _enum_normalizer, normalize_text
+from geomap.services.permissions import can_see_private
+
+SYSTEM_COLUMNS = ("version", "review_state", "review_comment", "created_by", "created_at", "updated_by", "updated_at", "deleted_at")
+MAX_LIMIT = 1000
+DEFAULT_LIMIT = 100
+RESERVED_PARAMS = {"bbox", "limit", "cursor", "q", "review_state", "include_deleted", "lang", "f"}
+
+
+def q(name: str) -> str:
+    """Quote an identifier taken from the registry."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def select_sql(layer: Layer) -> str:
+    """SELECT list of every column of ``layer`` with the geometry as GeoJSON."""
+    cols = ", ".join(q(c) for c in ["id", *(a.name for a in layer.all_attributes), *SYSTEM_COLUMNS])
+    return f"SELECT {cols}, ST_AsGeoJSON(geom, 9) AS geometry FROM {q(layer.table)}"
+
+
+def etag(version: int) -> str:
+    """The ETag of an asset at ``version``."""
+    return f'"v{version}"'
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def to_feature(layer: Layer, row: Mapping, principal: Principal) -> dict:
+    """GeoJSON Feature of a row, with private attributes only when ``principal`` may see them."""
+    private_ok = can_see_private(principal, layer, row)
+    props = {a.name: _json_value(row[a.name]) for a in layer.all_attributes if a.public or private_ok}
+    props.update({c: _json_value(row[c]) for c in SYSTEM_COLUMNS if c != "deleted_at" or row[c] is not None})
+    if not principal.is_admin:
+        props.pop("review_comment", None)
+    return {"type": "Feature", "id": str(row["id"]), "geometry": json.loads(row["geometry"]), "properties": props}
+
+
+def _visible_sql(principal: Principal, include_deleted: bool = False) -> str:
+    if principal.is_admin:
+        return "TRUE" if include_deleted else "deleted_at IS NULL"
+    return "deleted_at IS NULL AND review_state <> 'rejected'"
+
+
+def fetch_row(conn: Connection, layer: Layer, asset_id: str, principal: Principal, for_update: bool = False,
+              include_deleted: bool = False) -> Mapping:
+    """One row the principal may see, or :class:`NotFound`."""
+    try:
+        uuid.UUID(str(asset_id))
+    except ValueError:
+        raise NotFound(f"no {layer.name} asset has id {asset_id!r}") from None
+    sql = f"{select_sql(layer)} WHERE id = :id AND {_visible_sql(principal, include_deleted)}"
+    if for_update:
+        sql += " FOR UPDATE"
+    row = conn.execute(text(sql), {"id": str(asset_id)}).mappings().first()
+    if row is None:
+        raise NotFound(f"no {layer.name} asset has id {asset_id}")
+    return row
+
+
+def get_feature(conn: Connection, layer: Layer, asset_id: str, principal: Principal) -> tuple[dict, str]:
+    """One Feature and its ETag."""
+    row = fetch_row(conn, layer, asset_id, principal, include_deleted=principal.is_admin)
+    return to_feature(layer, row, principal), etag(row["version"])
+
+
+def get_by_code(conn: Connection, layer: Layer, code: str, principal: Principal) -> Mapping | None:
+    """The visible row with ``code``, or None."""
+    sql = f"{select_sql(layer)} WHERE code = :code AND {_visible_sql(principal)}"
+    return conn.execute(text(sql), {"code": normalize_text(code)}).mappings().first()
+
+
+@dataclass
+class Page:
+    """One page of features and the cursor to the next."""
+
+    features: list[dict]
+    next_cursor: str | None
+
+
+def _encode_cursor(last_id: str) -> str:
+    return base64.urlsafe_b64encode(last_id.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> str:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        return str(uuid.UUID(raw))
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput([FieldProblem("cursor", "not a cursor returned by this API")]) from None
+
+
+def parse_bbox(value: str) -> tuple[float, float, float, float]:
+    """``minlon,minlat,maxlon,maxlat`` → floats, or :class:`InvalidInput`."""
+    try:
+        parts = [float(v) for v in value.split(",")]
+    except ValueError:
+        parts = []
+    if len(parts) != 4 or not all(p == p and abs(p) != float("inf") for p in parts):
+        raise InvalidInput([FieldProblem("bbox", "expected four numbers: minlon,minlat,maxlon,maxlat")])
+    x0, y0, x1, y1 = parts
+    if not (-180 <= x0 < x1 <= 180 and -90 <= y0 < y1 <= 90):
+        raise InvalidInput([FieldProblem("bbox", "needs -180 <= minlon < maxlon <= 180 and -90 <= minlat < maxlat <= 90")])
+    return x0, y0, x1, y1
+
+
+def _coerce(attr: Attr, raw: str) -> Any:
+    if attr.kind == "enum":
+        value = _enum_normalizer(attr)(raw)
+        if value not in attr.values:
+            raise InvalidInput([FieldProblem(attr.name, f"unknown value {raw!r}; allowed: {', '.join(attr.values)}")])
+        return value
+    try:
+        if attr.kind == "int":
+            return int(raw)
+        if attr.kind == "float":
+            value = float(raw)
+            if value != value or abs(value) == float("inf"):
+                raise ValueError
+            return value
+        if attr.kind == "date":
+            return dt.date.fromisoformat(raw)
+        if attr.kind == "ref":
+            return str(uuid.UUID(raw))
+    except ValueError:
+        raise InvalidInput([FieldProblem(attr.name, f"{raw!r} is not a valid {attr.kind}")]) from None
+    return normalize_text(raw)
+
+
+def filter_sql(layer: Layer, params: Mapping[str, str], principal: Principal) -> tuple[list[str], dict]:
+    """WHERE clauses and bound values for list filters; unknown parameters are refused."""
+    where = [_visible_sql(principal, params.get("include_deleted") == "true")]
+    values: dict[str, Any] = {}
+    filterable = {a.name: a for a in layer.all_attributes if a.filterable}
+    for key, raw in params.items():
+        if key in RESERVED_PARAMS:
+            continue
+        name, _, bound = key.rpartition("_") if key.endswith(("_min", "_max")) else (key, "", "")
+        attr = filterable.get(name)
+        if attr is None:
+            allowed = sorted(filterable) + [f"{n}_min/_max" for n, a in filterable.items() if a.kind in ("int", "float", "date")]
+            raise InvalidInput([FieldProblem(key, f"not a filter of layer '{layer.name}'; filters: {', '.join(allowed)}")])
+        p = f"p{len(values)}"
+        if bound:
+            if attr.kind not in ("int", "float", "date"):
+                raise InvalidInput([FieldProblem(key, "range filters work on numbers and dates only")])
+            values[p] = _coerce(attr, raw)
+            where.append(f"{q(attr.name)} {'>=' if bound == 'min' else '<='} :{p}")
+        elif attr.kind in ("text",) and name in ("province", "commune"):
+            values[p] = raw
+            where.append(f"geomap_fold({q(attr.name)}) = geomap_fold(:{p})")
+        else:
+            values[p] = [_coerce(attr, v) for v in raw.split(",")]
+            cast = f"CAST(:{p} AS uuid[])" if attr.kind == "ref" else f":{p}"
+            where.append(f"{q(attr.name)} = ANY({cast})")
+    if params.get("review_state"):
+        states = params["review_state"].split(",")
+        known = {c.value for c in REVIEW_STATES}
+        bad = [s for s in states if s not in known]
+        if bad:
+            raise InvalidInput([FieldProblem("review_state", f"unknown value {bad[0]!r}; allowed: {', '.join(sorted(known))}")])
+        values["review_states"] = states
+        where.append("review_state = ANY(:review_states)")
+    if params.get("bbox"):
+        x0, y0, x1, y1 = parse_bbox(params["bbox"])
+        values.update(bx0=x0, by0=y0, bx1=x1, by1=y1)
+        where.append("geom && ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4326)")
+    if params.get("q"):
+        values["q"] = "%" + params["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append("geomap_fold(code || ' ' || name) LIKE geomap_fold(:q)")
+    return where, values
+
+
+def list_features(conn: Connection, layer: Layer, params: Mapping[str, str], principal: Principal) -> Page:
+    """A page of features in id order, with a cursor that stays stable while data changes."""
+    try:
+        limit = int(params.get("limit", DEFAULT_LIMIT))
+    except ValueError:
+        raise InvalidInput([FieldProblem("limit", "must be a whole number")]) from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput([FieldProblem("limit", f"must be between 1 and {MAX_LIMIT}")])
+    where, values = filter_sql(layer, params, principal)
+    if params.get("cursor"):
+        values["after"] = _decode_cursor(params["cursor"])
+        where.append("id > CAST(:after AS uuid)")
+    values["limit"] = limit + 1
+    sql = f"{select_sql(layer)} WHERE {' AND '.join(where)} ORDER BY id LIMIT :limit"
+    rows = conn.execute(text(sql), values).mappings().all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    features = [to_feature(layer, r, principal) for r in rows]
+    return Page(features, _encode_cursor(str(rows[-1]["id"])) if more else None)
+
+
+def history(conn: Connection, layer: Layer, asset_id: str, principal: Principal) -> list[dict]:
+    """Every change of an asset (create, update, delete, restore, review), oldest first.
+
+    Changes to private attributes are shown only to those who may see them.
+    """
+    row = fetch_row(conn, layer, asset_id, principal, include_deleted=principal.is_admin)
+    hidden = set() if can_see_private(principal, layer, row) else {a.name for a in layer.all_attributes if not a.public}
+    if not principal.is_admin:
+        hidden.add("review_comment")
+    entries = conn.execute(
+        text("SELECT version, action, actor, at, changes FROM asset_history WHERE layer = :l AND asset_id = :id ORDER BY id"),
+        {"l": layer.name, "id": str(asset_id)},
+    ).mappings().all()
+    return [
+        {
+            "version": e["version"],
+            "action": e["action"],
+            "actor": e["actor"],
+            "at": e["at"].isoformat(),
+            "changes": {k: {"old": v[0], "new": v[1]} for k, v in e["changes"].items() if k not in hidden},
+        }
+        for e in entries
+    ]

@@ -1,0 +1,93 @@
+"""Who may read and write what. Every rule about roles lives here.
+
+* public: public attributes of assets that are not deleted or rejected;
+* volunteer: create and edit assets of the layers its team may tag, inside the team's working
+  area (a polygon, and/or provinces and communes); public attributes only;
+* farmer: everything about their own farms and those farms' trees (owner details included);
+  may update the status attributes of their own trees (``farmer_writable``), never move or
+  delete them;
+* admin: everything.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+from sqlalchemy import Connection, text
+
+from geomap.auth import Principal
+from geomap.errors import FieldProblem, Forbidden, Unauthorized
+from geomap.layers.base import Layer
+
+
+def require_signed_in(principal: Principal) -> None:
+    """Writes need credentials."""
+    if principal.role == "public":
+        raise Unauthorized("sign in or send 'Authorization: Bearer <token>' to write")
+
+
+def owns(principal: Principal, layer: Layer, row: Mapping) -> bool:
+    """Whether a farmer owns this asset (their farm, or a tree in it)."""
+    if principal.role != "farmer":
+        return False
+    if layer.name == "farms":
+        return str(row["id"]) in principal.farm_ids
+    for attr in layer.ref_attributes:
+        if attr.ref_layer == "farms" and row.get(attr.name) is not None:
+            return str(row[attr.name]) in principal.farm_ids
+    return False
+
+
+def can_see_private(principal: Principal, layer: Layer, row: Mapping) -> bool:
+    """Whether private attributes of ``row`` may be shown to ``principal``."""
+    return principal.is_admin or owns(principal, layer, row)
+
+
+def _team(conn: Connection, principal: Principal):
+    team = conn.execute(
+        text("SELECT code, provinces, communes, layers, area IS NOT NULL AS has_area FROM teams WHERE code = :c"),
+        {"c": principal.team_code},
+    ).first()
+    if team is None:
+        raise Forbidden("your account has no team; ask an administrator")
+    return team
+
+
+def check_team_layer(conn: Connection, principal: Principal, layer: Layer) -> None:
+    """A volunteer's team must be allowed to tag ``layer``."""
+    team = _team(conn, principal)
+    if layer.name not in team.layers:
+        raise Forbidden(f"team {team.code} may not tag layer '{layer.name}' (it may tag: {', '.join(team.layers) or 'none'})")
+
+
+def outside_team_area(conn: Connection, principal: Principal, items: Iterable[tuple[int | None, str, str | None, str | None]]) -> list[FieldProblem]:
+    """Which (index, ewkb_hex, province, commune) items lie outside the volunteer's working area."""
+    team = _team(conn, principal)
+    problems: list[FieldProblem] = []
+    for index, ewkb, province, commune in items:
+        inside = conn.execute(
+            text(
+                """
+                SELECT (t.area IS NULL OR ST_Covers(t.area, CAST(:g AS geometry)))
+                   AND (cardinality(t.provinces) = 0 OR geomap_fold(:p) = ANY (SELECT geomap_fold(x) FROM unnest(t.provinces) x))
+                   AND (cardinality(t.communes) = 0 OR geomap_fold(:c) = ANY (SELECT geomap_fold(x) FROM unnest(t.communes) x))
+                  FROM teams t WHERE t.code = :team
+                """
+            ),
+            {"g": ewkb, "p": province or "", "c": commune or "", "team": team.code},
+        ).scalar_one()
+        if not inside:
+            problems.append(FieldProblem("geometry", f"outside the working area of team {team.code}", index))
+    return problems
+
+
+def check_farmer_patch(principal: Principal, layer: Layer, row: Mapping, fields: set[str], moves: bool) -> None:
+    """A farmer may change only status attributes of trees on their own farms."""
+    if not owns(principal, layer, row):
+        raise Forbidden("farmers may change only the trees of their own farms")
+    if moves:
+        raise Forbidden("farmers may not move trees: geometry cannot be changed")
+    allowed = {a.name for a in layer.attributes if a.farmer_writable}
+    refused = sorted(fields - allowed)
+    if refused:
+        raise Forbidden(f"farmers may not change: {', '.join(refused)} (allowed: {', '.join(sorted(allowed))})")

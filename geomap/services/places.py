@@ -1,0 +1,101 @@
+"""Spatial questions: what is near a point, and what a farm holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Connection, text
+
+from geomap.auth import Principal
+from geomap.errors import FieldProblem, InvalidInput
+from geomap.geometry import extent_problem, in_vietnam
+from geomap.layers.registry import LAYERS, get_layer
+from geomap.services.features import fetch_row, q, select_sql, to_feature
+
+MAX_RADIUS_M = 5000
+MAX_NEARBY = 200
+
+
+def nearby(conn: Connection, lon: float, lat: float, radius_m: float, layer_names: list[str] | None,
+           limit: int, principal: Principal) -> list[dict]:
+    """Assets within ``radius_m`` of a point, nearest first, each with ``distance_m``."""
+    problems = []
+    if not (lon == lon and lat == lat) or abs(lon) == float("inf") or abs(lat) == float("inf"):
+        problems.append(FieldProblem("lon", "lon and lat must be finite numbers"))
+    elif not bool(in_vietnam([lon], [lat])[0]):
+        problems.append(extent_problem(lon, lat, field="lon"))
+    if not 0 < radius_m <= MAX_RADIUS_M:
+        problems.append(FieldProblem("radius_m", f"must be more than 0 and at most {MAX_RADIUS_M}"))
+    if not 1 <= limit <= MAX_NEARBY:
+        problems.append(FieldProblem("limit", f"must be between 1 and {MAX_NEARBY}"))
+    layers = []
+    for name in layer_names or [layer.name for layer in LAYERS]:
+        try:
+            layers.append(get_layer(name))
+        except KeyError:
+            problems.append(FieldProblem("layers", f"unknown layer '{name}'"))
+    if problems:
+        raise InvalidInput(problems)
+    visible = "deleted_at IS NULL" if principal.is_admin else "deleted_at IS NULL AND review_state <> 'rejected'"
+    found = []
+    for layer in layers:
+        rows = conn.execute(
+            text(
+                f"SELECT * FROM ({select_sql(layer)} WHERE {visible} "
+                f"AND geom && ST_Expand(ST_SetSRID(ST_MakePoint(:x, :y), 4326), :deg) "
+                f"AND ST_DWithin(geom::geography, ST_SetSRID(ST_MakePoint(:x, :y), 4326)::geography, :r)) a "
+                f"CROSS JOIN LATERAL (SELECT ST_Distance(ST_GeomFromGeoJSON(a.geometry)::geography, "
+                f"ST_SetSRID(ST_MakePoint(:x, :y), 4326)::geography) AS distance_m) d ORDER BY distance_m LIMIT :n"
+            ),
+            {"x": lon, "y": lat, "r": radius_m, "deg": radius_m / 100_000 * 2, "n": limit},
+        ).mappings().all()
+        for r in rows:
+            feature = to_feature(layer, r, principal)
+            feature["properties"]["layer"] = layer.name
+            feature["properties"]["distance_m"] = round(r["distance_m"], 2)
+            found.append(feature)
+    found.sort(key=lambda f: f["properties"]["distance_m"])
+    return found[:limit]
+
+
+def farm_summary(conn: Connection, farm_id: str, principal: Principal) -> dict:
+    """Trees of a farm by variety, health and age; area and trees per hectare."""
+    farms, trees = get_layer("farms"), get_layer("durian_trees")
+    farm = fetch_row(conn, farms, farm_id, principal)
+    year = dt.date.today().year
+    stats = conn.execute(
+        text(
+            f"""
+            SELECT count(*) AS n,
+                   coalesce(jsonb_object_agg(variety, nv) FILTER (WHERE variety IS NOT NULL), '{{}}') AS by_variety
+              FROM (SELECT variety, count(*) AS nv FROM {q(trees.table)}
+                     WHERE farm_id = :f AND deleted_at IS NULL GROUP BY variety) v
+            """
+        ),
+        {"f": farm_id},
+    ).one()
+    health = dict(conn.execute(
+        text(f"SELECT coalesce(health, 'unknown'), count(*) FROM {q(trees.table)} WHERE farm_id = :f AND deleted_at IS NULL GROUP BY 1"),
+        {"f": farm_id},
+    ).all())
+    ages = dict(conn.execute(
+        text(
+            f"""SELECT CASE WHEN planting_year IS NULL THEN 'unknown'
+                            WHEN :y - planting_year < 4 THEN '0-3'
+                            WHEN :y - planting_year < 8 THEN '4-7'
+                            WHEN :y - planting_year < 13 THEN '8-12' ELSE '13+' END, count(*)
+                  FROM {q(trees.table)} WHERE farm_id = :f AND deleted_at IS NULL GROUP BY 1"""
+        ),
+        {"f": farm_id, "y": year},
+    ).all())
+    total = sum(health.values())
+    area = farm["area_ha"]
+    return {
+        "farm": to_feature(farms, farm, principal),
+        "trees": total,
+        "by_variety": {k: int(v) for k, v in stats.by_variety.items()},
+        "by_health": {k: int(v) for k, v in health.items()},
+        "by_age": {k: int(v) for k, v in ages.items()},
+        "area_ha": round(area, 4),
+        "trees_per_ha": round(total / area, 1) if area else None,
+    }

@@ -1,0 +1,271 @@
+"""Field tagging over HTTP: create, retry, conflicts, edits under If-Match, batch, history, reads."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+
+from tests.api.conftest import World
+
+BASE = "/api/v1/layers/durian_trees/features"
+
+
+def problem(r, status: int, field: str | None = None, contains: str | None = None) -> dict:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/problem+json"), r.headers["content-type"]
+    body = r.json()
+    assert body["status"] == status and body["title"] and body["detail"]
+    if field is not None:
+        assert any(e["field"] == field for e in body.get("errors", [])), body
+    if contains is not None:
+        assert contains.lower() in r.text.lower(), body
+    return body
+
+
+def test_layers_describe_fields_enums_and_labels(world: World):
+    body = world.client.get("/api/v1/layers").json()
+    trees = next(layer for layer in body["layers"] if layer["name"] == "durian_trees")
+    assert trees["title"] == {"vi": "Cây sầu riêng", "en": "Durian trees"}
+    assert trees["geometry_type"] == "Point"
+    variety = next(f for f in trees["fields"] if f["name"] == "variety")
+    assert {"value": "chuong_bo", "label": {"vi": "Chuồng Bò", "en": "Chuong Bo"}} in variety["enum"]
+    assert variety["filterable"] is True
+    farms = next(layer for layer in body["layers"] if layer["name"] == "farms")
+    phone = next(f for f in farms["fields"] if f["name"] == "owner_phone")
+    assert phone["public"] is False
+
+
+def test_volunteer_creates_and_retries_safely(world: World):
+    fid = str(uuid.uuid4())
+    tree = world.tree_in(code="T-RETRY")
+    tree["id"] = fid
+    r = world.client.post(BASE, json=tree, headers=world.auth("volunteer"))
+    assert r.status_code == 201, r.text
+    assert r.headers["etag"] == '"v1"'
+    assert r.headers["location"].endswith(f"{BASE}/{fid}")
+    body = r.json()
+    assert body["id"] == fid and body["properties"]["farm_id"] == world.farm["id"]  # assigned by containment
+    assert body["properties"]["review_state"] == "received" and body["properties"]["created_by"] == "vol"
+    # The same request again (a retry on a bad connection): the same asset, 200, no duplicate.
+    again = world.client.post(BASE, json=tree, headers=world.auth("volunteer"))
+    assert again.status_code == 200 and again.json()["id"] == fid
+    assert world.count("SELECT count(*) FROM durian_trees WHERE code = 'T-RETRY'") == 1
+    # The same id with different content is a conflict.
+    changed = world.tree_in(code="T-RETRY", variety="monthong")
+    changed["id"] = fid
+    problem(world.client.post(BASE, json=changed, headers=world.auth("volunteer")), 409, contains="different request")
+
+
+def test_idempotency_key(world: World):
+    headers = {**world.auth("volunteer"), "Idempotency-Key": "phone-42-capture-7"}
+    tree = world.tree_in(code="T-IDEM")
+    first = world.client.post(BASE, json=tree, headers=headers)
+    second = world.client.post(BASE, json=tree, headers=headers)
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json()["id"] == second.json()["id"]
+    assert world.count("SELECT count(*) FROM durian_trees WHERE code = 'T-IDEM'") == 1
+    other = world.tree_in(code="T-IDEM-2", slot=1)
+    problem(world.client.post(BASE, json=other, headers=headers), 409, contains="Idempotency-Key")
+
+
+def test_nearby_asset_is_a_conflict_unless_confirmed(world: World):
+    first = world.client.post(BASE, json=world.tree_in(code="T-A"), headers=world.auth("volunteer"))
+    assert first.status_code == 201
+    close = world.tree_in(code="T-B", dx=0.00001)  # about 1.1 m east
+    body = problem(world.client.post(BASE, json=close, headers=world.auth("volunteer")), 409, contains="T-A")
+    assert body["nearby"]["code"] == "T-A" and 0.5 < body["nearby"]["distance_m"] < 2
+    ok = world.client.post(BASE + "?confirm_nearby=true", json=close, headers=world.auth("volunteer"))
+    assert ok.status_code == 201
+    same_spot = world.tree_in(code="T-C")
+    problem(world.client.post(BASE + "?confirm_nearby=true", json=same_spot, headers=world.auth("volunteer")), 409, contains="duplicate")
+
+
+def test_gps_accuracy_threshold(world: World):
+    poor = world.tree_in(code="T-GPS", gps_accuracy_m=45)
+    problem(world.client.post(BASE, json=poor, headers=world.auth("volunteer")), 422, "gps_accuracy_m", "30 m")
+    problem(world.client.post(BASE + "?force=true", json=poor, headers=world.auth("volunteer")), 422, "gps_accuracy_m")
+    assert world.client.post(BASE + "?force=true", json=poor, headers=world.auth("admin")).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "mutate, status, field, text",
+    [
+        (lambda t: t["geometry"].update(coordinates=[12.71, 108.30]), 422, "geometry", "swapped"),
+        (lambda t: t["geometry"].update(coordinates=[2.35, 48.85]), 422, "geometry", "outside Vietnam"),
+        (lambda t: t.update(geometry={"type": "Polygon", "coordinates": [[[108.3, 12.7], [108.31, 12.7], [108.31, 12.71], [108.3, 12.7]]]}), 422, "geometry", "expected a Point"),
+        (lambda t: t.update(geometry={"type": "Point", "coordinates": "here"}), 422, "geometry", "not a valid GeoJSON"),
+        (lambda t: t["properties"].update(variety="Durio magicus"), 422, "variety", "unknown value"),
+        (lambda t: t["properties"].update(height_m=-2), 422, "height_m", "greater than 0"),
+        (lambda t: t["properties"].update(colour="green"), 422, "colour", "not a field"),
+        (lambda t: t["properties"].update(version=7), 422, "version", "set by the server"),
+        (lambda t: t["properties"].update(created_by="someone"), 422, "created_by", "set by the server"),
+        (lambda t: t["properties"].pop("variety"), 422, "variety", "required"),
+        (lambda t: t["properties"].update(planting_year="old"), 422, "planting_year", None),
+        (lambda t: t["properties"].update(commune="xã Quảng Phú"), 403, None, "working area"),
+    ],
+)
+def test_bad_input_is_refused_with_the_field_named(world: World, mutate, status, field, text):
+    tree = world.tree_in(code="T-BAD")
+    mutate(tree)
+    before = world.count("SELECT count(*) FROM durian_trees")
+    problem(world.client.post(BASE, json=tree, headers=world.auth("volunteer")), status, field, text)
+    assert world.count("SELECT count(*) FROM durian_trees") == before
+
+
+def test_tree_outside_every_farm_is_refused(world: World):
+    tree = world.tree_in(code="T-OUT", dx=0.02)  # about 2 km away, still in Ea Kly
+    problem(world.client.post(BASE, json=tree, headers=world.auth("admin")), 422, "geometry", "outside every")
+
+
+def test_nan_malformed_and_oversized_bodies(world: World):
+    headers = {**world.auth("volunteer"), "content-type": "application/json"}
+    nan = '{"type":"Feature","geometry":{"type":"Point","coordinates":[NaN,12.7]},"properties":{"code":"T-NAN","name":"x","province":"Đắk Lắk","commune":"xã Ea Kly","variety":"ri6"}}'
+    problem(world.client.post(BASE, content=nan, headers=headers), 422, "geometry", "finite")
+    problem(world.client.post(BASE, content='{"type": "Feature", "geometry":', headers=headers), 400, "body")
+    problem(world.client.post(BASE, content="[1, 2, 3]", headers=headers), 422)
+    big = '{"type":"Feature","geometry":null,"properties":{"notes":"' + "x" * (2 * 1024 * 1024) + '"}}'
+    problem(world.client.post(BASE, content=big, headers=headers), 413)
+    problem(world.client.post("/api/v1/layers/bridges/features", json=world.tree_in(), headers=world.auth("admin")), 404, contains="unknown layer")
+
+
+def _create(world: World, who: str = "volunteer", **props) -> tuple[str, str]:
+    r = world.client.post(BASE, json=world.tree_in(**props), headers=world.auth(who))
+    assert r.status_code == 201, r.text
+    return r.json()["id"], r.headers["etag"]
+
+
+def test_patch_needs_a_current_etag(world: World):
+    fid, tag = _create(world, code="T-EDIT")
+    url = f"{BASE}/{fid}"
+    problem(world.client.patch(url, json={"properties": {"health": "sau_benh"}}, headers=world.auth("volunteer")), 428)
+    r = world.client.patch(url, json={"properties": {"health": "sau_benh", "notes": "Nấm hồng"}},
+                           headers={**world.auth("volunteer"), "If-Match": tag})
+    assert r.status_code == 200, r.text
+    assert r.headers["etag"] == '"v2"' and r.json()["properties"]["health"] == "sau_benh"
+    stale = world.client.patch(url, json={"properties": {"health": "chet"}}, headers={**world.auth("volunteer"), "If-Match": tag})
+    problem(stale, 412)
+    assert stale.headers["etag"] == '"v2"'
+    assert world.client.get(url).json()["properties"]["health"] == "sau_benh"
+    # Merge patch: null clears an optional field; required fields cannot be cleared.
+    r = world.client.patch(url, json={"properties": {"notes": None}}, headers={**world.auth("volunteer"), "If-Match": '"v2"'})
+    assert r.status_code == 200 and r.json()["properties"]["notes"] is None
+    problem(world.client.patch(url, json={"properties": {"variety": None}}, headers={**world.auth("volunteer"), "If-Match": '"v3"'}), 422, "variety")
+    problem(world.client.patch(url, json={"properties": {"version": 9}}, headers={**world.auth("volunteer"), "If-Match": '"v3"'}), 422, "version")
+
+
+def test_two_concurrent_patches_one_wins(world: World):
+    fid, tag = _create(world, code="T-RACE")
+    url = f"{BASE}/{fid}"
+    results: dict[str, int] = {}
+    barrier = threading.Barrier(2)
+
+    def edit(health: str) -> None:
+        barrier.wait()
+        r = world.client.patch(url, json={"properties": {"health": health}}, headers={**world.auth("volunteer"), "If-Match": tag})
+        results[health] = r.status_code
+
+    threads = [threading.Thread(target=edit, args=(h,)) for h in ("sau_benh", "chet")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results.values()) == [200, 412], results
+    winner = next(h for h, s in results.items() if s == 200)
+    final = world.client.get(url).json()["properties"]
+    assert final["health"] == winner and final["version"] == 2
+
+
+def test_delete_and_restore(world: World):
+    fid, tag = _create(world, code="T-DEL")
+    url = f"{BASE}/{fid}"
+    problem(world.client.delete(url, headers=world.auth("volunteer")), 428)
+    assert world.client.delete(url, headers={**world.auth("volunteer"), "If-Match": tag}).status_code == 204
+    problem(world.client.get(url), 404)
+    assert world.client.get(url, headers=world.auth("admin")).json()["properties"]["deleted_at"]
+    problem(world.client.post(url + "/restore", headers=world.auth("volunteer")), 403)
+    r = world.client.post(url + "/restore", headers=world.auth("admin"))
+    assert r.status_code == 200 and world.client.get(url).status_code == 200
+
+
+def test_batch_is_all_or_nothing_with_indexed_errors(world: World):
+    good = [world.tree_in(code=f"T-B{i}", slot=i) for i in range(3)]
+    bad = world.tree_in(code="T-B9", slot=3, variety="Durio")
+    before = world.count("SELECT count(*) FROM durian_trees")
+    body = problem(world.client.post(BASE + "/batch", json={"type": "FeatureCollection", "features": good + [bad]},
+                                     headers=world.auth("volunteer")), 422)
+    assert [e for e in body["errors"] if e["index"] == 3 and e["field"] == "variety"]
+    assert world.count("SELECT count(*) FROM durian_trees") == before
+    for f in good:
+        f["id"] = str(uuid.uuid4())
+    r = world.client.post(BASE + "/batch", json={"type": "FeatureCollection", "features": good}, headers=world.auth("volunteer"))
+    assert r.status_code == 201 and r.json()["created"] == 3
+    # The batch retried, plus one new feature: the three are returned as they are, one is created.
+    extra = world.tree_in(code="T-B4", slot=4)
+    r = world.client.post(BASE + "/batch", json={"type": "FeatureCollection", "features": good + [extra]}, headers=world.auth("volunteer"))
+    assert r.status_code == 201 and (r.json()["created"], r.json()["existing"]) == (1, 3)
+    assert world.count("SELECT count(*) FROM durian_trees") == before + 4
+    too_many = {"type": "FeatureCollection", "features": [good[0]] * 5001}
+    problem(world.client.post(BASE + "/batch", json=too_many, headers=world.auth("volunteer")), 422)
+
+
+def test_history_records_every_change(world: World):
+    fid, tag = _create(world, code="T-HIST", health="khoe")
+    url = f"{BASE}/{fid}"
+    world.client.patch(url, json={"properties": {"health": "sau_benh"}}, headers={**world.auth("volunteer"), "If-Match": tag})
+    world.client.patch(url, json={"properties": {"last_yield_kg": 85.5}}, headers={**world.auth("farmer"), "If-Match": '"v2"'})
+    world.client.post(url + "/review", json={"state": "approved"}, headers=world.auth("admin"))
+    world.client.delete(url, headers={**world.auth("admin"), "If-Match": '"v4"'})
+    entries = world.client.get(url + "/history", headers=world.auth("admin")).json()
+    assert [(e["version"], e["action"], e["actor"]) for e in entries] == [
+        (1, "create", "vol"), (2, "update", "vol"), (3, "update", "farmer"), (4, "review", "admin"), (5, "delete", "admin"),
+    ]
+    assert entries[0]["changes"]["code"] == {"old": None, "new": "T-HIST"}
+    assert entries[1]["changes"] == {"health": {"old": "khoe", "new": "sau_benh"}}
+    assert entries[2]["changes"] == {"last_yield_kg": {"old": None, "new": 85.5}}
+    assert entries[3]["changes"]["review_state"] == {"old": "received", "new": "approved"}
+
+
+def test_list_filters_search_and_paging(world: World):
+    c = world.client
+    sick = c.get(BASE, params={"health": "sau_benh", "limit": 1000}).json()
+    assert sick["features"] and all(f["properties"]["health"] == "sau_benh" for f in sick["features"])
+    farm = c.get(BASE, params={"farm_id": world.farm["id"], "variety": "Ri6,monthong", "planting_year_min": 2015, "limit": 1000}).json()
+    assert farm["features"] and all(
+        f["properties"]["farm_id"] == world.farm["id"] and f["properties"]["variety"] in ("ri6", "monthong")
+        and f["properties"]["planting_year"] >= 2015 for f in farm["features"])
+    wifi = c.get("/api/v1/layers/wifi_points/features", params={"q": "Dong Huong"}).json()
+    assert [f["properties"]["commune"] for f in wifi["features"]] == ["xã Đồng Hướng"]
+    assert c.get("/api/v1/layers/wifi_points/features", params={"commune": "XA DONG HUONG"}).json()["numberReturned"] == 1
+    seen, url, pages = set(), BASE + "?limit=400&commune=xã Ea Kly", 0
+    while url:
+        page = c.get(url).json()
+        ids = [f["id"] for f in page["features"]]
+        assert not seen & set(ids)
+        seen |= set(ids)
+        url = next((link["href"] for link in page["links"] if link["rel"] == "next"), None)
+        pages += 1
+    assert len(seen) == world.count("SELECT count(*) FROM durian_trees WHERE commune = 'xã Ea Kly'") and pages > 1
+    box = c.get(BASE, params={"bbox": "108.29,12.70,108.32,12.73", "limit": 5}).json()
+    assert all(108.29 <= f["geometry"]["coordinates"][0] <= 108.32 for f in box["features"])
+    problem(c.get(BASE, params={"limit": 5000}), 422, "limit")
+    problem(c.get(BASE, params={"colour": "red"}), 422, "colour")
+    problem(c.get(BASE, params={"health": "happy"}), 422, "health")
+    problem(c.get(BASE, params={"bbox": "1,2,3"}), 422, "bbox")
+    problem(c.get(BASE, params={"cursor": "garbage!"}), 422, "cursor")
+
+
+def test_nearby_and_farm_summary(world: World):
+    p = world.farm["geometry"]["coordinates"][0][0][0]
+    r = world.client.get("/api/v1/nearby", params={"lon": p[0], "lat": p[1], "radius_m": 300, "layers": "durian_trees", "limit": 5})
+    feats = r.json()["features"]
+    assert len(feats) == 5
+    d = [f["properties"]["distance_m"] for f in feats]
+    assert d == sorted(d) and d[-1] <= 300
+    problem(world.client.get("/api/v1/nearby", params={"lon": 12.7, "lat": 108.3}), 422, "lon", "swapped")
+    s = world.client.get(f"/api/v1/farms/{world.farm['id']}/summary").json()
+    n = world.count(f"SELECT count(*) FROM durian_trees WHERE farm_id = '{world.farm['id']}'")
+    assert s["trees"] == n == sum(s["by_variety"].values()) == sum(s["by_health"].values()) == sum(s["by_age"].values())
+    assert s["trees_per_ha"] == pytest.approx(n / s["area_ha"], rel=0.01)
+    assert "owner_phone" not in s["farm"]["properties"]
