@@ -78,3 +78,51 @@ def test_serve_answers_health(engine, db_url, tmp_path):
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
+
+
+def test_cli_volunteer_token_tags_over_http(loaded, db_url, tmp_path):
+    """The issue's walk-through: a CLI-made volunteer token tags, retries and edits over real HTTP."""
+    import httpx
+
+    run(["teams", "add", "DL-EAKLY-01", "--name", "Tổ công nghệ số xã Ea Kly", "--province", "Đắk Lắk",
+         "--commune", "xã Ea Kly", "--layer", "durian_trees"], db_url, tmp_path)
+    run(["users", "add", "minh", "--role", "volunteer", "--team", "DL-EAKLY-01"], db_url, tmp_path)
+    token = run(["users", "token", "minh", "--label", "điện thoại của Minh"], db_url, tmp_path).stdout.strip()
+    assert token.startswith("gm_")
+    bad = run(["users", "add", "x", "--role", "volunteer"], db_url, tmp_path, check=False)
+    assert bad.returncode == 1 and "belongs to a team" in bad.stderr
+
+    from tests.api.conftest import free_spots
+    from tests.conftest import sample_features
+
+    farm = next(f for f in sample_features("farms") if f["properties"]["commune"] == "xã Ea Kly")
+    spot = free_spots(farm)[0]
+    port = _free_port()
+    env = {**os.environ, "GEOMAP_DATABASE_URL": db_url, "GEOMAP_HOME": str(tmp_path / "home")}
+    proc = subprocess.Popen(GEOMAP + ["serve", "--port", str(port)], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}/api/v1/layers/durian_trees/features"
+    try:
+        client = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        for _ in range(100):
+            try:
+                client.get(f"http://127.0.0.1:{port}/health")
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        tree = {"type": "Feature", "id": "6c1f0a52-8a64-4c38-9d55-0f4f3c2b7a11",
+                "geometry": {"type": "Point", "coordinates": [spot.x, spot.y]},
+                "properties": {"code": "EAKLY-NEW-1", "name": "Cây mới", "province": "Đắk Lắk", "commune": "xã Ea Kly",
+                               "variety": "Ri6", "planting_year": 2021, "gps_accuracy_m": 8}}
+        first = client.post(base, json=tree)
+        retry = client.post(base, json=tree)
+        assert (first.status_code, retry.status_code) == (201, 200)
+        edit = client.patch(first.headers["location"], json={"properties": {"health": "Sâu bệnh"}},
+                            headers={"If-Match": first.headers["etag"]})
+        assert edit.status_code == 200 and edit.json()["properties"]["health"] == "sau_benh"
+        assert client.post(base, json={**tree, "id": None, "properties": {**tree["properties"], "code": "X", "commune": "xã Quảng Phú"}}).status_code == 403
+        run(["users", "revoke", "minh"], db_url, tmp_path)
+        assert client.get(first.headers["location"]).status_code == 401
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)

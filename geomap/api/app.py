@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from geomap import __version__
 from geomap.api.errors import install_error_handlers
 from geomap.api.limits import BodySizeLimit
-from geomap.api.routes import auth, features, health, layers, places
+from geomap.api.routes import auth, features, health, layers, photos, places
 from geomap.database import Database, make_engine
 from geomap.migrate import upgrade
 from geomap.settings import Settings
@@ -47,6 +47,6 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
-    for module in (health, layers, features, places, auth):
+    for module in (health, layers, features, photos, places, auth):
         app.include_router(module.router)
     return app

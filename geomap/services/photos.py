@@ -1,0 +1,133 @@
+"""Photos of assets: type checked by their bytes, re-encoded without EXIF (no GPS), thumbnailed.
+
+Files live under ``$GEOMAP_HOME/photos/<photo id>.<ext>`` with names geomap makes, never
+names a client sends, so no path can escape that folder.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import Connection, text
+
+from geomap.auth import Principal
+from geomap.errors import FieldProblem, Forbidden, InvalidInput, NotFound
+from geomap.layers.base import Layer
+from geomap.services import permissions
+from geomap.services.features import fetch_row
+from geomap.services.writes import row_ewkb
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_PIXELS = 40_000_000
+THUMB = 320
+FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
+
+
+def photo_dir(home: Path) -> Path:
+    """Folder that holds the photo files."""
+    path = Path(home) / "photos"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _decode(data: bytes) -> tuple[Image.Image, str]:
+    if len(data) > MAX_BYTES:
+        raise InvalidInput([FieldProblem("file", f"larger than {MAX_BYTES // (1024 * 1024)} MB")])
+    if not data:
+        raise InvalidInput([FieldProblem("file", "is empty")])
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            fmt = probe.format
+            if fmt not in FORMATS:
+                raise InvalidInput([FieldProblem("file", f"is {fmt or 'not an image'}; send a JPEG or PNG photo")])
+            if probe.width * probe.height > MAX_PIXELS:
+                raise InvalidInput([FieldProblem("file", f"{probe.width}×{probe.height} pixels is too large")])
+            probe.verify()
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except InvalidInput:
+        raise
+    except Image.DecompressionBombError:
+        raise InvalidInput([FieldProblem("file", "has too many pixels (a decompression bomb?); too large to accept")]) from None
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
+        raise InvalidInput([FieldProblem("file", f"is not a readable JPEG or PNG image ({type(exc).__name__})")]) from None
+    return image, fmt
+
+
+def _check_can_write(conn: Connection, layer: Layer, principal: Principal, row) -> None:
+    permissions.require_signed_in(principal)
+    if principal.role == "farmer" and not permissions.owns(principal, layer, row):
+        raise Forbidden("farmers may add photos to their own farms' assets only")
+    if principal.role == "volunteer":
+        permissions.check_team_layer(conn, principal, layer)
+        outside = permissions.outside_team_area(conn, principal, [(None, row_ewkb(conn, layer, str(row["id"])), row["province"], row["commune"])])
+        if outside:
+            raise Forbidden(outside[0].reason)
+
+
+def add_photo(conn: Connection, home: Path, layer: Layer, asset_id: str, principal: Principal, data: bytes) -> dict:
+    """Store a photo of an asset; return its description."""
+    row = fetch_row(conn, layer, asset_id, principal)
+    _check_can_write(conn, layer, principal, row)
+    image, fmt = _decode(data)
+    image = ImageOps.exif_transpose(image)  # keep the orientation, then drop all EXIF (GPS included)
+    content_type, ext = FORMATS[fmt]
+    photo_id = str(uuid.uuid4())
+    folder = photo_dir(home)
+    clean = image.convert("RGB") if fmt == "JPEG" else image
+    clean.save(folder / f"{photo_id}.{ext}", format=fmt, **({"quality": 88} if fmt == "JPEG" else {}))
+    thumb = clean.copy()
+    thumb.thumbnail((THUMB, THUMB))
+    thumb.convert("RGB").save(folder / f"{photo_id}.thumb.jpg", format="JPEG", quality=80)
+    size = (folder / f"{photo_id}.{ext}").stat().st_size
+    conn.execute(
+        text("INSERT INTO photos (id, layer, asset_id, content_type, bytes, width, height, created_by) "
+             "VALUES (:id, :l, :a, :t, :b, :w, :h, :by)"),
+        {"id": photo_id, "l": layer.name, "a": asset_id, "t": content_type, "b": size, "w": clean.width,
+         "h": clean.height, "by": principal.actor},
+    )
+    return describe(photo_id, layer.name, content_type, clean.width, clean.height)
+
+
+def describe(photo_id: str, layer: str, content_type: str, width: int, height: int) -> dict:
+    """A photo as the API lists it."""
+    ext = "png" if content_type == "image/png" else "jpg"
+    return {"id": photo_id, "layer": layer, "content_type": content_type, "width": width, "height": height,
+            "url": f"/api/v1/photos/{photo_id}.{ext}", "thumbnail_url": f"/api/v1/photos/{photo_id}.thumb.jpg"}
+
+
+def list_photos(conn: Connection, layer: Layer, asset_id: str, principal: Principal) -> list[dict]:
+    """Photos of an asset the principal may see."""
+    fetch_row(conn, layer, asset_id, principal)
+    rows = conn.execute(
+        text("SELECT id::text, content_type, width, height FROM photos WHERE layer = :l AND asset_id = :a "
+             "AND deleted_at IS NULL ORDER BY created_at"),
+        {"l": layer.name, "a": asset_id},
+    ).all()
+    return [describe(r.id, layer.name, r.content_type, r.width, r.height) for r in rows]
+
+
+def photo_file(conn: Connection, home: Path, name: str, principal: Principal) -> tuple[Path, str]:
+    """The file behind ``/api/v1/photos/<name>`` (``<uuid>.jpg|png`` or ``<uuid>.thumb.jpg``)."""
+    stem, _, ext = name.partition(".")
+    try:
+        photo_id = str(uuid.UUID(stem))
+    except ValueError:
+        raise NotFound("no such photo") from None
+    row = conn.execute(
+        text("SELECT layer, asset_id::text, content_type FROM photos WHERE id = :id AND deleted_at IS NULL"), {"id": photo_id}
+    ).first()
+    if row is None:
+        raise NotFound("no such photo")
+    from geomap.layers.registry import get_layer
+
+    fetch_row(conn, get_layer(row.layer), row.asset_id, principal)  # the asset must be visible
+    own_ext = "png" if row.content_type == "image/png" else "jpg"
+    if ext == "thumb.jpg":
+        return photo_dir(home) / f"{photo_id}.thumb.jpg", "image/jpeg"
+    if ext == own_ext:
+        return photo_dir(home) / f"{photo_id}.{own_ext}", row.content_type
+    raise NotFound("no such photo")
