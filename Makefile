@@ -4,12 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-8)
 
-.PHONY: run test system-deps system-deps-test venv bench clean
+.PHONY: run test system-deps system-deps-test venv assets bench clean
 
-run: system-deps venv
+run: system-deps venv assets
 	$(BIN)/geomap serve --sample-data
 
-test: system-deps-test venv
+test: system-deps-test venv assets
 	$(BIN)/pytest -q
 
 system-deps:
@@ -20,6 +20,12 @@ system-deps-test:
 
 venv: $(STAMP)
 
+# Map pages serve Leaflet and its plugins themselves (offline-safe), installed from the lock file.
+assets: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
@@ -29,4 +35,4 @@ $(STAMP): pyproject.toml
 
 clean:
 	-$(BIN)/geomap db stop 2>/dev/null
-	rm -rf $(VENV) .geomap
+	rm -rf $(VENV) .geomap node_modules

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     )
     basemap_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     gps_accuracy_max_m: float = 30.0
+    assets_dir: Path = Field(
+        default=Path("node_modules"),
+        description="Where `npm ci` installed Leaflet and its plugins (served at /static/vendor).",
+    )
     log_level: str = "info"
 
     @property

@@ -214,6 +214,15 @@ def _account_tables(metadata: MetaData) -> None:
         Column("deleted_at", DateTime(timezone=True)),
         Index("ix_photos_asset", "layer", "asset_id"),
     )
+    Table(
+        "issued_codes",
+        metadata,
+        Column("code", Text, primary_key=True),
+        Column("layer", Text, nullable=False),
+        Column("farm_id", UUID(as_uuid=False), ForeignKey("farms.id", ondelete="CASCADE")),
+        Column("issued_by", Text, nullable=False),
+        Column("issued_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
 
 
 def table_of(layer: Layer) -> Table:

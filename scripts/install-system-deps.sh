@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages geomap needs, only those that are missing.
 #   scripts/install-system-deps.sh          # PostgreSQL + PostGIS + Python venv (make run)
-#   scripts/install-system-deps.sh --test   # ... plus Chromium, GDAL tools, zbar (make test)
+#   scripts/install-system-deps.sh --test   # ... plus Chromium and GDAL's command-line tools (make test)
 set -euo pipefail
 
 want=()
@@ -11,11 +11,11 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 pg_major() { ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -n 1; }
 
 python3 -c 'import venv, ensurepip' 2>/dev/null || want+=(python3-venv python3-pip)
+command -v npm >/dev/null 2>&1 || want+=(nodejs npm)
 [ -n "$(pg_major)" ] && [ -x "/usr/lib/postgresql/$(pg_major)/bin/initdb" ] || want+=(postgresql)
 if [ "${1:-}" = "--test" ]; then
   command -v chromium >/dev/null 2>&1 || want+=(chromium)
   command -v ogrinfo >/dev/null 2>&1 || want+=(gdal-bin)
-  ldconfig -p 2>/dev/null | grep -q libzbar.so.0 || want+=(libzbar0)
 fi
 
 apt_install() {

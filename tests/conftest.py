@@ -72,6 +72,23 @@ def db_url(server_url: str) -> str:
 
 
 @pytest.fixture(scope="session")
+def template_url(server_url: str) -> str:
+    """A database holding the migrated schema and the sample data, copied for each test that needs it."""
+    from geomap.io.load import load_paths
+
+    url = _recreate(server_url, f"geomap_tpl_{os.getpid()}")
+    upgrade(url)
+    eng = make_engine(url)
+    load_paths(eng, sorted(SAMPLE.glob("*.geojson")), actor="test")
+    eng.dispose()
+    yield url
+    conn = psycopg2.connect(_plain(server_url))
+    conn.autocommit = True
+    conn.cursor().execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(make_url(url).database)))
+    conn.close()
+
+
+@pytest.fixture(scope="session")
 def engine(db_url: str) -> Engine:
     """Engine on the session database."""
     eng = make_engine(db_url)
@@ -95,11 +112,16 @@ def _isolated(request):
 
 
 @pytest.fixture
-def loaded(engine: Engine) -> Engine:
-    """The database with the committed sample data loaded."""
-    from geomap.io.load import load_paths
-
-    load_paths(engine, sorted(SAMPLE.glob("*.geojson")), actor="test")
+def loaded(engine: Engine, db_url: str, template_url: str, server_url: str) -> Engine:
+    """The session database, replaced by a fresh copy of the template with the sample data loaded."""
+    engine.dispose()
+    admin = psycopg2.connect(_plain(make_url(server_url).set(database="postgres").render_as_string(hide_password=False)))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        name, template = make_url(db_url).database, make_url(template_url).database
+        cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        cur.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
+    admin.close()
     return engine
 
 

@@ -5,14 +5,21 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 
+from pathlib import Path
+
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from geomap import __version__
 from geomap.api.errors import install_error_handlers
 from geomap.api.limits import BodySizeLimit
-from geomap.api.routes import auth, features, health, layers, photos, places
+from geomap.api.routes import auth, features, health, layers, photos, places, tiles
 from geomap.database import Database, make_engine
 from geomap.migrate import upgrade
+from geomap.services.tiles import TileCache
+from geomap.web import routes as web_routes
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
 from geomap.settings import Settings
 
 log = logging.getLogger("geomap")
@@ -45,8 +52,13 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.tile_cache = TileCache()
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
-    for module in (health, layers, features, photos, places, auth):
+    for module in (health, layers, features, photos, places, auth, tiles, web_routes):
         app.include_router(module.router)
+    if not (settings.assets_dir / "leaflet").exists():
+        log.warning("%s/leaflet is missing: run `make assets` (npm ci) so map pages can load Leaflet", settings.assets_dir)
+    app.mount("/static/vendor", StaticFiles(directory=settings.assets_dir, check_dir=False), name="vendor")
+    app.mount("/static/geomap", StaticFiles(directory=STATIC), name="static")
     return app

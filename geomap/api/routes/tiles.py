@@ -1,0 +1,50 @@
+"""Vector tiles: ``/tiles/{layer}/{z}/{x}/{y}.mvt`` and the TileJSON ``/tiles/{layer}.json``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import text
+
+from geomap.api.deps import EngineDep, LayerDep, SettingsDep
+from geomap.services import tiles
+from geomap.services.features import q
+
+router = APIRouter(tags=["tiles"])
+MVT = "application/vnd.mapbox-vector-tile"
+
+
+@router.get("/tiles/{layer}/{z}/{x}/{y}.mvt", summary="A vector tile (public attributes, aggregated at low zoom)",
+            response_class=Response, responses={200: {"content": {MVT: {}}}})
+def tile(layer: LayerDep, z: int, x: int, y: int, request: Request, engine: EngineDep) -> Response:
+    """Filters are the list API's (``health=sau_benh``, ``q=…``). ETag changes when the layer's data does."""
+    with engine.connect() as conn:
+        data, tag = tiles.get_tile(conn, request.app.state.tile_cache, layer, z, x, y, dict(request.query_params))
+    headers = {"ETag": tag, "Cache-Control": "public, max-age=60", "Vary": "Accept-Encoding"}
+    if request.headers.get("if-none-match") == tag:
+        return Response(status_code=304, headers=headers)
+    return Response(data, media_type=MVT, headers=headers)
+
+
+@router.get("/tiles/{layer}.json", summary="TileJSON 3.0 of a layer's vector tiles")
+def tilejson(layer: LayerDep, request: Request, engine: EngineDep, settings: SettingsDep) -> dict:
+    """Where the tiles are, their zoom range, fields and the data's bounds."""
+    with engine.connect() as conn:
+        box = conn.execute(text(f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+                                f"(SELECT ST_Extent(geom) AS e FROM {q(layer.table)} WHERE deleted_at IS NULL) s")).one()
+    query = f"?{request.url.query}" if request.url.query else ""
+    base = settings.public_url.rstrip("/")
+    return {
+        "tilejson": "3.0.0",
+        "name": layer.vi,
+        "description": layer.description_vi,
+        "tiles": [f"{base}/tiles/{layer.name}/{{z}}/{{x}}/{{y}}.mvt{query}"],
+        "minzoom": tiles.MIN_ZOOM,
+        "maxzoom": tiles.MAX_ZOOM,
+        "bounds": [round(v, 6) for v in box] if box[0] is not None else [102.1, 8.4, 109.5, 23.4],
+        "vector_layers": [{
+            "id": layer.name,
+            "description": layer.vi,
+            "fields": {**{a: layer.attr(a).vi for a in tiles.tile_attributes(layer)}, "id": "UUID",
+                       "count": "Số tài sản (ở mức thu phóng thấp)"},
+        }],
+    }

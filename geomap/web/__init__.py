@@ -1,0 +1,1 @@
+"""Map pages (Folium + Leaflet served locally), QR codes and printable labels."""

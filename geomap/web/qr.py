@@ -1,0 +1,29 @@
+"""QR codes of asset pages, at error-correction level H (survives a weathered, dirty label)."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import quote
+
+import segno
+
+
+def asset_url(public_url: str, code: str) -> str:
+    """The absolute URL a label's QR code opens."""
+    return f"{public_url.rstrip('/')}/a/{quote(code, safe='')}"
+
+
+def qr_svg(url: str, scale: int = 4, inline: bool = True) -> str:
+    """SVG of the QR code for ``url`` (inline markup, or a standalone document)."""
+    qr = segno.make(url, error="h", micro=False)
+    buf = io.BytesIO()
+    qr.save(buf, kind="svg", scale=scale, border=4, xmldecl=not inline, svgns=True, nl=False,
+            title=url if not inline else None)
+    return buf.getvalue().decode()
+
+
+def qr_png(url: str, scale: int = 10) -> bytes:
+    """PNG of the QR code for ``url``."""
+    buf = io.BytesIO()
+    segno.make(url, error="h", micro=False).save(buf, kind="png", scale=scale, border=4)
+    return buf.getvalue()
