@@ -150,3 +150,6 @@ def sample_features(layer: str) -> list[dict]:
 def new_id() -> str:
     """A fresh UUID string."""
     return str(uuid.uuid4())
+
+
+from tests.world import world  # noqa: E402,F401  (the API/page fixture, shared by tests/api and tests/web)

@@ -92,7 +92,7 @@ def test_cli_volunteer_token_tags_over_http(loaded, db_url, tmp_path):
     bad = run(["users", "add", "x", "--role", "volunteer"], db_url, tmp_path, check=False)
     assert bad.returncode == 1 and "belongs to a team" in bad.stderr
 
-    from tests.api.conftest import free_spots
+    from tests.world import free_spots
     from tests.conftest import sample_features
 
     farm = next(f for f in sample_features("farms") if f["properties"]["commune"] == "xã Ea Kly")

@@ -4,6 +4,20 @@
   // Leaflet >= 1.8 removed DomEvent.fakeStop, which VectorGrid 1.3 still calls on click.
   if (window.L && L.DomEvent && !L.DomEvent.fakeStop) { L.DomEvent.fakeStop = function () { return true; }; }
 
+  // VectorGrid's point symbols are CircleMarkers without a latlng; Leaflet 1.9 asks small
+  // circle "markers" for one on every click. Derive it from the tile and the point's pixel.
+  if (window.L && L.CircleMarker) {
+    var getLatLng = L.CircleMarker.prototype.getLatLng;
+    L.CircleMarker.prototype.getLatLng = function () {
+      var r = this._renderer;
+      if (!this._latlng && r && r._tileCoord && r._map && this._point) {
+        var size = r._size || L.point(256, 256);
+        return r._map.unproject(r._tileCoord.scaleBy(size).add(this._point), r._tileCoord.z);
+      }
+      return getLatLng.call(this);
+    };
+  }
+
   var geomap = (window.geomap = window.geomap || { layers: {}, maps: [] });
 
   function esc(s) {
@@ -35,6 +49,7 @@
       getFeatureId: function (f) { return f.properties.id; }
     });
     layer.geomapOptions = opts;
+    function label(attr, value) { return (opts.enums[attr] || {})[value] || value; }
     layer.on("click", function (e) {
       var p = e.layer.properties || {};
       var html;
@@ -43,11 +58,12 @@
       } else {
         var q = opts.lang === "en" ? "?lang=en" : "";
         html = "<b>" + esc(p.name) + "</b><br>" + esc(opts.title) + " · " + esc(p.code) +
-          (p.variety ? "<br>" + esc(p.variety) : "") + (p.health ? " · " + esc(p.health) : "") +
+          (p.variety ? "<br>" + esc(label("variety", p.variety)) : "") + (p.health ? " · " + esc(label("health", p.health)) : "") +
           "<br><a class='geomap-detail' href='/a/" + encodeURIComponent(p.code) + q + "'>" + esc(opts.labels.details) + " →</a>";
       }
-      L.popup().setLatLng(e.latlng).setContent(html).openOn(layer._map);
-      L.DomEvent.stop(e);
+      // Events from VectorGrid's SVG tiles carry no latlng: take it from the mouse event.
+      var latlng = e.latlng || layer._map.mouseEventToLatLng(e.originalEvent);
+      L.popup().setLatLng(latlng).setContent(html).openOn(layer._map);
     });
     return layer;
   };

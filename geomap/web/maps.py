@@ -59,6 +59,10 @@ class VectorTileLayer(JSCSSMixin, Layer):
             "polygon": layer.geometry != "Point",
             "lang": lang,
             "labels": {"zoom_in": "", "details": ""},
+            "enums": {
+                a.name: {c.value: (c.vi if lang == "vi" else c.en) for c in a.choices}
+                for a in layer.all_attributes if a.choices
+            },
         }
 
 

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.api.conftest import World
+from tests.world import World
 
 BASE = "/api/v1/layers/durian_trees/features"
 

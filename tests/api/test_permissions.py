@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from geomap.services.accounts import add_team, add_user, issue_credential
-from tests.api.conftest import PASSWORD, World
+from tests.world import PASSWORD, World
 from tests.api.test_features import BASE, problem
 
 FARMS = "/api/v1/layers/farms/features"

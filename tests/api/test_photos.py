@@ -7,7 +7,7 @@ import io
 from PIL import Image
 from sqlalchemy import text
 
-from tests.api.conftest import World
+from tests.world import World
 from tests.api.test_features import BASE, problem
 
 
