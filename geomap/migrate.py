@@ -22,8 +22,17 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Apply pending migrations up to ``revision``."""
+    """Apply pending migrations up to ``revision``, then refresh the OGC views from the registry."""
     command.upgrade(alembic_config(url), revision)
+    if revision == "head":
+        from geomap.ogc.views import sync_views
+
+        engine = create_engine(url)
+        try:
+            with engine.begin() as conn:
+                sync_views(conn)
+        finally:
+            engine.dispose()
 
 
 def revision(url: str, message: str) -> None:

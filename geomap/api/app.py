@@ -16,6 +16,7 @@ from geomap.api.limits import BodySizeLimit
 from geomap.api.routes import auth, features, health, layers, photos, places, tiles
 from geomap.database import Database, make_engine
 from geomap.migrate import upgrade
+from geomap.ogc.app import add_ogc, close_ogc, open_ogc
 from geomap.services.tiles import TileCache
 from geomap.web import routes as web_routes
 
@@ -38,10 +39,12 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         engine = make_engine(url)
         app.state.db = db
         app.state.engine = engine
+        await open_ogc(app, url)
         log.info("geomap ready on %s", engine.url.render_as_string(hide_password=True))
         try:
             yield
         finally:
+            await close_ogc(app)
             engine.dispose()
             db.close()
 
@@ -59,6 +62,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
         app.include_router(module.router)
     if not (settings.assets_dir / "leaflet").exists():
         log.warning("%s/leaflet is missing: run `make assets` (npm ci) so map pages can load Leaflet", settings.assets_dir)
+    add_ogc(app)
     app.mount("/static/vendor", StaticFiles(directory=settings.assets_dir, check_dir=False), name="vendor")
     app.mount("/static/geomap", StaticFiles(directory=STATIC), name="static")
     return app

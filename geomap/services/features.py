@@ -154,8 +154,14 @@ def filter_sql(layer: Layer, params: Mapping[str, str], principal: Principal) ->
     where = [_visible_sql(principal, params.get("include_deleted") == "true")]
     values: dict[str, Any] = {}
     filterable = {a.name: a for a in layer.all_attributes if a.filterable}
+    ref_codes = {f"{a.name.removesuffix('_id')}_code": a for a in layer.ref_attributes}
     for key, raw in params.items():
         if key in RESERVED_PARAMS:
+            continue
+        if key in ref_codes:  # farm_code=DL-EAKLY-0001: the reference by its code
+            attr, p = ref_codes[key], f"p{len(values)}"
+            values[p] = [normalize_text(v) for v in raw.split(",")]
+            where.append(f'{q(attr.name)} IN (SELECT id FROM {q(attr.ref_layer)} WHERE code = ANY(:{p}))')
             continue
         name, _, bound = key.rpartition("_") if key.endswith(("_min", "_max")) else (key, "", "")
         attr = filterable.get(name)

@@ -68,6 +68,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "review": {"vi": "duyệt", "en": "reviewed"},
     "create": {"vi": "tạo", "en": "created"},
     "language": {"vi": "English", "en": "Tiếng Việt"},
+    "farm_code": {"vi": "Mã vườn (cây sầu riêng)", "en": "Farm code (durian trees)"},
     "download_data": {"vi": "Tải dữ liệu", "en": "Download data"},
 }
 

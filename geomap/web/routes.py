@@ -75,6 +75,7 @@ def _panel(lang: str, t, chosen: list[str], filters: dict[str, str]) -> str:
                 opt(c.value, c.vi if lang == "vi" else c.en, filters.get(attr.name) == c.value) for c in attr.choices
             ]
             fields.append(f'<label>{escape(title)}<select name="{attr.name}">{"".join(options)}</select></label>')
+    fields.append(f'<label>{escape(t("farm_code"))}<input type="search" name="farm_code" value="{escape(filters.get("farm_code", ""))}"></label>')
     for name in ("province", "commune"):
         attr = next(a for a in COMMON_ATTRIBUTES if a.name == name)
         fields.append(f'<label>{escape(attr.label(lang))}<input type="search" name="{name}" value="{escape(filters.get(name, ""))}"></label>')
@@ -112,6 +113,7 @@ def public_map(request: Request, settings: SettingsDep) -> HTMLResponse:
     shown = []
     for layer in LAYERS:
         own = {a.name for a in layer.all_attributes if a.filterable}
+        own |= {f"{a.name.removesuffix('_id')}_code" for a in layer.ref_attributes}
         specific = {k for k in filters if k not in COMMON_FILTERS}
         if layer.name not in chosen or not specific <= own:
             continue  # this layer cannot satisfy the filters: leave it off the map

@@ -49,6 +49,15 @@ def test_map_filters_live_in_the_url_and_reach_the_tiles(world: World):
     assert "/tiles/durian_trees/{z}/{x}/{y}.mvt?health=sau_benh&amp;commune=" in html or "health=sau_benh" in html
     assert "/tiles/wifi_points/" not in html  # wifi points have no health: not shown
     assert 'value="sau_benh" selected' in html
+    farm = world.farm["properties"]["code"]
+    html = world.client.get("/", params={"health": "sau_benh", "farm_code": farm}).text
+    assert f"farm_code={farm}" in html and "/tiles/farms/" not in html
+    x, y = tile_of(108.3, 12.8, 6)
+    feats = decode(world.client.get(f"/tiles/durian_trees/6/{x}/{y}.mvt", params={"health": "sau_benh", "farm_code": farm}).content, "durian_trees")
+    expected = world.count(f"SELECT count(*) FROM durian_trees WHERE health = 'sau_benh' AND farm_id = '{world.farm['id']}'")
+    assert sum(f["properties"]["count"] for f in feats) == expected
+    listed = world.client.get("/api/v1/layers/durian_trees/features", params={"farm_code": farm, "health": "sau_benh"}).json()
+    assert listed["numberReturned"] == expected
     html = world.client.get("/", params={"layer": "wifi_points"}).text
     assert "/tiles/wifi_points/" in html and "/tiles/durian_trees/" not in html
 

@@ -1,0 +1,73 @@
+"""OGC API – Features (Part 1 Core, GeoJSON, HTML, OpenAPI 3.0, CQL2 filter) and OGC API – Tiles
+at ``/ogc``, served by tipg's router over the public views of :mod:`geomap.ogc.views`.
+
+tipg is used as a library: its module-level app (``tipg.main``) reads settings at import time,
+so geomap includes tipg's ``Endpoints`` router under ``/ogc`` (tipg's ``router_prefix``) and
+opens tipg's asyncpg pool in geomap's lifespan. Collections are renamed from ``ogc.<view>`` to
+the layer names and get Vietnamese titles and descriptions from the registry.
+"""
+
+from __future__ import annotations
+
+import jinja2
+from typing import Annotated
+
+from fastapi import FastAPI, Path, Request
+from starlette.templating import Jinja2Templates
+from tipg.collections import Catalog, Collection, register_collection_catalog
+from tipg.database import close_db_connection, connect_to_db
+from tipg.errors import DEFAULT_STATUS_CODES, add_exception_handlers
+from tipg.factory import Endpoints
+from tipg.settings import DatabaseSettings, PostgresSettings
+
+from geomap.errors import UnknownLayerError
+from geomap.layers.registry import LAYERS
+from geomap.ogc.views import SCHEMA
+
+PREFIX = "/ogc"
+TITLE = "geomap — Bản đồ tài sản số cộng đồng (OGC API)"
+
+
+def layer_collection(
+    request: Request, collectionId: Annotated[str, Path(description="Layer name, e.g. durian_trees", max_length=64)]
+) -> Collection:
+    """The collection of a layer, by its plain name (tipg's default wants ``schema.table``)."""
+    catalog = getattr(request.app.state, "collection_catalog", None) or {"collections": {}}
+    collection = catalog["collections"].get(collectionId)
+    if collection is None:
+        raise UnknownLayerError(f"no collection '{collectionId}'; collections: {', '.join(catalog['collections'])}")
+    return collection
+
+
+def add_ogc(app: FastAPI) -> None:
+    """Include tipg's OGC API router under ``/ogc`` (the pool is opened by :func:`open_ogc`)."""
+    templates = Jinja2Templates(env=jinja2.Environment(loader=jinja2.PackageLoader("tipg", "templates"), autoescape=True))
+    endpoints = Endpoints(
+        title=TITLE, templates=templates, with_tiles_viewer=False, router_prefix=PREFIX,
+        collection_dependency=layer_collection,
+    )
+    app.include_router(endpoints.router, prefix=PREFIX, tags=["OGC API"])
+    add_exception_handlers(app, DEFAULT_STATUS_CODES)
+
+
+async def open_ogc(app: FastAPI, sqlalchemy_url: str) -> None:
+    """Open tipg's pool and read the ``ogc`` views into its catalog, named after the layers."""
+    url = sqlalchemy_url.replace("postgresql+psycopg2://", "postgresql://")
+    await connect_to_db(app, schemas=[SCHEMA], settings=PostgresSettings(database_url=url, db_min_conn_size=1, db_max_conn_size=10))
+    await register_collection_catalog(app, db_settings=DatabaseSettings(schemas=[SCHEMA], functions=[]))
+    found = app.state.collection_catalog["collections"]
+    renamed = {}
+    for layer in LAYERS:
+        collection = found.get(f"{SCHEMA}.{layer.name}")
+        if collection is not None:
+            renamed[layer.name] = collection.model_copy(update={
+                "id": layer.name,
+                "title": f"{layer.vi} ({layer.en})",
+                "description": f"{layer.description_vi} — {layer.description_en}",
+            })
+    app.state.collection_catalog = Catalog(collections=renamed, last_updated=app.state.collection_catalog["last_updated"])
+
+
+async def close_ogc(app: FastAPI) -> None:
+    """Close tipg's pool."""
+    await close_db_connection(app)
