@@ -152,4 +152,4 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-from tests.world import world  # noqa: E402,F401  (the API/page fixture, shared by tests/api and tests/web)
+from tests.world import live, world  # noqa: E402,F401  (the API/page fixture, shared by tests/api and tests/web)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
+import socket
+import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
 import pytest
 import shapely
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -101,3 +105,25 @@ def world(loaded, settings):
         }
     with TestClient(create_app(settings)) as client:
         yield World(client, tokens, farm, other, loaded)
+
+
+@pytest.fixture
+def live(world: World, settings):
+    """The app served by uvicorn on a free loopback port for the length of a test."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    assert server.started, "server did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+

@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from geomap import __version__
 from geomap.api.errors import install_error_handlers
 from geomap.api.limits import BodySizeLimit
-from geomap.api.routes import auth, features, health, layers, photos, places, tiles
+from geomap.api.routes import auth, downloads, features, health, layers, photos, places, tiles
 from geomap.database import Database, make_engine
 from geomap.migrate import upgrade
 from geomap.ogc.app import add_ogc, close_ogc, open_ogc
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
     app.state.tile_cache = TileCache()
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
-    for module in (health, layers, features, photos, places, auth, tiles, web_routes):
+    for module in (health, layers, features, downloads, photos, places, auth, tiles, web_routes):
         app.include_router(module.router)
     if not (settings.assets_dir / "leaflet").exists():
         log.warning("%s/leaflet is missing: run `make assets` (npm ci) so map pages can load Leaflet", settings.assets_dir)

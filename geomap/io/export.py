@@ -34,14 +34,16 @@ def read_layer(
     layer: Layer,
     bbox: tuple[float, float, float, float] | None = None,
     include_private: bool = False,
+    where_sql: list[str] | None = None,
+    where_values: dict | None = None,
 ) -> gpd.GeoDataFrame:
-    """The live (not deleted) assets of ``layer`` as a GeoDataFrame, optionally within ``bbox``."""
+    """Live assets of ``layer`` as a GeoDataFrame, within ``bbox`` and/or extra bound conditions."""
     cols = ", ".join(f'"{c}"' for c in export_columns(layer, include_private))
-    where = "deleted_at IS NULL"
-    params: dict = {}
+    where = " AND ".join(["deleted_at IS NULL", *(where_sql or [])])
+    params: dict = dict(where_values or {})
     if bbox is not None:
         where += " AND geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)"
-        params = dict(zip(("x0", "y0", "x1", "y1"), bbox))
+        params.update(zip(("x0", "y0", "x1", "y1"), bbox))
     sql = f'SELECT {cols}, geom FROM "{layer.table}" WHERE {where} ORDER BY code'
     with engine.connect() as conn:
         gdf = gpd.read_postgis(text(sql), conn, geom_col="geom", params=params, crs=4326)

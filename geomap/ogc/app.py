@@ -9,6 +9,7 @@ the layer names and get Vietnamese titles and descriptions from the registry.
 
 from __future__ import annotations
 
+import asyncpg
 import jinja2
 from typing import Annotated
 
@@ -39,15 +40,45 @@ def layer_collection(
     return collection
 
 
+#: tipg's HTML pages name CDNs; geomap serves the same files from its own npm install instead.
+LOCAL_ASSETS = {
+    "https://cdnjs.cloudflare.com/ajax/libs/jquery/3.6.0/jquery.min.js": "/static/vendor/jquery/dist/jquery.min.js",
+    "https://cdnjs.cloudflare.com/ajax/libs/leaflet/1.9.4/leaflet.css": "/static/vendor/leaflet/dist/leaflet.css",
+    "https://cdnjs.cloudflare.com/ajax/libs/leaflet/1.9.4/leaflet.js": "/static/vendor/leaflet/dist/leaflet.js",
+    "https://cdnjs.cloudflare.com/ajax/libs/twitter-bootstrap/4.5.3/css/bootstrap.min.css": "/static/vendor/bootstrap/dist/css/bootstrap.min.css",
+    "https://files.dnr.state.mn.us/lib/bootstrap4/javascripts/bootstrap.min.js": "/static/vendor/bootstrap/dist/js/bootstrap.min.js",
+}
+
+
+class LocalAssetsLoader(jinja2.PackageLoader):
+    """tipg's templates, with CDN links swapped for the app's own copies (pages work offline)."""
+
+    def get_source(self, environment, template):
+        source, filename, uptodate = super().get_source(environment, template)
+        for cdn, local in LOCAL_ASSETS.items():
+            source = source.replace(cdn, local)
+        return source, filename, uptodate
+
+
 def add_ogc(app: FastAPI) -> None:
     """Include tipg's OGC API router under ``/ogc`` (the pool is opened by :func:`open_ogc`)."""
-    templates = Jinja2Templates(env=jinja2.Environment(loader=jinja2.PackageLoader("tipg", "templates"), autoescape=True))
+    templates = Jinja2Templates(env=jinja2.Environment(loader=LocalAssetsLoader("tipg", "templates"), autoescape=True))
     endpoints = Endpoints(
         title=TITLE, templates=templates, with_tiles_viewer=False, router_prefix=PREFIX,
         collection_dependency=layer_collection,
     )
     app.include_router(endpoints.router, prefix=PREFIX, tags=["OGC API"])
     add_exception_handlers(app, DEFAULT_STATUS_CODES)
+    # A CQL2 filter or sort naming a column that does not exist (or a value of the wrong type)
+    # is the client's mistake: 400 with the database's reason, not a 500.
+    for exc_type in (asyncpg.exceptions.SyntaxOrAccessError, asyncpg.exceptions.DataError):
+        app.add_exception_handler(exc_type, _bad_query)
+
+
+async def _bad_query(request: Request, exc: Exception):
+    from geomap.api.errors import problem
+
+    return problem(400, "Bad request", f"the query cannot be run: {str(exc).splitlines()[0][:200]}")
 
 
 async def open_ogc(app: FastAPI, sqlalchemy_url: str) -> None:

@@ -52,13 +52,14 @@ def map_filters(params) -> tuple[list[str], dict[str, str]]:
     return chosen, filters
 
 
-def _panel(lang: str, t, chosen: list[str], filters: dict[str, str]) -> str:
+def _panel(lang: str, t, shown: list, filters: dict[str, str]) -> str:
     """The filter form (GET, so a filtered map is a shareable URL) and the legend, as HTML."""
     from html import escape
 
     def opt(value: str, label: str, selected: bool) -> str:
         return f'<option value="{escape(value)}"{" selected" if selected else ""}>{escape(label)}</option>'
 
+    chosen = [layer.name for layer, _ in shown]
     layer_opts = [opt("", t("all"), len(chosen) == len(LAYERS))] + [
         opt(layer.name, layer.label(lang), len(chosen) == 1 and chosen[0] == layer.name) for layer in LAYERS
     ]
@@ -81,6 +82,14 @@ def _panel(lang: str, t, chosen: list[str], filters: dict[str, str]) -> str:
         fields.append(f'<label>{escape(attr.label(lang))}<input type="search" name="{name}" value="{escape(filters.get(name, ""))}"></label>')
     fields.append(f'<label>{t("search")}<input type="search" name="q" value="{escape(filters.get("q", ""))}"></label>')
     hidden = '<input type="hidden" name="lang" value="en">' if lang == "en" else ""
+    from urllib.parse import urlencode
+
+    downloads = "".join(
+        f'<li>{escape(layer.label(lang))}: ' + " ".join(
+            f'<a href="/api/v1/layers/{layer.name}/download?{escape(urlencode({**layer_filters, "format": fmt}))}">{fmt.upper()}</a>'
+            for fmt in ("geojson", "gpkg", "csv", "kml")) + "</li>"
+        for layer, layer_filters in shown
+    )
     legend = "".join(
         f'<div><i style="background:{layer.style.color}"></i>{escape(layer.label(lang))}</div>' for layer in LAYERS
         if layer.name in chosen
@@ -90,6 +99,7 @@ def _panel(lang: str, t, chosen: list[str], filters: dict[str, str]) -> str:
         f'<div class="geomap-panel"><h1>{t("title")}</h1>'
         f'<details open><summary>{t("filters")}</summary><form id="filters" method="get" action="/">{"".join(fields)}{hidden}'
         f'<button type="submit">{t("apply")}</button> <a href="/{"?lang=en" if lang == "en" else ""}">{t("clear")}</a></form></details>'
+        f'<details><summary>{t("download_data")}</summary><ul class="downloads">{downloads}</ul></details>'
         f'<p class="links"><a href="?lang={other}">{t("language")}</a><a href="/docs">API</a></p></div>'
         f'<div class="geomap-legend"><b>{t("legend")}</b>{legend}</div>'
     )
@@ -121,7 +131,7 @@ def public_map(request: Request, settings: SettingsDep) -> HTMLResponse:
     m = maps.public_map(shown, settings.basemap_url, lang, {"zoom_in": t("zoom_in"), "details": t("details")})
     root = m.get_root()
     root.header.add_child(Element(f"<title>{t('title')}</title>"), name="title")
-    root.html.add_child(Element(_panel(lang, t, [layer.name for layer, _, _ in shown], filters)))
+    root.html.add_child(Element(_panel(lang, t, [(layer, f) for layer, f, _ in shown], filters)))
     html = root.render().replace("<html>", f'<html lang="{lang}">', 1)
     return HTMLResponse(html)
 

@@ -1,0 +1,39 @@
+"""``GET /api/v1/layers/{layer}/download``: a layer as GeoJSON, GeoPackage, CSV or KML, for everyone."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+
+from geomap.api.deps import EngineDep, LayerDep
+from geomap.auth import PUBLIC
+from geomap.io.export import MEDIA_TYPES, read_layer, write_frame
+from geomap.services.features import filter_sql
+
+router = APIRouter(prefix="/api/v1", tags=["downloads"])
+DOWNLOAD_IGNORED = {"format", "limit", "cursor", "lang"}
+
+
+@router.get("/layers/{layer}/download", summary="Download a layer (public attributes), filtered like the map",
+            response_class=FileResponse)
+def download(
+    layer: LayerDep, request: Request, engine: EngineDep,
+    format: Literal["geojson", "gpkg", "csv", "kml"] = Query("geojson", description="File format"),
+) -> FileResponse:
+    """Takes the same filters as the map and the list API (``health=sau_benh``, ``farm_code=…``, ``bbox``, ``q``)."""
+    params = {k: v for k, v in request.query_params.items() if k not in DOWNLOAD_IGNORED}
+    where, values = filter_sql(layer, params, PUBLIC)
+    gdf = read_layer(engine, layer, where_sql=where, where_values=values)
+    folder = Path(tempfile.mkdtemp(prefix="geomap-dl-"))
+    out = write_frame(gdf, layer, format, folder / f"{layer.name}.{format}")
+
+    def cleanup() -> None:
+        out.unlink(missing_ok=True)
+        folder.rmdir()
+
+    return FileResponse(out, media_type=MEDIA_TYPES[format], filename=out.name, background=BackgroundTask(cleanup))
