@@ -129,3 +129,9 @@ def test_conformance_matches_endpoints(live):
         assert get_bytes(live + s)
     tilesets = get_json(f"{live}/ogc/collections/durian_trees/tiles")
     assert tilesets["tilesets"]
+
+
+def test_ogc_tiles_are_the_map_tiles(live):
+    for z, x, y in ((6, 51, 29), (12, 3280, 1902), (16, 52483, 30435)):
+        ogc = get_bytes(f"{live}/ogc/collections/durian_trees/tiles/WebMercatorQuad/{z}/{x}/{y}")
+        assert ogc == get_bytes(f"{live}/tiles/durian_trees/{z}/{x}/{y}.mvt")

@@ -25,6 +25,15 @@ def tile(layer: LayerDep, z: int, x: int, y: int, request: Request, engine: Engi
     return Response(data, media_type=MVT, headers=headers)
 
 
+@router.get("/ogc/collections/{layer}/tiles/WebMercatorQuad/{z}/{x}/{y}", tags=["OGC API"], response_class=Response,
+            summary="OGC API – Tiles: the same aggregated tiles as /tiles (WebMercatorQuad)",
+            responses={200: {"content": {MVT: {}}}})
+def ogc_tile(layer: LayerDep, z: int, x: int, y: int, request: Request, engine: EngineDep) -> Response:
+    """OGC API – Tiles in WebMercatorQuad answered by geomap's tiles, so /ogc and the map agree
+    (aggregated at low zoom, nothing silently dropped). Other tile matrix sets are tipg's."""
+    return tile(layer, z, x, y, request, engine)
+
+
 @router.get("/tiles/{layer}.json", summary="TileJSON 3.0 of a layer's vector tiles")
 def tilejson(layer: LayerDep, request: Request, engine: EngineDep, settings: SettingsDep) -> dict:
     """Where the tiles are, their zoom range, fields and the data's bounds."""
