@@ -17,8 +17,9 @@ def qr_svg(url: str, scale: int = 4, inline: bool = True) -> str:
     """SVG of the QR code for ``url`` (inline markup, or a standalone document)."""
     qr = segno.make(url, error="h", micro=False)
     buf = io.BytesIO()
+    # omitsize: a viewBox instead of fixed width/height, so CSS can size the code without clipping it.
     qr.save(buf, kind="svg", scale=scale, border=4, xmldecl=not inline, svgns=True, nl=False,
-            title=url if not inline else None)
+            title=url if not inline else None, omitsize=inline)
     return buf.getvalue().decode()
 
 

@@ -119,3 +119,13 @@ def test_farmer_updates_health_from_the_orchard_page(browser_page, live, world: 
     page.goto(live + f"/farms/{code}/labels")
     page.pdf(path=str(ARTIFACTS / "labels.pdf"), format="A4")
     assert page.locator(".label").count() >= 1
+    # The printed labels scan: every QR on the first screenful decodes to its tree's page.
+    page.set_viewport_size({"width": 900, "height": 1400})
+    page.screenshot(path=str(ARTIFACTS / "labels.png"))
+    import zxingcpp
+    from PIL import Image
+
+    found = {r.text for r in zxingcpp.read_barcodes(Image.open(ARTIFACTS / "labels.png"))}
+    fully_visible = page.evaluate("[...document.querySelectorAll('.label')].filter(e => e.getBoundingClientRect().bottom <= 1400).length")
+    every = {f"{live}/a/{c}" for c in page.locator(".label .code").all_inner_texts()}
+    assert fully_visible >= 15 and len(found) >= fully_visible and found <= every
