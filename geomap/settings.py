@@ -38,6 +38,8 @@ class Settings(BaseSettings):
         description="Where `npm ci` installed Leaflet and its plugins (served at /static/vendor).",
     )
     log_level: str = "info"
+    write_rate_per_token: float = Field(default=600, description="Writes per minute per token or session.")
+    write_rate_per_ip: float = Field(default=1200, description="Writes per minute per client IP address.")
 
     @property
     def home_dir(self) -> Path:

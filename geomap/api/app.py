@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from geomap import __version__
 from geomap.api.errors import install_error_handlers
 from geomap.api.limits import BodySizeLimit
+from geomap.api.security import SecurityMiddleware
 from geomap.api.routes import auth, downloads, features, health, layers, photos, places, tiles
 from geomap.database import Database, make_engine
 from geomap.migrate import upgrade
@@ -58,6 +59,10 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
     app.state.tile_cache = TileCache()
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
+    app.add_middleware(
+        SecurityMiddleware, basemap_url=settings.basemap_url,
+        per_credential_per_min=settings.write_rate_per_token, per_ip_per_min=settings.write_rate_per_ip,
+    )
     for module in (health, layers, features, downloads, photos, places, auth, tiles, web_routes):
         app.include_router(module.router)
     if not (settings.assets_dir / "leaflet").exists():

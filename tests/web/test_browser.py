@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from tests.conftest import ROOT, sample_features
 from tests.world import World
@@ -113,7 +113,7 @@ def test_farmer_updates_health_from_the_orchard_page(browser_page, live, world: 
     tree_id = row.get_attribute("data-id")
     row.locator("select.health").select_option("chet")
     row.locator("button.save").click()
-    page.wait_for_function("document.querySelector('table.trees tr[data-id] .status').textContent.includes('✓')")
+    expect(row.locator(".status")).to_contain_text("✓")
     page.screenshot(path=str(ARTIFACTS / "orchard.png"), full_page=True)
     assert world.count(f"SELECT count(*) FROM durian_trees WHERE id = '{tree_id}' AND health = 'chet'") == 1
     page.goto(live + f"/farms/{code}/labels")
