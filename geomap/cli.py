@@ -274,6 +274,36 @@ def users_revoke(username: str = typer.Argument(...)) -> None:
     typer.echo(f"revoked {n} credential(s) of {username}")
 
 
+@app.command("backup")
+def backup_cmd(output: Path = typer.Argument(..., help="Backup file to write (.tar)")) -> None:
+    """Back up the database (pg_dump) and the photos into one file."""
+    from geomap.backup import backup
+    from geomap.database import Database
+
+    settings = Settings()
+    db = Database(settings)
+    try:
+        backup(db.open(), settings.home_dir, output)
+    finally:
+        db.close()
+    typer.echo(f"backup written to {output}")
+
+
+@app.command("restore")
+def restore_cmd(archive: Path = typer.Argument(..., help="A file made by `geomap backup`")) -> None:
+    """Restore a backup into the configured database (replacing geomap's tables) and photos."""
+    from geomap.backup import restore
+    from geomap.database import Database
+
+    settings = Settings()
+    db = Database(settings)
+    try:
+        restore(db.open(), settings.home_dir, archive)
+    finally:
+        db.close()
+    typer.echo(f"restored {archive}")
+
+
 @app.command("sample-data")
 def sample_data(
     output: Path = typer.Option(Path("data/geojson"), "-o", "--output"),
