@@ -110,10 +110,15 @@ def world(loaded, settings):
 @pytest.fixture
 def live(world: World, settings):
     """The app served by uvicorn on a free loopback port for the length of a test."""
+    yield from serve(settings)
+
+
+def serve(settings, **overrides):
+    """Serve the app on a free loopback port; yields its base URL, stops it afterwards."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
+    settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}", **overrides})
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from geomap import __version__
 from geomap.api.errors import install_error_handlers
 from geomap.api.limits import BodySizeLimit
+from geomap.api.openapi import install_openapi
 from geomap.api.security import SecurityMiddleware
 from geomap.api.routes import auth, downloads, features, health, layers, photos, places, tiles
 from geomap.database import Database, make_engine
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAP
     app.state.settings = settings
     app.state.tile_cache = TileCache()
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(
         SecurityMiddleware, basemap_url=settings.basemap_url,

@@ -9,15 +9,18 @@ the layer names and get Vietnamese titles and descriptions from the registry.
 
 from __future__ import annotations
 
-import asyncpg
-import jinja2
+import json
 from typing import Annotated
 
+import asyncpg
+import cql2
+import jinja2
 from fastapi import FastAPI, Path, Request
+from morecantile.errors import MorecantileError
 from starlette.templating import Jinja2Templates
 from tipg.collections import Catalog, Collection, register_collection_catalog
 from tipg.database import close_db_connection, connect_to_db
-from tipg.errors import DEFAULT_STATUS_CODES, add_exception_handlers
+from tipg.errors import DEFAULT_STATUS_CODES, MissingDatetimeColumn, MissingGeometryColumn, TiPgError
 from tipg.factory import Endpoints
 from tipg.settings import DatabaseSettings, PostgresSettings
 
@@ -68,17 +71,68 @@ def add_ogc(app: FastAPI) -> None:
         collection_dependency=layer_collection,
     )
     app.include_router(endpoints.router, prefix=PREFIX, tags=["OGC API"])
-    add_exception_handlers(app, DEFAULT_STATUS_CODES)
+    # tipg's own error classes, answered as problem+json. (tipg's defaults also map Exception and
+    # PostgresError to 500 with str(exc) in the body; geomap keeps its own handler for those.)
+    for exc_type, status in DEFAULT_STATUS_CODES.items():
+        if issubclass(exc_type, TiPgError):
+            # A geometry/datetime column that does not exist is named by the client (geom-column=…).
+            if exc_type in (MissingGeometryColumn, MissingDatetimeColumn):
+                status = 400
+            app.add_exception_handler(exc_type, _tipg_problem(status))
+    app.middleware("http")(_check_cql2_filter)
     # A CQL2 filter or sort naming a column that does not exist (or a value of the wrong type)
     # is the client's mistake: 400 with the database's reason, not a 500.
     for exc_type in (asyncpg.exceptions.SyntaxOrAccessError, asyncpg.exceptions.DataError):
         app.add_exception_handler(exc_type, _bad_query)
+    # tipg parses some parameters (bbox, datetime, zoom) without catching what bad values raise.
+    for exc_type in (ValueError, OverflowError, MorecantileError, cql2.ParseError, cql2.ValidationError,
+                     asyncpg.exceptions.InternalServerError):
+        app.add_exception_handler(exc_type, _bad_ogc_parameter)
+
+
+async def _check_cql2_filter(request: Request, call_next):
+    """Refuse an unparsable CQL2 filter with a 400 before tipg (whose parser raises bare Exception)."""
+    if request.url.path.startswith(PREFIX) and "filter" in request.query_params:
+        text = request.query_params["filter"]
+        try:
+            if request.query_params.get("filter-lang") == "cql2-json":
+                cql2.Expr(json.loads(text))
+            else:
+                cql2.Expr(text)
+        except Exception as exc:  # cql2 raises plain Exception for parse errors
+            from geomap.api.errors import problem
+
+            reason = " ".join(str(exc).split())[:200]
+            return problem(400, "Bad request", f"filter is not valid CQL2: {reason}",
+                           errors=[{"field": "filter", "reason": reason}])
+    return await call_next(request)
+
+
+def _tipg_problem(status: int):
+    async def handler(request: Request, exc: Exception):
+        from geomap.api.errors import _unexpected, problem
+
+        if status >= 500:
+            return await _unexpected(request, exc)
+        return problem(status, "Bad request" if status < 404 else ("Not found" if status == 404 else "Invalid input"),
+                       str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
+
+    return handler
 
 
 async def _bad_query(request: Request, exc: Exception):
     from geomap.api.errors import problem
 
     return problem(400, "Bad request", f"the query cannot be run: {str(exc).splitlines()[0][:200]}")
+
+
+async def _bad_ogc_parameter(request: Request, exc: Exception):
+    """Under /ogc a parse error of a client's parameter is a 400; anywhere else it is our bug (500)."""
+    from geomap.api.errors import _unexpected, problem
+
+    if request.url.path.startswith(PREFIX):
+        return problem(400, "Bad request", f"invalid parameter: {str(exc).splitlines()[0][:200]}")
+    return await _unexpected(request, exc)
 
 
 async def open_ogc(app: FastAPI, sqlalchemy_url: str) -> None:
