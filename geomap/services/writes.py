@@ -118,11 +118,23 @@ def _shape(geometry: Any, index: int | None, problems: list[FieldProblem]):
     try:
         if not isinstance(geometry, dict):
             raise TypeError("not an object")
+        _check_rings(geometry)
         return shapely.geometry.shape(geometry)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, shapely.errors.GEOSException) as exc:
         reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
         problems.append(FieldProblem("geometry", f"not a valid GeoJSON geometry ({reason})", index))
         return None
+
+
+def _check_rings(geometry: dict) -> None:
+    """GeoJSON rings must be closed with at least four positions (RFC 7946 §3.1.6); shapely would
+    silently close them."""
+    kind, coords = geometry.get("type"), geometry.get("coordinates")
+    polygons = [coords] if kind == "Polygon" else (coords if kind == "MultiPolygon" else [])
+    for polygon in polygons or []:
+        for ring in polygon or []:
+            if not isinstance(ring, list) or len(ring) < 4 or ring[0] != ring[-1]:
+                raise ValueError("each polygon ring must be closed (first position = last) with at least 4 positions")
 
 
 def _lock_cells(conn: Connection, layer: Layer, geoms) -> None:
