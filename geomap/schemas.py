@@ -20,9 +20,17 @@ from geomap.layers.base import Attr, Layer
 from geomap.layers.common import SERVER_OWNED
 
 
+def no_nul(value: Any) -> Any:
+    """Refuse NUL characters: PostgreSQL text cannot hold them."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain NUL (\\u0000) characters")
+    return value
+
+
 def normalize_text(value: Any) -> Any:
-    """Strip and NFC-normalise strings; empty strings become None."""
+    """Strip and NFC-normalise strings; empty strings become None; NUL characters are refused."""
     if isinstance(value, str):
+        no_nul(value)
         value = unicodedata.normalize("NFC", value.strip())
         return value or None
     return value

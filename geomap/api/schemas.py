@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from geomap.schemas import no_nul
 
 from geomap.services.writes import MAX_BATCH
+
+SafeStr = Annotated[str, AfterValidator(no_nul)]
 
 
 class FeatureIn(BaseModel):
@@ -44,7 +48,7 @@ class ReviewIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     state: Literal["received", "has_issues", "approved", "rejected"]
-    comment: str | None = Field(default=None, max_length=2000)
+    comment: SafeStr | None = Field(default=None, max_length=2000)
 
 
 class Feature(BaseModel):
@@ -79,5 +83,5 @@ class LoginIn(BaseModel):
     """Password sign-in."""
 
     model_config = ConfigDict(extra="forbid")
-    username: str = Field(min_length=1, max_length=100)
-    password: str = Field(min_length=1, max_length=200)
+    username: SafeStr = Field(min_length=1, max_length=100)
+    password: SafeStr = Field(min_length=1, max_length=200)

@@ -74,6 +74,9 @@ class SecurityMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        raw = (scope.get("raw_path") or b"") + b"?" + (scope.get("query_string") or b"")
+        if b"%00" in raw or b"\x00" in raw:
+            return await self._reject(send, 400, "Bad request", "NUL characters are not allowed in paths or parameters")
         if scope["method"] in WRITE_METHODS and not scope["path"].startswith(EXEMPT):
             wait = self._limit(scope)
             if wait:
@@ -95,6 +98,12 @@ class SecurityMiddleware:
         if credential:
             waits.append(self.by_credential.take("cred:" + hashlib.sha256(credential).hexdigest()))
         return max(waits)
+
+    async def _reject(self, send, status: int, title: str, detail: str) -> None:
+        body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
+        await send({"type": "http.response.start", "status": status, "headers": [
+            (b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode()), *self.headers]})
+        await send({"type": "http.response.body", "body": body})
 
     async def _too_many(self, send, wait: float) -> None:
         retry = str(max(1, math.ceil(wait)))

@@ -21,6 +21,8 @@ from geomap.layers.registry import get_layer
 from geomap.schemas import ref_code_field
 
 COPY_CHUNK = 100_000
+#: Key of a creation snapshot in ``asset_history.changes`` (expanded to field: [null, value] on read).
+SNAPSHOT = "_snapshot"
 STAGE = "geomap_stage"
 
 
@@ -157,20 +159,32 @@ def upsert_stage(conn: Connection, layer: Layer, actor: str, source: str) -> Wri
     t_cols = ", ".join("t." + _q(c) for c in cols)
     excluded = ", ".join("EXCLUDED." + _q(c) for c in cols)
     drop_keys = " - ".join(["'idx'"] + [f"'{ref_code_field(a)}'" for a in layer.ref_attributes])
-    changed = f"(t.id IS NULL OR ({t_cols}) IS DISTINCT FROM ({s_cols}) OR t.deleted_at IS NOT NULL)"
+    # New assets: one snapshot per asset (cheap at a million rows); read back as field: [null, value].
     conn.execute(
         text(
             f"""
             INSERT INTO asset_history (layer, asset_id, version, action, actor, changes)
-            SELECT :layer, s.id, COALESCE(t.version + 1, 1),
-                   CASE WHEN t.id IS NULL THEN 'create' WHEN t.deleted_at IS NOT NULL THEN 'restore' ELSE 'update' END,
+            SELECT :layer, s.id, 1, 'create', :actor,
+                   jsonb_build_object('{SNAPSHOT}', jsonb_strip_nulls(to_jsonb(s) - {drop_keys}))
+              FROM {STAGE} s WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.id = s.id)
+            """
+        ),
+        {"layer": layer.name, "actor": actor},
+    )
+    # Changed assets: field by field, old → new.
+    conn.execute(
+        text(
+            f"""
+            INSERT INTO asset_history (layer, asset_id, version, action, actor, changes)
+            SELECT :layer, s.id, t.version + 1,
+                   CASE WHEN t.deleted_at IS NOT NULL THEN 'restore' ELSE 'update' END,
                    :actor,
                    COALESCE((SELECT jsonb_object_agg(n.key, jsonb_build_array(o.value, n.value))
                       FROM jsonb_each(to_jsonb(s) - {drop_keys}) n
                       LEFT JOIN jsonb_each(to_jsonb(t)) o ON o.key = n.key
                      WHERE COALESCE(o.value, 'null'::jsonb) IS DISTINCT FROM n.value), '{{}}'::jsonb)
-              FROM {STAGE} s LEFT JOIN {table} t ON t.id = s.id
-             WHERE {changed}
+              FROM {STAGE} s JOIN {table} t ON t.id = s.id
+             WHERE ({t_cols}) IS DISTINCT FROM ({s_cols}) OR t.deleted_at IS NOT NULL
             """
         ),
         {"layer": layer.name, "actor": actor},

@@ -239,7 +239,16 @@ def history(conn: Connection, layer: Layer, asset_id: str, principal: Principal)
             "action": e["action"],
             "actor": e["actor"],
             "at": e["at"].isoformat(),
-            "changes": {k: {"old": v[0], "new": v[1]} for k, v in e["changes"].items() if k not in hidden},
+            "changes": {k: {"old": v[0], "new": v[1]} for k, v in _pairs(e["changes"]).items() if k not in hidden},
         }
         for e in entries
     ]
+
+
+def _pairs(changes: dict) -> dict:
+    """History changes as field: [old, new]; bulk-load creations are stored as one snapshot."""
+    from geomap.io.write import SNAPSHOT
+
+    if SNAPSHOT in changes:
+        return {k: [None, v] for k, v in changes[SNAPSHOT].items()}
+    return changes

@@ -137,3 +137,12 @@ def test_nfc_and_nfd_are_the_same_for_search_codes_and_enums(world: World):
     assert unicodedata.is_normalized("NFC", created["properties"]["name"])
     code = world.farm["properties"]["code"]
     assert world.client.get(f"/farms/{unicodedata.normalize('NFD', code)}").status_code == 200
+
+
+def test_nul_characters_are_refused_everywhere(world: World):
+    before = snapshot(world)
+    check(world.client.post(BASE, json=world.tree_in(code="T-NUL", name="Cây\x00"), headers=world.auth("admin")), 422, "name")
+    check(world.client.post("/api/v1/auth/login", json={"username": "admin\x00", "password": "x"}), 422)
+    check(world.client.get(BASE + "?q=a%00b"), 400)
+    check(world.client.get("/api/v1/layers/durian_trees/features/a%00b"), 400)
+    assert snapshot(world) == before

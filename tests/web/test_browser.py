@@ -46,7 +46,8 @@ def _own_failures(page, live) -> list[str]:
 def test_map_loads_toggles_and_filters(browser_page, live):
     page = browser_page
     page.goto(live + "/", wait_until="networkidle")
-    page.wait_for_function("window.geomap && Object.keys(window.geomap.layers).length === 6")
+    # (Locator waits, not wait_for_function: the pages' CSP forbids eval, which that would need.)
+    expect(page.locator(".leaflet-control-layers-overlays input")).to_have_count(6)
     page.wait_for_timeout(500)
     assert _own_failures(page, live) == []
     assert page.evaluate("document.documentElement.lang") == "vi"
@@ -65,7 +66,7 @@ def test_map_loads_toggles_and_filters(browser_page, live):
     page.select_option("select[name=health]", "sau_benh")
     page.click("#filters button[type=submit]")
     page.wait_for_load_state("networkidle")
-    page.wait_for_function("window.geomap && window.geomap.layers.durian_trees")
+    expect(page.locator(".leaflet-control-layers-overlays input")).to_have_count(1)
     assert "health=sau_benh" in page.url
     assert any("health=sau_benh" in u for u in page.requests if "/tiles/durian_trees/" in u)
     assert page.evaluate("Object.keys(geomap.layers).sort()") == ["durian_trees"]
@@ -78,9 +79,9 @@ def test_click_asset_popup_detail_and_qr(browser_page, live):
     tree = sample_features("durian_trees")[0]
     lon, lat = tree["geometry"]["coordinates"]
     page.goto(live + f"/?layer=durian_trees&q={tree['properties']['code']}", wait_until="networkidle")
-    page.wait_for_function("window.geomap && window.geomap.layers.durian_trees")
+    expect(page.locator(".leaflet-control-layers-overlays input")).to_have_count(1)
     page.evaluate(f"geomap.map.setView([{lat}, {lon}], 19, {{animate: false}})")
-    page.wait_for_function("document.querySelectorAll('.leaflet-tile-container svg path.leaflet-interactive').length > 0")
+    page.locator(".leaflet-tile-container svg path.leaflet-interactive").first.wait_for(state="attached")
     page.wait_for_timeout(300)
     size = page.evaluate("(() => { const s = geomap.map.getSize(); return [s.x, s.y]; })()")
     box = page.locator(".folium-map").bounding_box()

@@ -1,0 +1,295 @@
+"""The benchmark's workloads. Each returns plain numbers for the report."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import statistics
+import subprocess
+import threading
+import time
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import mapbox_vector_tile
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from bench.servers import wrk_median
+from geomap.io.load import load_file, load_paths
+from geomap.services.accounts import add_team, add_user, issue_credential
+from geomap.services.tiles import render_tile
+
+ROOT = Path(__file__).resolve().parent.parent
+# The densest durian area of the generated data (Ea Kly, former Krông Pắc district).
+DENSE = (108.3105, 12.7205)
+BBOX_1KM = (108.3010, 12.7110, 108.3110, 12.7210)
+
+
+def _timed(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def _pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(math.ceil(p / 100 * len(values))) - 1)]
+
+
+def _pg_conn_string(url: str) -> str:
+    u = make_url(url)
+    return f"host={u.host} port={u.port} user={u.username} password={u.password} dbname={u.database}"
+
+
+def bulk_load(engine, url: str, data: Path) -> dict:
+    """geomap's loader (validation included) vs ogr2ogr with PG_USE_COPY on the same files."""
+    print("bulk load …", flush=True)
+    out: dict = {}
+    load_file(engine, data / "farms.geojson", progress=False)
+    for other in ("wifi_points", "digital_libraries", "border_markers", "heritage_sites"):
+        load_file(engine, data / f"{other}.geojson", progress=False)
+    n = None
+    for fmt in ("geojson", "gpkg"):
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM asset_history WHERE layer = 'durian_trees'"))
+            conn.execute(text("TRUNCATE durian_trees"))
+        holder: dict = {}
+        seconds = _timed(lambda: holder.update(r=load_file(engine, data / f"durian_trees.{fmt}", progress=False)))
+        n = holder["r"][0].inserted
+        out[f"geomap_{fmt}"] = {"rows": n, "seconds": round(seconds, 1), "rows_per_s": round(n / seconds)}
+        print(f"  geomap {fmt}: {n / seconds:,.0f} rows/s", flush=True)
+    # Idempotent reload of the same file (nothing changes): what a retry of a whole file costs.
+    seconds = _timed(lambda: load_file(engine, data / "durian_trees.gpkg", progress=False))
+    out["geomap_reload_unchanged"] = {"rows": n, "seconds": round(seconds, 1), "rows_per_s": round(n / seconds)}
+    for fmt in ("geojson", "gpkg"):
+        env = {**os.environ, "PG_USE_COPY": "YES"}
+        cmd = ["ogr2ogr", "-f", "PostgreSQL", f"PG:{_pg_conn_string(url)}", str(data / f"durian_trees.{fmt}"),
+               "-nln", f"ogr_trees_{fmt}", "-lco", "GEOMETRY_NAME=geom", "-overwrite", "-nlt", "POINT"]
+        seconds = _timed(lambda: subprocess.run(cmd, env=env, check=True, capture_output=True))
+        out[f"ogr2ogr_{fmt}"] = {"rows": n, "seconds": round(seconds, 1), "rows_per_s": round(n / seconds)}
+        print(f"  ogr2ogr {fmt}: {n / seconds:,.0f} rows/s", flush=True)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS ogr_trees_geojson, ogr_trees_gpkg"))
+    return out
+
+
+def load_sample(engine) -> None:
+    """The committed 10k sample data."""
+    load_paths(engine, sorted((ROOT / "data" / "geojson").glob("*.geojson")), actor="bench")
+
+
+def volunteer_token(engine) -> str:
+    """A volunteer of a team working in Đắk Lắk, and its token."""
+    with engine.begin() as conn:
+        add_team(conn, "BENCH", "Tổ benchmark", ["Đắk Lắk"], [], ["durian_trees"])
+        add_user(conn, "bench", "volunteer", team_code="BENCH")
+        return issue_credential(conn, "bench")
+
+
+def tile_xy(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2 ** z
+    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+
+
+def _get(url: str) -> tuple[float, bytes]:
+    t = time.perf_counter()
+    with urllib.request.urlopen(url, timeout=120) as r:
+        body = r.read()
+    return time.perf_counter() - t, body
+
+
+def _count(data: bytes) -> int:
+    layers = mapbox_vector_tile.decode(data)
+    return sum(int(f["properties"].get("count", 1)) for layer in layers.values() for f in layer["features"])
+
+
+def tiles(engine, geomap: str, tipg: str, zooms, seconds: float, repeats: int) -> dict:
+    """Cold and warm tile latency/throughput: geomap vs tipg vs the raw ST_AsMVT query."""
+    out: dict = {}
+    for z in zooms:
+        print(f"tiles z{z} …", flush=True)
+        cx, cy = tile_xy(*DENSE, z)
+        ring = [(cx + dx, cy + dy) for dx in range(-2, 3) for dy in range(-2, 3)]  # 25 distinct tiles
+        g_url = lambda x, y: f"{geomap}/tiles/durian_trees/{z}/{x}/{y}.mvt"  # noqa: E731
+        t_url = lambda x, y: f"{tipg}/collections/public.durian_trees/tiles/WebMercatorQuad/{z}/{x}/{y}"  # noqa: E731
+        raw = []
+        with engine.connect() as conn:
+            from geomap.layers.registry import get_layer
+
+            layer = get_layer("durian_trees")
+            for x, y in ring:
+                t = time.perf_counter()
+                render_tile(conn, layer, z, x, y, {})
+                raw.append(time.perf_counter() - t)
+        cold = [_get(g_url(x, y)) for x, y in ring]  # first request of each tile: a cache miss
+        tipg_cold = [_get(t_url(x, y)) for x, y in ring]
+        g_bytes, t_bytes = _get(g_url(cx, cy))[1], _get(t_url(cx, cy))[1]
+        with engine.connect() as conn:
+            truth = conn.execute(text(
+                "SELECT count(*) FROM durian_trees WHERE deleted_at IS NULL AND geom && ST_Transform(ST_TileEnvelope(:z,:x,:y), 4326)"
+            ), {"z": z, "x": cx, "y": cy}).scalar_one()
+        # Cold throughput at 16 clients: 16 threads over distinct tiles not requested before.
+        far = [(cx + dx, cy + dy) for dx in range(3, 7) for dy in range(-2, 2)]
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(lambda xy: _get(g_url(*xy)), far))
+        cold16 = len(far) / (time.perf_counter() - t0)
+        out[z] = {
+            "raw_ms": {"median": round(statistics.median(raw) * 1000, 1), "p95": round(_pct(raw, 95) * 1000, 1)},
+            "geomap_cold_ms": {"median": round(statistics.median(c[0] for c in cold) * 1000, 1),
+                               "p95": round(_pct([c[0] for c in cold], 95) * 1000, 1)},
+            "geomap_cold_rps_1": round(1 / statistics.median(c[0] for c in cold), 1),
+            "geomap_cold_rps_16": round(cold16, 1),
+            "tipg_cold_ms": {"median": round(statistics.median(c[0] for c in tipg_cold) * 1000, 1),
+                             "p95": round(_pct([c[0] for c in tipg_cold], 95) * 1000, 1)},
+            "geomap_warm_1": wrk_median(g_url(cx, cy), 1, seconds, repeats),
+            "geomap_warm_16": wrk_median(g_url(cx, cy), 16, seconds, repeats),
+            "tipg_1": wrk_median(t_url(cx, cy), 1, seconds, repeats),
+            "tipg_16": wrk_median(t_url(cx, cy), 16, seconds, repeats),
+            "bytes": {"geomap": len(g_bytes), "tipg": len(t_bytes),
+                      "geomap_max_cold": max(len(c[1]) for c in cold)},
+            "features": {"in_tile": truth, "geomap_counted": _count(g_bytes), "tipg_counted": _count(t_bytes)},
+        }
+    return out
+
+
+def features(engine, geomap: str, tipg: str, seconds: float, repeats: int) -> dict:
+    """bbox + filter queries, limit 100 and 1000: geomap API, geomap /ogc, tipg, raw SQL."""
+    out: dict = {}
+    bbox = ",".join(map(str, BBOX_1KM))
+    for limit in (100, 1000):
+        print(f"features limit={limit} …", flush=True)
+        urls = {
+            "geomap_api": f"{geomap}/api/v1/layers/durian_trees/features?bbox={bbox}&health=khoe&limit={limit}",
+            "geomap_ogc": f"{geomap}/ogc/collections/durian_trees/items?bbox={bbox}&health=khoe&limit={limit}",
+            "tipg": f"{tipg}/collections/public.durian_trees/items?bbox={bbox}&health=khoe&limit={limit}",
+        }
+        row: dict = {}
+        for name, url in urls.items():
+            _, body = _get(url)
+            row[name] = {"returned": len(json.loads(body)["features"]), "c1": wrk_median(url, 1, seconds, repeats),
+                         "c16": wrk_median(url, 16, seconds, repeats)}
+        raw = []
+        with engine.connect() as conn:
+            for _ in range(20):
+                t = time.perf_counter()
+                conn.execute(text(
+                    "SELECT id, code, name, variety, health, planting_year, ST_AsGeoJSON(geom) FROM durian_trees "
+                    "WHERE deleted_at IS NULL AND health = 'khoe' AND geom && ST_MakeEnvelope(:a,:b,:c,:d,4326) "
+                    "ORDER BY id LIMIT :n"), dict(zip("abcd", BBOX_1KM), n=limit)).all()
+                raw.append(time.perf_counter() - t)
+        row["raw_sql_ms"] = round(statistics.median(raw) * 1000, 2)
+        out[limit] = row
+    return out
+
+
+def field_writes(engine, geomap: str, token: str, clients: int, seconds: float) -> dict:
+    """32 volunteers creating and patching trees for ``seconds``, 10% of requests retried."""
+    print(f"field writes: {clients} clients for {seconds:.0f} s …", flush=True)
+    with engine.connect() as conn:
+        farms = conn.execute(text(
+            "SELECT ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom), id::text, geom FROM farms ORDER BY code LIMIT 200"
+        )).all()
+    create_lat, patch_lat, lock = [], [], threading.Lock()
+    stats = {"creates": 0, "create_retries_ok": 0, "patches": 0, "patch_retries_412": 0, "conflicts": 0, "errors": 0,
+             "error_samples": []}
+    acked: dict[str, int] = {}  # id → number of acknowledged patches
+    deadline = time.time() + seconds
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def volunteer(k: int) -> None:
+        rng = random.Random(k)
+        client = httpx.Client(base_url=geomap, headers=headers, timeout=30)
+        while time.time() < deadline:
+            x0, y0, x1, y1, farm_id, _ = farms[rng.randrange(len(farms))]
+            lon, lat = rng.uniform(x0, x1), rng.uniform(y0, y1)
+            fid = str(uuid.uuid4())
+            body = {"type": "Feature", "id": fid, "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                    "properties": {"code": f"B-{fid[:13]}", "name": "Cây benchmark", "province": "Đắk Lắk",
+                                   "commune": "xã Ea Kly", "variety": "ri6", "health": "khoe", "gps_accuracy_m": 5}}
+            t = time.perf_counter()
+            r = client.post("/api/v1/layers/durian_trees/features?confirm_nearby=true", json=body)
+            dt = time.perf_counter() - t
+            if r.status_code in (409, 422):
+                with lock:
+                    stats["conflicts"] += 1  # outside the farm polygon, or the same spot: refused, nothing written
+                continue
+            if r.status_code != 201:
+                with lock:
+                    stats["errors"] += 1
+                    stats["error_samples"].append(r.text[:200])
+                continue
+            with lock:
+                stats["creates"] += 1
+                create_lat.append(dt)
+                acked[fid] = 0
+            if rng.random() < 0.10:  # the phone lost the answer and sends it again
+                again = client.post("/api/v1/layers/durian_trees/features?confirm_nearby=true", json=body)
+                with lock:
+                    stats["create_retries_ok"] += again.status_code == 200
+            tag = r.headers["etag"]
+            t = time.perf_counter()
+            p = client.patch(f"/api/v1/layers/durian_trees/features/{fid}", json={"properties": {"health": "sau_benh"}},
+                             headers={"If-Match": tag})
+            dt = time.perf_counter() - t
+            if p.status_code == 200:
+                with lock:
+                    stats["patches"] += 1
+                    patch_lat.append(dt)
+                    acked[fid] += 1
+                if rng.random() < 0.10:  # retried with the old ETag: must be refused, not applied twice
+                    again = client.patch(f"/api/v1/layers/durian_trees/features/{fid}",
+                                         json={"properties": {"health": "sau_benh"}}, headers={"If-Match": tag})
+                    with lock:
+                        stats["patch_retries_412"] += again.status_code == 412
+        client.close()
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=volunteer, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    with engine.connect() as conn:
+        dupes = conn.execute(text("SELECT count(*) FROM (SELECT code FROM durian_trees WHERE code LIKE 'B-%' "
+                                  "GROUP BY code HAVING count(*) > 1) d")).scalar_one()
+        rows = dict(conn.execute(text("SELECT id::text, version FROM durian_trees WHERE code LIKE 'B-%'")).all())
+    missing = [i for i in acked if i not in rows]
+    lost = [i for i, n in acked.items() if i in rows and rows[i] != 1 + n]
+    stats["error_samples"] = stats["error_samples"][:5]
+    return {
+        "clients": clients, "seconds": round(elapsed, 1), **stats,
+        "creates_per_s": round(stats["creates"] / elapsed, 1),
+        "create_ms": {"p50": round(statistics.median(create_lat) * 1000, 1), "p99": round(_pct(create_lat, 99) * 1000, 1)} if create_lat else None,
+        "patch_ms": {"p50": round(statistics.median(patch_lat) * 1000, 1), "p99": round(_pct(patch_lat, 99) * 1000, 1)} if patch_lat else None,
+        "duplicates": dupes, "acknowledged_missing": len(missing), "lost_updates": len(lost),
+    }
+
+
+def map_page(base: str) -> dict:
+    """HTML size and time until the first layer is drawn, in Debian's headless Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    print(f"map page {base} …", flush=True)
+    size = len(_get(base + "/")[1])
+    times = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"])
+        for _ in range(3):
+            page = browser.new_page(viewport={"width": 1280, "height": 860})
+            page.route("**/*", lambda route: route.abort() if not route.request.url.startswith(base) else route.continue_())
+            t = time.perf_counter()
+            page.goto(base + "/?layer=durian_trees")
+            page.wait_for_selector(".leaflet-tile-container svg path", state="attached", timeout=60_000)
+            times.append(time.perf_counter() - t)
+            page.close()
+        browser.close()
+    return {"html_bytes": size, "first_layer_s": round(statistics.median(times), 2), "runs_s": [round(t, 2) for t in times]}
