@@ -106,7 +106,7 @@ def main() -> None:
         geomap_port, tipg_port = free_port(), free_port()
         servers.append(Server.start([sys.executable, "-m", "geomap.cli", "serve", "--port", str(geomap_port)], env, ROOT))
         tipg_env = {"DATABASE_URL": url.replace("+psycopg2", ""), "TIPG_DB_SCHEMAS": '["public"]',
-                    "TIPG_DB_TABLES": '["durian_trees"]', "TIPG_MAX_FEATURES_PER_QUERY": "10000"}
+                    "TIPG_DB_TABLES": '["public.durian_trees"]', "TIPG_DB_FUNCTIONS": '[]', "TIPG_MAX_FEATURES_PER_QUERY": "10000"}
         servers.append(Server.start([sys.executable, "-m", "uvicorn", "tipg.main:app", "--port", str(tipg_port),
                                      "--log-level", "warning"], tipg_env, ROOT))
         geomap, tipg = f"http://127.0.0.1:{geomap_port}", f"http://127.0.0.1:{tipg_port}"

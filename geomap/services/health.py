@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, text
 
 from geomap.layers.registry import LAYERS
-from geomap.migrate import current, head
+from geomap.migrate import head
 
 
 def layer_counts(engine: Engine) -> dict[str, int]:
@@ -21,10 +21,13 @@ def layer_counts(engine: Engine) -> dict[str, int]:
 
 def health(engine: Engine, embedded: bool) -> dict:
     """A health report; raises if the database cannot be reached."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         row = conn.execute(
             text("SELECT postgis_lib_version() AS postgis, current_setting('server_version') AS pg")
         ).one()
+        revision = MigrationContext.configure(conn).get_current_revision()
     url = engine.url
     return {
         "status": "ok",
@@ -36,7 +39,7 @@ def health(engine: Engine, embedded: bool) -> dict:
             "name": url.database,
             "postgresql": row.pg,
             "postgis": row.postgis,
-            "migration": current(url.render_as_string(hide_password=False)),
+            "migration": revision,
             "migration_head": head(),
         },
         "layers": layer_counts(engine),
