@@ -33,6 +33,11 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# The benchmark suite (1,000,000 trees; about half an hour on 2 cores): writes docs/BENCHMARKS.md.
+bench: system-deps-test venv assets
+	@command -v wrk >/dev/null || $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -q wrk
+	$(BIN)/python -m bench.run
+
 clean:
 	-$(BIN)/geomap db stop 2>/dev/null
 	rm -rf $(VENV) .geomap node_modules

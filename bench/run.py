@@ -99,16 +99,17 @@ def main() -> None:
             results["dataset"] = {name: conn.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()
                                   for name in ("farms", "durian_trees", "wifi_points", "border_markers")}
         with engine.begin() as conn:
-            conn.execute(text("VACUUM ANALYZE") if False else text("ANALYZE"))
+            conn.execute(text("ANALYZE"))
         token = workloads.volunteer_token(engine)
         env = {"GEOMAP_DATABASE_URL": url, "GEOMAP_WRITE_RATE_PER_TOKEN": "10000000", "GEOMAP_WRITE_RATE_PER_IP": "10000000",
                "GEOMAP_LOG_LEVEL": "warning", "GEOMAP_HOME": str(ROOT / ".geomap" / "bench-home")}
         geomap_port, tipg_port = free_port(), free_port()
-        servers.append(Server.start([sys.executable, "-m", "geomap.cli", "serve", "--port", str(geomap_port)], env, ROOT))
+        # Both servers get two worker processes (one per core).
+        servers.append(Server.start([sys.executable, "-m", "geomap.cli", "serve", "--workers", "2", "--port", str(geomap_port)], env, ROOT))
         tipg_env = {"DATABASE_URL": url.replace("+psycopg2", ""), "TIPG_DB_SCHEMAS": '["public"]',
                     "TIPG_DB_TABLES": '["public.durian_trees"]', "TIPG_DB_FUNCTIONS": '[]', "TIPG_MAX_FEATURES_PER_QUERY": "10000"}
         servers.append(Server.start([sys.executable, "-m", "uvicorn", "tipg.main:app", "--port", str(tipg_port),
-                                     "--log-level", "warning"], tipg_env, ROOT))
+                                     "--workers", "2", "--log-level", "warning"], tipg_env, ROOT))
         geomap, tipg = f"http://127.0.0.1:{geomap_port}", f"http://127.0.0.1:{tipg_port}"
         wait_http(geomap + "/health")
         wait_http(tipg + "/collections")

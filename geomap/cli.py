@@ -46,25 +46,41 @@ def serve(
     host: Optional[str] = typer.Option(None, help="Address to listen on (default GEOMAP_HOST, 127.0.0.1)."),
     port: Optional[int] = typer.Option(None, help="Port (default GEOMAP_PORT, 8000)."),
     sample_data: bool = typer.Option(False, "--sample-data", help="Load data/geojson when the database holds no assets."),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="App processes (stateless; they share the database)."),
 ) -> None:
     """Apply pending migrations and serve the API and map pages."""
+    import os
+
     import uvicorn
 
     from geomap.api.app import create_app
-    from geomap.database import open_engine
+    from geomap.database import Database, make_engine
     from geomap.migrate import upgrade
 
     settings = Settings()
-    if sample_data:
-        with open_engine(settings) as engine:
-            upgrade(engine.url.render_as_string(hide_password=False))
-            _load_sample_if_empty(engine)
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level=settings.log_level,
-    )
+    host, port = host or settings.host, port or settings.port
+    if workers == 1 and not sample_data:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level)
+        return
+    db = Database(settings)  # this process keeps the embedded server registered while workers run
+    try:
+        url = db.open()
+        upgrade(url)
+        if sample_data:
+            engine = make_engine(url)
+            try:
+                _load_sample_if_empty(engine)
+            finally:
+                engine.dispose()
+        if workers == 1:
+            uvicorn.run(create_app(settings.model_copy(update={"database_url": url}), migrate=False),
+                        host=host, port=port, log_level=settings.log_level)
+        else:
+            os.environ.update(GEOMAP_DATABASE_URL=url, GEOMAP_MIGRATE_ON_START="false")
+            uvicorn.run("geomap.api.app:app_from_env", factory=True, workers=workers, host=host, port=port,
+                        log_level=settings.log_level)
+    finally:
+        db.close()
 
 
 def _load_sample_if_empty(engine) -> None:

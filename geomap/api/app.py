@@ -28,9 +28,15 @@ from geomap.settings import Settings
 log = logging.getLogger("geomap")
 
 
-def create_app(settings: Settings | None = None, migrate: bool = True) -> FastAPI:
+def app_from_env() -> FastAPI:
+    """App factory for ``uvicorn --factory`` and ``geomap serve --workers N``: settings from the environment."""
+    return create_app(Settings())
+
+
+def create_app(settings: Settings | None = None, migrate: bool | None = None) -> FastAPI:
     """Build the app. The database (embedded or external) is opened in the lifespan."""
     settings = settings or Settings()
+    migrate = settings.migrate_on_start if migrate is None else migrate
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

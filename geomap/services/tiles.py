@@ -108,12 +108,33 @@ def data_version(conn: Connection, layer: Layer) -> str:
 
 
 class TileCache:
-    """A bounded LRU of rendered tiles; entries also expire after ``ttl`` seconds."""
+    """A bounded LRU of rendered tiles; entries also expire after ``ttl`` seconds.
 
-    def __init__(self, size: int = 4096, ttl: float = 60.0) -> None:
-        self.size, self.ttl = size, ttl
+    Each layer's data version is remembered for ``version_ttl`` seconds, so a warm tile is served
+    without touching the database; writes made through this process forget it at once (other
+    workers see them within ``version_ttl``, and their ETags change with them).
+    """
+
+    def __init__(self, size: int = 4096, ttl: float = 60.0, version_ttl: float = 1.0) -> None:
+        self.size, self.ttl, self.version_ttl = size, ttl, version_ttl
         self._data: OrderedDict[tuple, tuple[float, bytes]] = OrderedDict()
+        self._versions: dict[str, tuple[float, str]] = {}
         self._lock = threading.Lock()
+
+    def version(self, layer: str) -> str | None:
+        """The remembered data version of ``layer``, if still fresh."""
+        hit = self._versions.get(layer)
+        if hit and time.monotonic() - hit[0] <= self.version_ttl:
+            return hit[1]
+        return None
+
+    def remember_version(self, layer: str, version: str) -> None:
+        """Remember ``layer``'s data version for ``version_ttl`` seconds."""
+        self._versions[layer] = (time.monotonic(), version)
+
+    def forget_version(self, layer: str) -> None:
+        """A write happened here: look the version up again on the next tile."""
+        self._versions.pop(layer, None)
 
     def get(self, key: tuple) -> bytes | None:
         """The cached tile, or None."""
@@ -133,14 +154,22 @@ class TileCache:
                 self._data.popitem(last=False)
 
 
+def tile_key(layer: Layer, z: int, x: int, y: int, params: Mapping[str, str], version: str) -> tuple[tuple, str]:
+    """The cache key of a tile and its ETag."""
+    filters = tuple(sorted((k, v) for k, v in params.items() if k not in TILE_PARAMS_IGNORED))
+    key = (layer.name, z, x, y, filters, version)
+    return key, '"' + hashlib.sha1(repr(key).encode()).hexdigest()[:20] + '"'
+
+
 def get_tile(conn: Connection, cache: TileCache, layer: Layer, z: int, x: int, y: int,
              params: Mapping[str, str]) -> tuple[bytes, str]:
     """A tile and its ETag, from the cache when the layer has not changed."""
     check_tile(z, x, y)
-    version = data_version(conn, layer)
-    filters = tuple(sorted((k, v) for k, v in params.items() if k not in TILE_PARAMS_IGNORED))
-    key = (layer.name, z, x, y, filters, version)
-    tag = '"' + hashlib.sha1(repr(key).encode()).hexdigest()[:20] + '"'
+    version = cache.version(layer.name)
+    if version is None:
+        version = data_version(conn, layer)
+        cache.remember_version(layer.name, version)
+    key, tag = tile_key(layer, z, x, y, params, version)
     data = cache.get(key)
     if data is None:
         data = render_tile(conn, layer, z, x, y, params)

@@ -18,6 +18,11 @@ IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag of th
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200, description="Makes a retried POST safe")]
 
 
+def _changed(request: Request, layer) -> None:
+    """Tiles of ``layer`` served by this process must reflect the write at once."""
+    request.app.state.tile_cache.forget_version(layer.name)
+
+
 def _options(settings, force: bool, confirm_nearby: bool) -> writes.WriteOptions:
     return writes.WriteOptions(force=force, confirm_nearby=confirm_nearby, gps_accuracy_max_m=settings.gps_accuracy_max_m)
 
@@ -50,6 +55,7 @@ def create_feature(
             conn, layer, principal, [body.model_dump()],
             _options(settings, force, confirm_nearby), single=True, idempotency_key=idempotency_key,
         )
+    _changed(request, layer)
     status = 201 if result.created else 200
     location = str(request.url_for("get_feature", layer=layer.name, asset_id=result.feature["id"]))
     return JSONResponse(result.feature, status_code=status,
@@ -59,6 +65,7 @@ def create_feature(
 @router.post("/batch", summary="Create up to 5,000 assets, all or nothing")
 def create_batch(
     layer: LayerDep, body: FeatureCollectionIn, engine: EngineDep, principal: PrincipalDep, settings: SettingsDep,
+    request: Request,
     force: bool = Query(False), confirm_nearby: bool = Query(False), idempotency_key: IdemKey = None,
 ) -> Response:
     """Every feature keeps its own idempotency (its id); any problem means nothing is written."""
@@ -66,6 +73,7 @@ def create_batch(
         results = writes.create_features(
             conn, layer, principal, body.features, _options(settings, force, confirm_nearby), idempotency_key=idempotency_key,
         )
+    _changed(request, layer)
     created = sum(r.created for r in results)
     return JSONResponse(
         {"type": "FeatureCollection", "features": [r.feature for r in results], "created": created,
@@ -85,36 +93,42 @@ def get_feature(layer: LayerDep, asset_id: str, engine: EngineDep, principal: Pr
 @router.patch("/{asset_id}", response_model=Feature, summary="Edit an asset (JSON Merge Patch, needs If-Match)")
 def patch_feature(
     layer: LayerDep, asset_id: str, body: FeaturePatch, engine: EngineDep, principal: PrincipalDep,
-    settings: SettingsDep, if_match: IfMatch = None,
+    settings: SettingsDep, request: Request, if_match: IfMatch = None,
 ) -> Response:
     """Change properties (``null`` clears one) and/or the geometry. A stale ETag is 412, a missing one 428."""
     patch = body.model_dump(exclude_unset=True)
     with engine.begin() as conn:
         feature, tag = writes.patch_feature(conn, layer, principal, asset_id, if_match, patch, _options(settings, False, True))
+    _changed(request, layer)
     return JSONResponse(feature, headers={"ETag": tag})
 
 
 @router.delete("/{asset_id}", status_code=204, summary="Soft-delete an asset (needs If-Match)")
-def delete_feature(layer: LayerDep, asset_id: str, engine: EngineDep, principal: PrincipalDep, if_match: IfMatch = None) -> Response:
+def delete_feature(layer: LayerDep, asset_id: str, engine: EngineDep, principal: PrincipalDep, request: Request,
+                   if_match: IfMatch = None) -> Response:
     """The asset disappears from maps and lists; an administrator can restore it."""
     with engine.begin() as conn:
         writes.delete_feature(conn, layer, principal, asset_id, if_match)
+    _changed(request, layer)
     return Response(status_code=204)
 
 
 @router.post("/{asset_id}/restore", response_model=Feature, summary="Restore a deleted asset (admin)")
-def restore_feature(layer: LayerDep, asset_id: str, engine: EngineDep, principal: PrincipalDep) -> Response:
+def restore_feature(layer: LayerDep, asset_id: str, engine: EngineDep, principal: PrincipalDep, request: Request) -> Response:
     """Undo a soft delete."""
     with engine.begin() as conn:
         feature, tag = writes.restore_feature(conn, layer, principal, asset_id)
+    _changed(request, layer)
     return JSONResponse(feature, headers={"ETag": tag})
 
 
 @router.post("/{asset_id}/review", response_model=Feature, summary="Review an asset (admin)")
-def review_feature(layer: LayerDep, asset_id: str, body: ReviewIn, engine: EngineDep, principal: PrincipalDep) -> Response:
+def review_feature(layer: LayerDep, asset_id: str, body: ReviewIn, engine: EngineDep, principal: PrincipalDep,
+                   request: Request) -> Response:
     """Set received / has_issues (with a comment) / approved / rejected."""
     with engine.begin() as conn:
         feature, tag = writes.review_feature(conn, layer, principal, asset_id, body.model_dump())
+    _changed(request, layer)
     return JSONResponse(feature, headers={"ETag": tag})
 
 
