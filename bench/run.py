@@ -113,6 +113,7 @@ def main() -> None:
         geomap, tipg = f"http://127.0.0.1:{geomap_port}", f"http://127.0.0.1:{tipg_port}"
         wait_http(geomap + "/health")
         wait_http(tipg + "/collections")
+        time.sleep(15)  # let geomap finish prewarming the national-view tiles before measuring
         results["tiles"] = workloads.tiles(engine, geomap, tipg, ZOOMS, args.seconds, args.repeats)
         results["features"] = workloads.features(engine, geomap, tipg, args.seconds, args.repeats)
         results["writes"] = workloads.field_writes(engine, geomap, token, clients=32, seconds=max(10.0, args.seconds * 2))

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
         description="Where `npm ci` installed Leaflet and its plugins (served at /static/vendor).",
     )
     log_level: str = "info"
+    prewarm_tiles: bool = Field(default=True, description="Render the national-view tiles in the background at start.")
     migrate_on_start: bool = Field(default=True, description="Apply pending migrations when the app starts.")
     write_rate_per_token: float = Field(default=600, description="Writes per minute per token or session.")
     write_rate_per_ip: float = Field(default=1200, description="Writes per minute per client IP address.")

@@ -128,7 +128,7 @@ def loaded(engine: Engine, db_url: str, template_url: str, server_url: str) -> E
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
     """Settings pointing at the test database."""
-    return Settings(database_url=db_url, home=tmp_path / "home")
+    return Settings(database_url=db_url, home=tmp_path / "home", prewarm_tiles=False)
 
 
 def feature_collection(features: list[dict]) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from contextlib import asynccontextmanager
 
 from pathlib import Path
@@ -28,6 +29,16 @@ from geomap.settings import Settings
 log = logging.getLogger("geomap")
 
 
+def _prewarm(engine, cache) -> None:
+    from geomap.layers.registry import LAYERS
+    from geomap.services.tiles import prewarm
+
+    try:
+        log.info("prewarmed %d national-view tiles", prewarm(engine, cache, LAYERS))
+    except Exception:  # never let a warm-up problem take the app down
+        log.warning("tile prewarm failed", exc_info=True)
+
+
 def app_from_env() -> FastAPI:
     """App factory for ``uvicorn --factory`` and ``geomap serve --workers N``: settings from the environment."""
     return create_app(Settings())
@@ -48,6 +59,8 @@ def create_app(settings: Settings | None = None, migrate: bool | None = None) ->
         app.state.db = db
         app.state.engine = engine
         await open_ogc(app, url)
+        if settings.prewarm_tiles:
+            threading.Thread(target=_prewarm, args=(engine, app.state.tile_cache), daemon=True, name="tile-prewarm").start()
         log.info("geomap ready on %s", engine.url.render_as_string(hide_password=True))
         try:
             yield

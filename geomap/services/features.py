@@ -213,6 +213,10 @@ def list_features(conn: Connection, layer: Layer, params: Mapping[str, str], pri
         where.append("id > CAST(:after AS uuid)")
     values["limit"] = limit + 1
     sql = f"{select_sql(layer)} WHERE {' AND '.join(where)} ORDER BY id LIMIT :limit"
+    if params.get("bbox"):
+        # With a bbox the spatial index is the selective path: filter first (OFFSET 0 keeps the
+        # planner from walking the primary key in id order and discarding most rows), then sort.
+        sql = f"SELECT * FROM ({select_sql(layer)} WHERE {' AND '.join(where)} OFFSET 0) s ORDER BY id LIMIT :limit"
     rows = conn.execute(text(sql), values).mappings().all()
     more = len(rows) > limit
     rows = rows[:limit]

@@ -28,6 +28,7 @@ from geomap.services.features import filter_sql, q
 
 MIN_ZOOM, MAX_ZOOM = 0, 20
 DETAIL_ZOOM = 15
+LOW_ZOOM = 10
 POLYGON_ZOOM = 12
 CELL_PX = 48
 FINE_CELL_PX = 8
@@ -83,18 +84,21 @@ def render_tile(conn: Connection, layer: Layer, z: int, x: int, y: int, params: 
         cell_px = CELL_PX
     values["cells"] = EXTENT // cell_px
     point = "t.geom" if layer.geometry == "Point" else "ST_PointOnSurface(t.geom)"
+    # Grid cells are computed from longitude/latitude with the Web Mercator formulas, so only one
+    # point per occupied cell (its mean position) is ever transformed, not every asset.
     sql = f"""
         {env}, pts AS (
-            SELECT ST_Transform({point}, 3857) AS g, t.code, t.name {base}
+            SELECT ST_X({point}) AS lon, ST_Y({point}) AS lat, t.code, t.name {base}
         ), cells AS (
-            SELECT count(*) AS count, ST_Centroid(ST_Collect(pts.g)) AS c,
-                   CASE WHEN count(*) = 1 THEN min(pts.code) END AS code,
-                   CASE WHEN count(*) = 1 THEN min(pts.name) END AS name
-              FROM pts, env
-             GROUP BY floor((ST_X(pts.g) - ST_XMin(env.e)) / (ST_XMax(env.e) - ST_XMin(env.e)) * :cells),
-                      floor((ST_Y(pts.g) - ST_YMin(env.e)) / (ST_YMax(env.e) - ST_YMin(env.e)) * :cells)
+            SELECT count(*) AS count, avg(lon) AS lon, avg(lat) AS lat,
+                   CASE WHEN count(*) = 1 THEN min(code) END AS code,
+                   CASE WHEN count(*) = 1 THEN min(name) END AS name
+              FROM pts
+             GROUP BY floor(((lon + 180.0) / 360.0 * (1 << :z) - :x) * :cells),
+                      floor(((1.0 - ln(tan(radians(lat)) + 1.0 / cos(radians(lat))) / pi()) / 2.0 * (1 << :z) - :y) * :cells)
         ), feats AS (
-            SELECT cells.count, cells.code, cells.name, ST_AsMVTGeom(cells.c, env.e, :extent, 64, true) AS geom
+            SELECT cells.count, cells.code, cells.name,
+                   ST_AsMVTGeom(ST_Transform(ST_SetSRID(ST_MakePoint(cells.lon, cells.lat), 4326), 3857), env.e, :extent, 64, true) AS geom
               FROM cells, env
         )
         SELECT ST_AsMVT(feats, :name, :extent, 'geom') FROM feats WHERE geom IS NOT NULL
@@ -115,25 +119,35 @@ class TileCache:
     workers see them within ``version_ttl``, and their ETags change with them).
     """
 
-    def __init__(self, size: int = 4096, ttl: float = 60.0, version_ttl: float = 1.0) -> None:
-        self.size, self.ttl, self.version_ttl = size, ttl, version_ttl
+    def __init__(self, size: int = 4096, ttl: float = 3600.0, version_ttl: float = 1.0,
+                 low_zoom_version_ttl: float = 60.0) -> None:
+        self.size, self.ttl, self.version_ttl, self.low_ttl = size, ttl, version_ttl, low_zoom_version_ttl
         self._data: OrderedDict[tuple, tuple[float, bytes]] = OrderedDict()
         self._versions: dict[str, tuple[float, str]] = {}
+        self._low_versions: dict[str, tuple[float, str]] = {}
         self._lock = threading.Lock()
 
-    def version(self, layer: str) -> str | None:
-        """The remembered data version of ``layer``, if still fresh."""
-        hit = self._versions.get(layer)
-        if hit and time.monotonic() - hit[0] <= self.version_ttl:
+    def version(self, layer: str, z: int = MAX_ZOOM) -> str | None:
+        """The remembered data version of ``layer`` for zoom ``z``, if still fresh.
+
+        Aggregated national and provincial zooms (≤ ``LOW_ZOOM``) cost a scan of many assets, so
+        they follow the data at most once a minute (counts there may lag by up to a minute);
+        street-level tiles follow within a second.
+        """
+        memo, ttl = (self._low_versions, self.low_ttl) if z <= LOW_ZOOM else (self._versions, self.version_ttl)
+        hit = memo.get(layer)
+        if hit and time.monotonic() - hit[0] <= ttl:
             return hit[1]
         return None
 
-    def remember_version(self, layer: str, version: str) -> None:
-        """Remember ``layer``'s data version for ``version_ttl`` seconds."""
-        self._versions[layer] = (time.monotonic(), version)
+    def remember_version(self, layer: str, version: str, z: int = MAX_ZOOM) -> None:
+        """Remember ``layer``'s data version (for low zooms separately)."""
+        memo = self._low_versions if z <= LOW_ZOOM else self._versions
+        if z > LOW_ZOOM or layer not in memo or time.monotonic() - memo[layer][0] > self.low_ttl:
+            memo[layer] = (time.monotonic(), version)
 
     def forget_version(self, layer: str) -> None:
-        """A write happened here: look the version up again on the next tile."""
+        """A write happened here: street-level tiles look the version up again on the next tile."""
         self._versions.pop(layer, None)
 
     def get(self, key: tuple) -> bytes | None:
@@ -165,13 +179,35 @@ def get_tile(conn: Connection, cache: TileCache, layer: Layer, z: int, x: int, y
              params: Mapping[str, str]) -> tuple[bytes, str]:
     """A tile and its ETag, from the cache when the layer has not changed."""
     check_tile(z, x, y)
-    version = cache.version(layer.name)
+    version = cache.version(layer.name, z)
     if version is None:
         version = data_version(conn, layer)
-        cache.remember_version(layer.name, version)
+        cache.remember_version(layer.name, version, z)
+        version = cache.version(layer.name, z) or version
     key, tag = tile_key(layer, z, x, y, params, version)
     data = cache.get(key)
     if data is None:
         data = render_tile(conn, layer, z, x, y, params)
         cache.put(key, data)
     return data, tag
+
+
+def prewarm(engine, cache: TileCache, layers, zooms=(5, 6, 7), bbox=(102.1, 8.4, 109.5, 23.4)) -> int:
+    """Render the national-view tiles of every layer into ``cache`` (run in a background thread
+    at start-up, so the first visitor of the national map does not wait for the aggregation)."""
+    import math
+
+    def xy(lon: float, lat: float, z: int) -> tuple[int, int]:
+        n = 1 << z
+        return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+
+    done = 0
+    with engine.connect() as conn:
+        for z in zooms:
+            (x0, y1), (x1, y0) = xy(bbox[0], bbox[1], z), xy(bbox[2], bbox[3], z)
+            for layer in layers:
+                for x in range(x0, x1 + 1):
+                    for y in range(y0, y1 + 1):
+                        get_tile(conn, cache, layer, z, x, y, {})
+                        done += 1
+    return done

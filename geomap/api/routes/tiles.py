@@ -21,7 +21,7 @@ async def tile(layer: LayerDep, z: int, x: int, y: int, request: Request, engine
     cache: tiles.TileCache = request.app.state.tile_cache
     params = dict(request.query_params)
     tiles.check_tile(z, x, y)
-    version = cache.version(layer.name)
+    version = cache.version(layer.name, z)
     hit = cache.get(tiles.tile_key(layer, z, x, y, params, version)[0]) if version else None
     if hit is not None:  # warm: no database round trip, no thread hop
         data, tag = hit, tiles.tile_key(layer, z, x, y, params, version)[1]
