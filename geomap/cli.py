@@ -290,18 +290,24 @@ def users_revoke(username: str = typer.Argument(...)) -> None:
     typer.echo(f"revoked {n} credential(s) of {username}")
 
 
-@app.command("backup")
-def backup_cmd(output: Path = typer.Argument(..., help="Backup file to write (.tar)")) -> None:
-    """Back up the database (pg_dump) and the photos into one file."""
-    from geomap.backup import backup
+def _on_database(fn) -> None:
+    """Run ``fn(url, home)`` with the configured database open (embedded or external)."""
     from geomap.database import Database
 
     settings = Settings()
     db = Database(settings)
     try:
-        backup(db.open(), settings.home_dir, output)
+        fn(db.open(), settings.home_dir)
     finally:
         db.close()
+
+
+@app.command("backup")
+def backup_cmd(output: Path = typer.Argument(..., help="Backup file to write (.tar)")) -> None:
+    """Back up the database (pg_dump) and the photos into one file."""
+    from geomap.backup import backup
+
+    _on_database(lambda url, home: backup(url, home, output))
     typer.echo(f"backup written to {output}")
 
 
@@ -309,14 +315,8 @@ def backup_cmd(output: Path = typer.Argument(..., help="Backup file to write (.t
 def restore_cmd(archive: Path = typer.Argument(..., help="A file made by `geomap backup`")) -> None:
     """Restore a backup into the configured database (replacing geomap's tables) and photos."""
     from geomap.backup import restore
-    from geomap.database import Database
 
-    settings = Settings()
-    db = Database(settings)
-    try:
-        restore(db.open(), settings.home_dir, archive)
-    finally:
-        db.close()
+    _on_database(lambda url, home: restore(url, home, archive))
     typer.echo(f"restored {archive}")
 
 
