@@ -82,7 +82,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="duration of each wrk run")
     parser.add_argument("--repeats", type=int, default=3, help="wrk runs per measurement (median reported)")
     parser.add_argument("--report", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
+    parser.add_argument("--only-writes", action="store_true",
+                        help="re-run only the field-writes workload on the last run's database and update the report")
     args = parser.parse_args()
+    if args.only_writes:
+        return rerun_writes(args)
 
     started = time.time()
     results: dict = {"machine": machine(), "trees": args.trees, "seed": args.seed, "seconds": args.seconds,
@@ -137,6 +141,39 @@ def main() -> None:
 
     write_report(results, args.report)
     print(f"wrote {args.report} in {results['duration_s']} s")
+
+
+def rerun_writes(args) -> None:
+    """Field writes again (after a change to the write path), keeping every other number."""
+    results = json.loads((ROOT / "bench" / "results.json").read_text())
+    pg = EmbeddedPostgres(ROOT / ".geomap" / "bench", dbname="postgres")
+    pg.acquire()
+    server = None
+    try:
+        url = pg.url("geomap_bench")
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            from geomap.services.accounts import issue_credential
+
+            token = issue_credential(conn, "bench")
+        port = free_port()
+        env = {"GEOMAP_DATABASE_URL": url, "GEOMAP_WRITE_RATE_PER_TOKEN": "10000000", "GEOMAP_WRITE_RATE_PER_IP": "10000000",
+               "GEOMAP_LOG_LEVEL": "warning", "GEOMAP_HOME": str(ROOT / ".geomap" / "bench-home"), "GEOMAP_PREWARM_TILES": "false"}
+        server = Server.start([sys.executable, "-m", "geomap.cli", "serve", "--workers", "2", "--port", str(port)], env, ROOT)
+        wait_http(f"http://127.0.0.1:{port}/health")
+        results["writes"] = workloads.field_writes(engine, f"http://127.0.0.1:{port}", token, clients=32,
+                                                   seconds=max(10.0, results["seconds"] * 2))
+        results["command"] += "; field writes re-run with: python -m bench.run --only-writes"
+        engine.dispose()
+    finally:
+        if server:
+            server.stop()
+        pg.release()
+    (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    from bench.report import write_report
+
+    write_report(results, args.report)
+    print(f"updated {args.report}")
 
 
 if __name__ == "__main__":

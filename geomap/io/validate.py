@@ -89,6 +89,16 @@ def stage_frame(layer: Layer, records: pd.DataFrame | list[dict], geoms) -> pd.D
     return out
 
 
+def stage_rows(layer: Layer, records: list[dict], geoms, indexes: list[int]) -> list[list]:
+    """Validated records → rows for :func:`geomap.io.write.copy_rows_to_stage` (few features)."""
+    cols = staging_columns(layer)
+    ewkb = shapely.to_wkb(shapely.set_srid(np.asarray(geoms, dtype=object), 4326), hex=True, include_srid=True)
+    return [
+        [idx, *(None if rec.get(c) is None else (str(rec[c]) if c == "id" or c.endswith("_id") else rec[c]) for c in cols), g]
+        for idx, rec, g in zip(indexes, records, ewkb)
+    ]
+
+
 def _duplicates(frame: pd.DataFrame, col: str) -> list[FieldProblem]:
     values = frame[col]
     dup = values.notna() & values.duplicated(keep="first")

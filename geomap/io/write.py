@@ -8,6 +8,7 @@ the same file twice changes nothing (no new version, no history entry).
 
 from __future__ import annotations
 
+import csv
 import io
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from geomap.layers.registry import get_layer
 from geomap.schemas import ref_code_field
 
 COPY_CHUNK = 100_000
+ANALYZE_FROM = 1000  # below this many staged rows the planner's defaults are fine
 #: Key of a creation snapshot in ``asset_history.changes`` (expanded to field: [null, value] on read).
 SNAPSHOT = "_snapshot"
 STAGE = "geomap_stage"
@@ -54,8 +56,8 @@ def _fail(conn: Connection, sql: str, field: str, reason_sql_col: str, source: s
         raise InvalidInput(problems, source=source)
 
 
-def copy_to_stage(conn: Connection, layer: Layer, frame: pd.DataFrame, progress=None) -> None:
-    """Create the temporary staging table shaped like ``layer``'s table and COPY ``frame`` in."""
+def _create_stage(conn: Connection, layer: Layer) -> str:
+    """Create the temporary staging table shaped like ``layer``'s table; return its COPY statement."""
     cols = staging_columns(layer)
     table = _q(layer.table)
     select = ", ".join(
@@ -65,8 +67,13 @@ def copy_to_stage(conn: Connection, layer: Layer, frame: pd.DataFrame, progress=
     conn.execute(
         text(f"CREATE TEMP TABLE {STAGE} ON COMMIT DROP AS SELECT 0::int AS idx, {select}, geom FROM {table} WITH NO DATA")
     )
+    return f"COPY {STAGE} (idx, {', '.join(_q(c) for c in cols)}, geom) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+
+
+def copy_to_stage(conn: Connection, layer: Layer, frame: pd.DataFrame, progress=None) -> None:
+    """Create the staging table and COPY ``frame`` (from :func:`stage_frame`) into it."""
+    copy_sql = _create_stage(conn, layer)
     raw = conn.connection.dbapi_connection
-    copy_sql = f"COPY {STAGE} (idx, {', '.join(_q(c) for c in cols)}, geom) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
     with raw.cursor() as cur:
         for start in range(0, len(frame), COPY_CHUNK):
             chunk = frame.iloc[start : start + COPY_CHUNK]
@@ -76,7 +83,23 @@ def copy_to_stage(conn: Connection, layer: Layer, frame: pd.DataFrame, progress=
             cur.copy_expert(copy_sql, buf)
             if progress is not None:
                 progress.update(len(chunk))
-    conn.execute(text(f"ANALYZE {STAGE}"))
+    if len(frame) >= ANALYZE_FROM:
+        conn.execute(text(f"ANALYZE {STAGE}"))
+
+
+def copy_rows_to_stage(conn: Connection, layer: Layer, rows: list[list]) -> None:
+    """The same for a few rows (field writes): no DataFrame, no ANALYZE.
+
+    Each row is ``[idx, *staging_columns(layer), geom_hex_ewkb]``; None becomes NULL.
+    """
+    copy_sql = _create_stage(conn, layer)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    for row in rows:
+        writer.writerow(["\\N" if v is None else (v.isoformat() if hasattr(v, "isoformat") else v) for v in row])
+    buf.seek(0)
+    with conn.connection.dbapi_connection.cursor() as cur:
+        cur.copy_expert(copy_sql, buf)
 
 
 def _table_columns(layer: Layer) -> set[str]:

@@ -28,8 +28,8 @@ from sqlalchemy.exc import IntegrityError
 from geomap.auth import Principal
 from geomap.errors import BadRequest, Conflict, FieldProblem, Forbidden, InvalidInput, PreconditionFailed, PreconditionRequired
 from geomap.geometry import check_geometries
-from geomap.io.validate import stage_frame
-from geomap.io.write import STAGE, copy_to_stage, resolve_references
+from geomap.io.validate import stage_rows
+from geomap.io.write import STAGE, copy_rows_to_stage, resolve_references
 from geomap.layers.base import Layer
 from geomap.layers.common import REVIEW_STATES
 from geomap.schemas import properties_model, problems_from, ref_code_field
@@ -244,9 +244,7 @@ def create_features(
             if outside:
                 raise Forbidden("; ".join(p.describe() for p in outside))
         _lock_cells(conn, layer, [geoms[i] for i in todo])
-        frame = stage_frame(layer, [records[i] for i in todo], [geoms[i] for i in todo])
-        frame["idx"] = todo
-        copy_to_stage(conn, layer, frame)
+        copy_rows_to_stage(conn, layer, stage_rows(layer, [records[i] for i in todo], [geoms[i] for i in todo], todo))
         try:
             resolve_references(conn, layer, None)
         except InvalidInput as exc:
@@ -412,7 +410,7 @@ def patch_feature(
         outside = permissions.outside_team_area(conn, principal, checks)
         if outside:
             raise Forbidden(outside[0].reason)
-    copy_to_stage(conn, layer, stage_frame(layer, [record], geoms))
+    copy_rows_to_stage(conn, layer, stage_rows(layer, [record], geoms, [0]))
     resolve_references(conn, layer, None)
     cols = [a.name for a in layer.writable_attributes] + ["geom"]
     assignments = ", ".join(f"{q(c)} = s.{q(c)}" for c in cols)
