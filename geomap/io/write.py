@@ -22,7 +22,7 @@ from geomap.layers.registry import get_layer
 from geomap.schemas import ref_code_field
 
 COPY_CHUNK = 100_000
-ANALYZE_FROM = 1000  # below this many staged rows the planner's defaults are fine
+
 #: Key of a creation snapshot in ``asset_history.changes`` (expanded to field: [null, value] on read).
 SNAPSHOT = "_snapshot"
 STAGE = "geomap_stage"
@@ -83,12 +83,14 @@ def copy_to_stage(conn: Connection, layer: Layer, frame: pd.DataFrame, progress=
             cur.copy_expert(copy_sql, buf)
             if progress is not None:
                 progress.update(len(chunk))
-    if len(frame) >= ANALYZE_FROM:
-        conn.execute(text(f"ANALYZE {STAGE}"))
+    conn.execute(text(f"ANALYZE {STAGE}"))
 
 
 def copy_rows_to_stage(conn: Connection, layer: Layer, rows: list[list]) -> None:
-    """The same for a few rows (field writes): no DataFrame, no ANALYZE.
+    """The same for a few rows (field writes), without a DataFrame.
+
+    The staging table is analysed even for one row: without statistics the planner guesses it
+    large and joins it to a million-row layer by scanning the layer (seconds instead of ms).
 
     Each row is ``[idx, *staging_columns(layer), geom_hex_ewkb]``; None becomes NULL.
     """
@@ -100,6 +102,7 @@ def copy_rows_to_stage(conn: Connection, layer: Layer, rows: list[list]) -> None
     buf.seek(0)
     with conn.connection.dbapi_connection.cursor() as cur:
         cur.copy_expert(copy_sql, buf)
+    conn.execute(text(f"ANALYZE {STAGE}"))
 
 
 def _table_columns(layer: Layer) -> set[str]:
