@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine
 
 from geomap.embedded import EmbeddedPostgres
 from geomap.settings import Settings
@@ -56,9 +56,3 @@ def open_engine(settings: Settings) -> Iterator[Engine]:
     finally:
         engine.dispose()
         db.close()
-
-
-def postgis_version(engine: Engine) -> str:
-    """PostGIS's full version string."""
-    with engine.connect() as conn:
-        return str(conn.execute(text("SELECT postgis_lib_version()")).scalar_one())

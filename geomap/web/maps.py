@@ -114,8 +114,7 @@ def _bounds(geojson: dict) -> list[list[float]]:
     return [[y0, x0], [y1, x1]]
 
 
-def orchard_map(farm: dict, trees: list[dict], colors: dict[str, str], color_of, basemap_url: str,
-                legend_html: str) -> LocalMap:
+def orchard_map(farm: dict, trees: list[dict], color_of, basemap_url: str, legend_html: str) -> LocalMap:
     """A farm boundary and its trees coloured by ``color_of(properties)``."""
     m = LocalMap(location=(0, 0), zoom_start=17, tiles=None, max_zoom=21)
     basemap(m, basemap_url)

@@ -207,7 +207,7 @@ def orchard_map(code: str, request: Request, engine: EngineDep, settings: Settin
         data = views.orchard(conn, code, PUBLIC, lang)
     items = "".join(f'<div><i style="background:{c}"></i>{escape(label)}</div>' for c, label in views.legend(color, lang))
     legend_html = f'<div class="geomap-legend">{items}</div>'
-    m = maps.orchard_map(data["farm"], data["trees"], {}, views.color_of(color), settings.basemap_url, legend_html)
+    m = maps.orchard_map(data["farm"], data["trees"], views.color_of(color), settings.basemap_url, legend_html)
     return HTMLResponse(m.get_root().render())
 
 
