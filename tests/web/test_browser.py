@@ -97,6 +97,13 @@ def test_click_asset_popup_detail_and_qr(browser_page, live):
     assert qr.is_visible() and qr.bounding_box()["width"] > 100
     assert page.locator("figure#qr").get_attribute("data-url") == f"{live}/a/{tree['properties']['code']}"
     page.screenshot(path=str(ARTIFACTS / "detail.png"), full_page=True)
+    # A QR reader pointed at the screen: the code shown decodes to this very page.
+    import zxingcpp
+    from PIL import Image
+
+    qr.screenshot(path=str(ARTIFACTS / "detail-qr.png"))
+    [decoded] = zxingcpp.read_barcodes(Image.open(ARTIFACTS / "detail-qr.png"))
+    assert decoded.text == page.url
     assert _own_failures(page, live) == []
 
 
