@@ -1,0 +1,187 @@
+"""Faults during batch uploads: kill -9 the app server, then kill -9 PostgreSQL.
+
+A phone keeps sending batches of trees with its own ids and retries whatever was not
+acknowledged. After each crash and restart: every acknowledged tree is there, no batch is half
+applied, and once the retries are done every tree exists exactly once. The embedded PostGIS
+recovers from the unclean stop by itself.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import httpx
+import psycopg2
+import pytest
+
+from geomap.database import make_engine
+from geomap.embedded import EmbeddedPostgres
+from geomap.io.load import load_file
+from geomap.migrate import upgrade
+from geomap.services.accounts import add_user, issue_credential
+from geomap.settings import Settings
+from tests.conftest import ROOT, SAMPLE, sample_features
+from tests.world import free_spots
+
+BATCH = 50
+
+
+@pytest.fixture
+def cluster():
+    home = ROOT / ".geomap" / f"faults-{os.getpid()}"
+    pg = EmbeddedPostgres(home, run_as=Settings().pg_user)
+    url = pg.acquire()
+    upgrade(url)
+    engine = make_engine(url)
+    load_file(engine, SAMPLE / "farms.geojson")
+    with engine.begin() as conn:
+        add_user(conn, "phone", "admin")
+        token = issue_credential(conn, "phone")
+    engine.dispose()
+    pg.release()  # the app server will own the embedded server from here
+    yield home, token, pg
+    if pg.running_port() is not None:
+        pg.stop_now()
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(pg.server_dir, ignore_errors=True)
+
+
+def _serve(home, port: int) -> subprocess.Popen:
+    env = {**os.environ, "GEOMAP_HOME": str(home), "GEOMAP_PREWARM_TILES": "false", "GEOMAP_LOG_LEVEL": "warning",
+           "GEOMAP_WRITE_RATE_PER_TOKEN": "100000", "GEOMAP_WRITE_RATE_PER_IP": "100000"}
+    env.pop("GEOMAP_DATABASE_URL", None)
+    return subprocess.Popen([sys.executable, "-m", "geomap.cli", "serve", "--port", str(port)], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _wait(base: str) -> None:
+    for _ in range(300):
+        try:
+            if httpx.get(base + "/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("server did not come back")
+
+
+def _batches(n: int) -> list[list[dict]]:
+    farms = [f for f in sample_features("farms")][:8]
+    out = []
+    for b in range(n):
+        farm = farms[b % len(farms)]
+        spot = free_spots(farm)[0]
+        feats = []
+        for i in range(BATCH):
+            fid = str(uuid.uuid4())
+            feats.append({"type": "Feature", "id": fid,
+                          "geometry": {"type": "Point", "coordinates": [spot.x + (i % 10) * 2e-6, spot.y + (i // 10) * 2e-6 + b * 1e-7]},
+                          "properties": {"code": f"F-{fid[:12]}", "name": "Cây", "province": "Đắk Lắk",
+                                         "commune": farm["properties"]["commune"], "variety": "ri6"}})
+        out.append(feats)
+    return out
+
+
+def _present(pg: EmbeddedPostgres, ids: list[str]) -> int:
+    conn = psycopg2.connect(pg.url().replace("+psycopg2", ""))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM durian_trees WHERE id = ANY(%s::uuid[])", (ids,))
+            return cur.fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_kill_app_then_postgres_during_batch_uploads(cluster):
+    home, token, pg = cluster
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    url = "/api/v1/layers/durian_trees/features/batch?confirm_nearby=true"
+    batches = _batches(12)
+    acked: set[int] = set()
+    app = _serve(home, port)
+    _wait(base)
+
+    def send(k: int) -> bool:
+        try:
+            r = client.post(url, json={"type": "FeatureCollection", "features": batches[k]})
+        except httpx.HTTPError:
+            return False
+        if r.status_code in (200, 201):
+            acked.add(k)
+            return True
+        return False
+
+    def check_all_or_nothing() -> None:
+        for k, batch in enumerate(batches):
+            n = _present(pg, [f["id"] for f in batch])
+            assert n in (0, BATCH), f"batch {k} half applied: {n}/{BATCH}"
+            if k in acked:
+                assert n == BATCH, f"acknowledged batch {k} missing"
+
+    try:
+        for k in range(4):
+            send(k)
+        # 1. kill -9 the app server while a batch is in flight.
+        import threading
+
+        t = threading.Thread(target=send, args=(4,))
+        t.start()
+        time.sleep(0.05)
+        app.send_signal(signal.SIGKILL)
+        app.wait()
+        t.join()
+        app = _serve(home, port)
+        _wait(base)
+        check_all_or_nothing()
+        for k in range(5, 8):
+            send(k)
+        # 2. kill -9 PostgreSQL itself in the middle of uploads.
+        postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
+        t = threading.Thread(target=lambda: [send(k) for k in range(8, 10)])
+        t.start()
+        time.sleep(0.05)
+        os.kill(postmaster, signal.SIGKILL)
+        t.join()
+        # The app cannot reach its database now; restart it: the embedded server recovers.
+        app.send_signal(signal.SIGINT)
+        try:
+            app.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            app.kill()
+            app.wait()
+        app = _serve(home, port)
+        _wait(base)
+        assert int((pg.data / "postmaster.pid").read_text().split()[0]) != postmaster  # restarted, recovered
+        check_all_or_nothing()
+        # 3. The phone retries everything not acknowledged, with the same ids.
+        for attempt in range(5):
+            for k in range(len(batches)):
+                if k not in acked:
+                    send(k)
+        assert acked == set(range(len(batches)))
+        check_all_or_nothing()
+        conn = psycopg2.connect(pg.url().replace("+psycopg2", ""))
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*), count(DISTINCT code) FROM durian_trees WHERE code LIKE 'F-%'")
+            total, distinct = cur.fetchone()
+        conn.close()
+        assert total == distinct == BATCH * len(batches)
+    finally:
+        client.close()
+        app.send_signal(signal.SIGINT)
+        try:
+            app.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            app.kill()
