@@ -198,7 +198,7 @@ def field_writes(engine, geomap: str, token: str, clients: int, seconds: float) 
         )).all()
     create_lat, patch_lat, lock = [], [], threading.Lock()
     stats = {"creates": 0, "create_retries_ok": 0, "patches": 0, "patch_retries_412": 0, "conflicts": 0, "errors": 0,
-             "error_samples": []}
+             "rate_limited": 0, "error_samples": []}
     acked: dict[str, int] = {}  # id → number of acknowledged patches
     deadline = time.time() + seconds
     headers = {"Authorization": f"Bearer {token}"}
@@ -219,6 +219,11 @@ def field_writes(engine, geomap: str, token: str, clients: int, seconds: float) 
             if r.status_code in (409, 422):
                 with lock:
                     stats["conflicts"] += 1  # outside the farm polygon, or the same spot: refused, nothing written
+                continue
+            if r.status_code == 429:  # deliberate: back off as told
+                with lock:
+                    stats["rate_limited"] += 1
+                time.sleep(float(r.headers.get("retry-after", "1")))
                 continue
             if r.status_code != 201:
                 with lock:
