@@ -57,7 +57,28 @@ def install_openapi(app: FastAPI) -> None:
                     op["responses"].get("200", {}).setdefault("content", {}).setdefault("text/html", {"schema": {"type": "string"}})
                 if path.startswith("/tiles/") or "/tiles/WebMercatorQuad/" in path:
                     op["responses"]["304"] = {"description": "Not modified (If-None-Match)"}
+        _add_links(schema)
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+ITEM = "/api/v1/layers/{layer}/features/{asset_id}"
+
+
+def _add_links(schema: dict) -> None:
+    """OpenAPI links from a create to what can be done with the created asset (stateful fuzzing)."""
+    paths = schema.get("paths", {})
+    created = paths.get("/api/v1/layers/{layer}/features", {}).get("post")
+    if not created:
+        return
+    targets = {f"{method}_{suffix or 'feature'}": op["operationId"]
+               for suffix, path in (("", ITEM), ("history", ITEM + "/history"), ("photos", ITEM + "/photos"))
+               for method, op in paths.get(path, {}).items() if isinstance(op, dict) and "operationId" in op}
+    links = {name.title().replace("_", ""): {
+        "operationId": op_id,
+        "parameters": {"layer": "$request.path.layer", "asset_id": "$response.body#/id"},
+    } for name, op_id in targets.items()}
+    for code in ("200", "201"):
+        created.setdefault("responses", {}).setdefault(code, {"description": "Created"})["links"] = links
