@@ -34,3 +34,13 @@ def test_security_headers_on_pages_and_api(world: World):
         assert r.headers["x-frame-options"] == "SAMEORIGIN"
         csp = r.headers["content-security-policy"]
         assert "default-src 'self'" in csp and "frame-ancestors 'self'" in csp and "tile.openstreetmap.org" in csp
+
+
+def test_downloads_are_bounded(world: World, monkeypatch):
+    from geomap.api.routes import downloads
+
+    monkeypatch.setattr(downloads, "MAX_DOWNLOAD", 5_000)
+    r = world.client.get("/api/v1/layers/durian_trees/download?format=csv")
+    assert r.status_code == 422 and "10,000 features match" in r.json()["detail"]
+    ok = world.client.get("/api/v1/layers/durian_trees/download", params={"format": "csv", "farm_code": world.farm["properties"]["code"]})
+    assert ok.status_code == 200 and ok.text.count("\n") > 10

@@ -8,15 +8,18 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
+from sqlalchemy import text
 from starlette.background import BackgroundTask
 
 from geomap.api.deps import EngineDep, LayerDep
 from geomap.auth import PUBLIC
+from geomap.errors import FieldProblem, InvalidInput
 from geomap.io.export import MEDIA_TYPES, read_layer, write_frame
 from geomap.services.features import filter_sql
 
 router = APIRouter(prefix="/api/v1", tags=["downloads"])
 DOWNLOAD_IGNORED = {"format", "limit", "cursor", "lang"}
+MAX_DOWNLOAD = 200_000
 
 
 @router.get("/layers/{layer}/download", summary="Download a layer (public attributes), filtered like the map",
@@ -28,6 +31,12 @@ def download(
     """Takes the same filters as the map and the list API (``health=sau_benh``, ``farm_code=…``, ``bbox``, ``q``)."""
     params = {k: v for k, v in request.query_params.items() if k not in DOWNLOAD_IGNORED}
     where, values = filter_sql(layer, params, PUBLIC)
+    with engine.connect() as conn:
+        n = conn.execute(text(f'SELECT count(*) FROM "{layer.table}" WHERE {" AND ".join(where)}'), values).scalar_one()
+    if n > MAX_DOWNLOAD:
+        raise InvalidInput([FieldProblem(
+            "bbox", f"{n:,} features match; downloads hold at most {MAX_DOWNLOAD:,} — narrow them with bbox, "
+            "province, commune or farm_code, or page through /ogc/collections/{layer}/items")])
     gdf = read_layer(engine, layer, where_sql=where, where_values=values)
     folder = Path(tempfile.mkdtemp(prefix="geomap-dl-"))
     out = write_frame(gdf, layer, format, folder / f"{layer.name}.{format}")
