@@ -11,6 +11,7 @@ from sqlalchemy import Connection, text
 
 from geomap.layers.base import Layer
 from geomap.layers.registry import LAYERS
+from geomap.services.features import PUBLIC_VISIBLE
 
 SCHEMA = "ogc"
 
@@ -30,7 +31,7 @@ def view_sql(layer: Layer) -> list[str]:
     return [
         f"DROP VIEW IF EXISTS {name}",
         f"CREATE VIEW {name} AS SELECT id, {cols}, updated_at, geom FROM public.{_q(layer.table)} "
-        "WHERE deleted_at IS NULL AND review_state <> 'rejected'",
+        f"WHERE {PUBLIC_VISIBLE}",
         f"COMMENT ON VIEW {name} IS {_literal(f'{layer.vi} — {layer.description_vi} ({layer.en})')}",
     ]
 

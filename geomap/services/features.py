@@ -58,10 +58,15 @@ def to_feature(layer: Layer, row: Mapping, principal: Principal) -> dict:
     return {"type": "Feature", "id": str(row["id"]), "geometry": json.loads(row["geometry"]), "properties": props}
 
 
-def _visible_sql(principal: Principal, include_deleted: bool = False) -> str:
+#: What anyone but an administrator may see: live assets that were not rejected in review.
+PUBLIC_VISIBLE = "deleted_at IS NULL AND review_state <> 'rejected'"
+
+
+def visible_sql(principal: Principal, include_deleted: bool = False) -> str:
+    """The SQL condition for the assets ``principal`` may see (the one visibility rule)."""
     if principal.is_admin:
         return "TRUE" if include_deleted else "deleted_at IS NULL"
-    return "deleted_at IS NULL AND review_state <> 'rejected'"
+    return PUBLIC_VISIBLE
 
 
 def fetch_row(conn: Connection, layer: Layer, asset_id: str, principal: Principal, for_update: bool = False,
@@ -71,7 +76,7 @@ def fetch_row(conn: Connection, layer: Layer, asset_id: str, principal: Principa
         uuid.UUID(str(asset_id))
     except ValueError:
         raise NotFound(f"no {layer.name} asset has id {asset_id!r}") from None
-    sql = f"{select_sql(layer)} WHERE id = :id AND {_visible_sql(principal, include_deleted)}"
+    sql = f"{select_sql(layer)} WHERE id = :id AND {visible_sql(principal, include_deleted)}"
     if for_update:
         sql += " FOR UPDATE"
     row = conn.execute(text(sql), {"id": str(asset_id)}).mappings().first()
@@ -88,7 +93,7 @@ def get_feature(conn: Connection, layer: Layer, asset_id: str, principal: Princi
 
 def get_by_code(conn: Connection, layer: Layer, code: str, principal: Principal) -> Mapping | None:
     """The visible row with ``code``, or None."""
-    sql = f"{select_sql(layer)} WHERE code = :code AND {_visible_sql(principal)}"
+    sql = f"{select_sql(layer)} WHERE code = :code AND {visible_sql(principal)}"
     return conn.execute(text(sql), {"code": normalize_text(code)}).mappings().first()
 
 
@@ -151,7 +156,7 @@ def _coerce(attr: Attr, raw: str) -> Any:
 
 def filter_sql(layer: Layer, params: Mapping[str, str], principal: Principal) -> tuple[list[str], dict]:
     """WHERE clauses and bound values for list filters; unknown parameters are refused."""
-    where = [_visible_sql(principal, params.get("include_deleted") == "true")]
+    where = [visible_sql(principal, params.get("include_deleted") == "true")]
     values: dict[str, Any] = {}
     filterable = {a.name: a for a in layer.all_attributes if a.filterable}
     ref_codes = {f"{a.name.removesuffix('_id')}_code": a for a in layer.ref_attributes}

@@ -10,7 +10,7 @@ from geomap.auth import Principal
 from geomap.errors import FieldProblem, InvalidInput
 from geomap.geometry import extent_problem, in_vietnam
 from geomap.layers.registry import LAYERS, get_layer
-from geomap.services.features import fetch_row, q, select_sql, to_feature
+from geomap.services.features import fetch_row, q, select_sql, to_feature, visible_sql
 
 MAX_RADIUS_M = 5000
 MAX_NEARBY = 200
@@ -36,7 +36,7 @@ def nearby(conn: Connection, lon: float, lat: float, radius_m: float, layer_name
             problems.append(FieldProblem("layers", f"unknown layer '{name}'"))
     if problems:
         raise InvalidInput(problems)
-    visible = "deleted_at IS NULL" if principal.is_admin else "deleted_at IS NULL AND review_state <> 'rejected'"
+    visible = visible_sql(principal)
     found = []
     for layer in layers:
         rows = conn.execute(
@@ -69,13 +69,13 @@ def farm_summary(conn: Connection, farm_id: str, principal: Principal) -> dict:
             SELECT count(*) AS n,
                    coalesce(jsonb_object_agg(variety, nv) FILTER (WHERE variety IS NOT NULL), '{{}}') AS by_variety
               FROM (SELECT variety, count(*) AS nv FROM {q(trees.table)}
-                     WHERE farm_id = :f AND deleted_at IS NULL GROUP BY variety) v
+                     WHERE farm_id = :f AND {visible_sql(principal)} GROUP BY variety) v
             """
         ),
         {"f": farm_id},
     ).one()
     health = dict(conn.execute(
-        text(f"SELECT coalesce(health, 'unknown'), count(*) FROM {q(trees.table)} WHERE farm_id = :f AND deleted_at IS NULL GROUP BY 1"),
+        text(f"SELECT coalesce(health, 'unknown'), count(*) FROM {q(trees.table)} WHERE farm_id = :f AND {visible_sql(principal)} GROUP BY 1"),
         {"f": farm_id},
     ).all())
     ages = dict(conn.execute(
@@ -84,7 +84,7 @@ def farm_summary(conn: Connection, farm_id: str, principal: Principal) -> dict:
                             WHEN :y - planting_year < 4 THEN '0-3'
                             WHEN :y - planting_year < 8 THEN '4-7'
                             WHEN :y - planting_year < 13 THEN '8-12' ELSE '13+' END, count(*)
-                  FROM {q(trees.table)} WHERE farm_id = :f AND deleted_at IS NULL GROUP BY 1"""
+                  FROM {q(trees.table)} WHERE farm_id = :f AND {visible_sql(principal)} GROUP BY 1"""
         ),
         {"f": farm_id, "y": year},
     ).all())

@@ -14,7 +14,7 @@ from geomap.layers.base import Attr, Layer
 from geomap.layers.registry import LAYERS, get_layer
 from geomap.schemas import normalize_text
 from geomap.services import permissions
-from geomap.services.features import get_by_code, history, select_sql, to_feature
+from geomap.services.features import get_by_code, history, select_sql, to_feature, visible_sql
 from geomap.services.photos import list_photos
 from geomap.services.places import farm_summary
 
@@ -34,7 +34,7 @@ def find_asset(conn: Connection, code: str, principal: Principal) -> tuple[Layer
         asset_id = None
     for layer in LAYERS:
         if asset_id:
-            row = conn.execute(text(f"{select_sql(layer)} WHERE id = :id AND deleted_at IS NULL AND review_state <> 'rejected'"),
+            row = conn.execute(text(f"{select_sql(layer)} WHERE id = :id AND {visible_sql(principal)}"),
                                {"id": asset_id}).mappings().first()
         else:
             row = get_by_code(conn, layer, code, principal)
@@ -131,7 +131,7 @@ def orchard(conn: Connection, code: str, principal: Principal, lang: str) -> dic
     row = farm_by_code(conn, code, principal)
     summary = farm_summary(conn, str(row["id"]), principal)
     tree_rows = conn.execute(
-        text(f"{select_sql(trees)} WHERE farm_id = :f AND deleted_at IS NULL AND review_state <> 'rejected' ORDER BY code"),
+        text(f"{select_sql(trees)} WHERE farm_id = :f AND {visible_sql(principal)} ORDER BY code"),
         {"f": str(row["id"])},
     ).mappings().all()
     tree_features = [to_feature(trees, r, principal) for r in tree_rows]
@@ -158,7 +158,7 @@ def labels(conn: Connection, code: str, principal: Principal, new: int) -> tuple
             raise InvalidInput([FieldProblem("new", f"between 1 and {MAX_NEW_LABELS} labels at a time")])
         _issue(conn, row, new, principal)
     tree_codes = conn.execute(
-        text("SELECT code FROM durian_trees WHERE farm_id = :f AND deleted_at IS NULL ORDER BY code"), {"f": str(row["id"])}
+        text(f"SELECT code FROM durian_trees WHERE farm_id = :f AND {visible_sql(principal)} ORDER BY code"), {"f": str(row["id"])}
     ).scalars().all()
     issued = conn.execute(
         text("SELECT i.code FROM issued_codes i WHERE i.farm_id = :f AND NOT EXISTS "
