@@ -6,6 +6,7 @@ unexpected exception becomes a 500 problem with no internals in the body.
 
 from __future__ import annotations
 
+import json
 import logging
 
 from fastapi import FastAPI, Request
@@ -51,6 +52,14 @@ def problem(status: int, title: str, detail: str, **extra) -> JSONResponse:
     """An RFC 9457 problem response."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+async def send_problem(send, status: int, title: str, detail: str, headers: list[tuple[bytes, bytes]] = ()) -> None:
+    """The same problem body as :func:`problem`, sent from ASGI middleware (before any route runs)."""
+    body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", PROBLEM.encode()), (b"content-length", str(len(body)).encode()), *headers]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def status_of(exc: GeomapError) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from geomap.api.errors import send_problem
 
 MiB = 1024 * 1024
 
@@ -66,10 +66,4 @@ class BodySizeLimit:
 
 
 async def _refuse(send, limit: int) -> None:
-    body = json.dumps({
-        "type": "about:blank", "title": "Payload too large", "status": 413,
-        "detail": f"the request body is larger than {limit // MiB} MiB allowed here",
-    }).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
+    await send_problem(send, 413, "Payload too large", f"the request body is larger than {limit // MiB} MiB allowed here")

@@ -8,10 +8,11 @@ so the effective limit is per worker; put a shared limiter in the reverse proxy 
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import threading
 import time
+
+from geomap.api.errors import send_problem
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 EXEMPT = ("/api/v1/auth/login", "/login", "/logout")
@@ -100,19 +101,12 @@ class SecurityMiddleware:
         return max(waits)
 
     async def _reject(self, send, status: int, title: str, detail: str) -> None:
-        body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
-        await send({"type": "http.response.start", "status": status, "headers": [
-            (b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode()), *self.headers]})
-        await send({"type": "http.response.body", "body": body})
+        await send_problem(send, status, title, detail, self.headers)
 
     async def _too_many(self, send, wait: float) -> None:
         retry = str(max(1, math.ceil(wait)))
-        body = json.dumps({"type": "about:blank", "title": "Too many requests", "status": 429,
-                           "detail": f"too many writes; retry after {retry} s"}).encode()
-        await send({"type": "http.response.start", "status": 429, "headers": [
-            (b"content-type", b"application/problem+json"), (b"retry-after", retry.encode()),
-            (b"content-length", str(len(body)).encode()), *self.headers]})
-        await send({"type": "http.response.body", "body": body})
+        await send_problem(send, 429, "Too many requests", f"too many writes; retry after {retry} s",
+                           [(b"retry-after", retry.encode()), *self.headers])
 
 
 def _cookie(raw: bytes) -> bytes:
