@@ -178,18 +178,29 @@ def tile_key(layer: Layer, z: int, x: int, y: int, params: Mapping[str, str], ve
 def get_tile(conn: Connection, cache: TileCache, layer: Layer, z: int, x: int, y: int,
              params: Mapping[str, str]) -> tuple[bytes, str]:
     """A tile and its ETag, from the cache when the layer has not changed."""
-    check_tile(z, x, y)
-    version = cache.version(layer.name, z)
-    if version is None:
-        version = data_version(conn, layer)
-        cache.remember_version(layer.name, version, z)
-        version = cache.version(layer.name, z) or version
-    key, tag = tile_key(layer, z, x, y, params, version)
+    hit = cached_tile(cache, layer, z, x, y, params)
+    if hit is not None:
+        return hit
+    version = data_version(conn, layer)
+    cache.remember_version(layer.name, version, z)
+    key, tag = tile_key(layer, z, x, y, params, cache.version(layer.name, z) or version)
     data = cache.get(key)
     if data is None:
         data = render_tile(conn, layer, z, x, y, params)
         cache.put(key, data)
     return data, tag
+
+
+def cached_tile(cache: TileCache, layer: Layer, z: int, x: int, y: int,
+                params: Mapping[str, str]) -> tuple[bytes, str] | None:
+    """A warm tile and its ETag straight from memory (no database), or None."""
+    check_tile(z, x, y)
+    version = cache.version(layer.name, z)
+    if version is None:
+        return None
+    key, tag = tile_key(layer, z, x, y, params, version)
+    data = cache.get(key)
+    return None if data is None else (data, tag)
 
 
 def prewarm(engine, cache: TileCache, layers, zooms=(5, 6, 7), bbox=(102.1, 8.4, 109.5, 23.4)) -> int:

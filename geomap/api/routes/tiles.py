@@ -20,17 +20,13 @@ async def tile(layer: LayerDep, z: int, x: int, y: int, request: Request, engine
     """Filters are the list API's (``health=sau_benh``, ``q=…``). ETag changes when the layer's data does."""
     cache: tiles.TileCache = request.app.state.tile_cache
     params = dict(request.query_params)
-    tiles.check_tile(z, x, y)
-    version = cache.version(layer.name, z)
-    hit = cache.get(tiles.tile_key(layer, z, x, y, params, version)[0]) if version else None
-    if hit is not None:  # warm: no database round trip, no thread hop
-        data, tag = hit, tiles.tile_key(layer, z, x, y, params, version)[1]
-    else:
-        def render() -> tuple[bytes, str]:
-            with engine.connect() as conn:
-                return tiles.get_tile(conn, cache, layer, z, x, y, params)
+    hit = tiles.cached_tile(cache, layer, z, x, y, params)  # warm: no database, no thread hop
 
-        data, tag = await run_in_threadpool(render)
+    def render() -> tuple[bytes, str]:
+        with engine.connect() as conn:
+            return tiles.get_tile(conn, cache, layer, z, x, y, params)
+
+    data, tag = hit if hit is not None else await run_in_threadpool(render)
     headers = {"ETag": tag, "Cache-Control": "public, max-age=60", "Vary": "Accept-Encoding"}
     if request.headers.get("if-none-match") == tag:
         return Response(status_code=304, headers=headers)
