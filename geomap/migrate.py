@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -50,6 +51,7 @@ def current(url: str) -> str | None:
         engine.dispose()
 
 
+@lru_cache(maxsize=1)
 def head() -> str | None:
-    """The newest revision in the migrations folder."""
+    """The newest revision in the migrations folder (read once: /health asks on every call)."""
     return ScriptDirectory.from_config(alembic_config("postgresql://")).get_current_head()

@@ -330,12 +330,10 @@ def _receipt(conn: Connection, key: str, digest: str, layer: Layer, principal: P
         where = "" if index is None else f"feature {index}: "
         raise Conflict(f"{where}this {what} was already used for a different request; use a new one",
                        {"index": index} if index is not None else None)
-    out = []
-    for asset_id in row.asset_ids:
-        asset = conn.execute(text(f"{select_sql(layer)} WHERE id = :id"), {"id": str(asset_id)}).mappings().first()
-        if asset is not None:
-            out.append(Created(to_feature(layer, asset, principal), False))
-    return out
+    ids = [str(i) for i in row.asset_ids]
+    assets = {str(a["id"]): a for a in conn.execute(
+        text(f"{select_sql(layer)} WHERE id = ANY(CAST(:ids AS uuid[]))"), {"ids": ids}).mappings()}
+    return [Created(to_feature(layer, assets[i], principal), False) for i in ids if i in assets]
 
 
 def _write_receipt(conn: Connection, key: str, digest: str, layer: Layer, ids: list[str], status: int) -> None:
