@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
@@ -60,6 +62,16 @@ def _serve(home, port: int) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def _stop(app: subprocess.Popen) -> None:
+    """Stop the app cleanly (it releases the embedded server), or kill it if it hangs."""
+    app.send_signal(signal.SIGINT)
+    try:
+        app.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        app.kill()
+        app.wait()
+
+
 def _wait(base: str) -> None:
     for _ in range(300):
         try:
@@ -100,8 +112,6 @@ def _present(pg: EmbeddedPostgres, ids: list[str]) -> int:
 
 def test_kill_app_then_postgres_during_batch_uploads(cluster):
     home, token, pg = cluster
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -134,8 +144,6 @@ def test_kill_app_then_postgres_during_batch_uploads(cluster):
         for k in range(4):
             send(k)
         # 1. kill -9 the app server while a batch is in flight.
-        import threading
-
         t = threading.Thread(target=send, args=(4,))
         t.start()
         time.sleep(0.05)
@@ -155,12 +163,7 @@ def test_kill_app_then_postgres_during_batch_uploads(cluster):
         os.kill(postmaster, signal.SIGKILL)
         t.join()
         # The app cannot reach its database now; restart it: the embedded server recovers.
-        app.send_signal(signal.SIGINT)
-        try:
-            app.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            app.kill()
-            app.wait()
+        _stop(app)
         app = _serve(home, port)
         _wait(base)
         assert int((pg.data / "postmaster.pid").read_text().split()[0]) != postmaster  # restarted, recovered
@@ -180,8 +183,4 @@ def test_kill_app_then_postgres_during_batch_uploads(cluster):
         assert total == distinct == BATCH * len(batches)
     finally:
         client.close()
-        app.send_signal(signal.SIGINT)
-        try:
-            app.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            app.kill()
+        _stop(app)
