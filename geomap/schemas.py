@@ -108,10 +108,10 @@ def problems_from(exc: ValidationError, index: int | None = None, layer: Layer |
         if err["type"] == "extra_forbidden":
             reason = (
                 "is set by the server and cannot be written"
-                if loc and loc[-1] in SERVER_OWNED or (layer and _is_server_attr(layer, loc[-1]))
+                if loc and loc[-1] in SERVER_OWNED or (layer and getattr(layer.find(loc[-1]), "server", False))
                 else "is not a field of this layer"
             )
-        elif err["type"] == "missing" or (err.get("input", ...) is None and layer is not None and _is_required(layer, loc[-1])):
+        elif err["type"] == "missing" or (err.get("input", ...) is None and layer is not None and getattr(layer.find(loc[-1]), "required", False)):
             reason = "is required"
         elif err["type"] == "literal_error" and layer is not None:
             attr = layer.attr(loc[-1])
@@ -122,17 +122,3 @@ def problems_from(exc: ValidationError, index: int | None = None, layer: Layer |
             reason = err["msg"]
         problems.append(FieldProblem(field, reason, index))
     return problems
-
-
-def _is_server_attr(layer: Layer, name: str) -> bool:
-    try:
-        return layer.attr(name).server
-    except KeyError:
-        return False
-
-
-def _is_required(layer: Layer, name: str) -> bool:
-    try:
-        return layer.attr(name).required
-    except KeyError:
-        return False

@@ -56,7 +56,7 @@ def validate_frame(layer: Layer, gdf: gpd.GeoDataFrame, source: str, repair: boo
     problems: list[FieldProblem] = []
     geom_col = gdf.geometry.name
     attrs = pd.DataFrame(gdf.drop(columns=[geom_col]))
-    attrs = attrs.drop(columns=[c for c in attrs.columns if c in EXPORT_ONLY or _is_server(layer, c)])
+    attrs = attrs.drop(columns=[c for c in attrs.columns if c in EXPORT_ONLY or getattr(layer.find(c), "server", False)])
     model = properties_model(layer)
     clean: list[dict] = []
     for i, rec in enumerate(_records(attrs)):
@@ -109,10 +109,3 @@ def _duplicates(frame: pd.DataFrame, col: str) -> list[FieldProblem]:
         FieldProblem(col, f"{values[i]!s} appears again in this file (first at feature {first[values[i]]})", int(i))
         for i in np.flatnonzero(dup.to_numpy())
     ]
-
-
-def _is_server(layer: Layer, name: str) -> bool:
-    try:
-        return layer.attr(name).server
-    except KeyError:
-        return False

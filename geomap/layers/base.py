@@ -100,10 +100,14 @@ class Layer:
 
     def attr(self, name: str) -> Attr:
         """The attribute called ``name`` (KeyError when unknown)."""
-        for a in self.all_attributes:
-            if a.name == name:
-                return a
-        raise KeyError(name)
+        found = self.find(name)
+        if found is None:
+            raise KeyError(name)
+        return found
+
+    def find(self, name: str) -> Attr | None:
+        """The attribute called ``name``, or None."""
+        return next((a for a in self.all_attributes if a.name == name), None)
 
     @property
     def all_attributes(self) -> tuple[Attr, ...]:

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, text
 
 from geomap.auth import Principal
 from geomap.errors import FieldProblem, InvalidInput, NotFound
+from geomap.io.write import SNAPSHOT
 from geomap.layers.base import Attr, Layer
 from geomap.layers.common import REVIEW_STATES
 from geomap.schemas import _enum_normalizer, normalize_text
@@ -256,8 +257,6 @@ def history(conn: Connection, layer: Layer, asset_id: str, principal: Principal)
 
 def _pairs(changes: dict) -> dict:
     """History changes as field: [old, new]; bulk-load creations are stored as one snapshot."""
-    from geomap.io.write import SNAPSHOT
-
     if SNAPSHOT in changes:
         return {k: [None, v] for k, v in changes[SNAPSHOT].items()}
     return changes
