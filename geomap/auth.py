@@ -25,6 +25,7 @@ class Principal:
     username: str = "public"
     team_code: str | None = None
     farm_ids: frozenset[str] = field(default_factory=frozenset)
+    read_after: str | None = None  # WAL position of this user's last write (read replicas)
 
     @property
     def is_admin(self) -> bool:

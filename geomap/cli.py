@@ -150,6 +150,35 @@ def db_stop() -> None:
     typer.echo("embedded PostGIS stopped")
 
 
+@db_app.command("replica")
+def db_replica(
+    stop: bool = typer.Option(False, "--stop", help="Stop the replica instead."),
+    rebuild: bool = typer.Option(False, "--rebuild", help="Copy the primary afresh (pg_basebackup) first."),
+) -> None:
+    """Start a streaming replica of the embedded PostGIS (to try read replicas on one machine).
+
+    Prints the URL to put in GEOMAP_READ_DATABASE_URLS. The replica keeps running until
+    ``geomap db replica --stop``; it follows the primary whenever the primary runs.
+    """
+    from geomap.embedded import EmbeddedPostgres, EmbeddedReplica
+    from geomap.errors import GeomapError
+
+    settings = Settings()
+    primary = EmbeddedPostgres(settings.home_dir, run_as=settings.pg_user)
+    replica = EmbeddedReplica(settings.home_dir / "replica", primary, run_as=settings.pg_user)
+    if stop:
+        replica.stop_now()
+        typer.echo("replica stopped")
+        return
+    if primary.running_port() is None:
+        raise GeomapError("the embedded PostGIS is not running: start `geomap serve` (make run) first")
+    if rebuild:
+        replica.rebuild()
+    url = replica.acquire()
+    replica.release_registration()
+    typer.echo(f"GEOMAP_READ_DATABASE_URLS={url}")
+
+
 @app.command()
 def load(
     paths: list[Path] = typer.Argument(..., help="GeoJSON, GeoPackage or CSV files."),

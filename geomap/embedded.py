@@ -85,11 +85,17 @@ def find_binaries(lib_root: Path = Path("/usr/lib/postgresql"), share_root: Path
     )
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def free_port(preferred: int | None = None) -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (``preferred`` if it is free)."""
+    for port in ((preferred, 0) if preferred else (0,)):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as PostgreSQL does: TIME_WAIT is no obstacle
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(s.getsockname()[1])
+    raise EmbeddedError("no free TCP port on 127.0.0.1")
 
 
 FALLBACK_ROOT = Path("/var/lib/geomap/clusters")
@@ -253,13 +259,15 @@ class EmbeddedPostgres:
         if not self.log.exists():
             self.log.touch()
         self._chown(self.log)
-        port = free_port()
+        state = self._state()
+        port = free_port(state.get("port"))  # the same port as last time when it is free: URLs stay valid
         self._run(
             binaries.tool("pg_ctl"), "start", "-w", "-t", "90",
             "-D", str(self.data), "-l", str(self.log), "-o", f"-p {port}",
         )
         for _ in range(100):
             if self.running_port() is not None:
+                self.state_file.write_text(json.dumps({**state, "port": port}))
                 return
             time.sleep(0.1)
         raise EmbeddedError(f"PostgreSQL did not come up; see {self.log}")
@@ -329,6 +337,13 @@ class EmbeddedPostgres:
             self.stop_now()
             return True
 
+    def release_registration(self) -> None:
+        """Deregister this process without stopping the server (it keeps running for others)."""
+        if self._registered:
+            with self._locked():
+                (self.clients / str(os.getpid())).unlink(missing_ok=True)
+                self._registered = False
+
     def stop_now(self) -> None:
         """Stop the server at once (fast shutdown), whoever uses it."""
         binaries = find_binaries()
@@ -344,3 +359,45 @@ class EmbeddedPostgres:
             "port": port,
             "clients": self.live_clients(),
         }
+
+
+class EmbeddedReplica(EmbeddedPostgres):
+    """A hot-standby streaming replica of a running embedded primary, in ``home/pg``.
+
+    Made with ``pg_basebackup -R`` (WAL streamed during the copy, ``standby.signal`` and
+    ``primary_conninfo`` written), then started on its own loopback port. It serves reads only;
+    ``acquire``/``release`` work as for the primary. For trying replicas on one machine and for
+    the replica tests; a production replica is made the same way on its own host.
+    """
+
+    def __init__(self, home: Path, primary: EmbeddedPostgres, run_as: str = "postgres") -> None:
+        super().__init__(home, run_as=run_as, dbname=primary.dbname)
+        self.primary = primary
+
+    def _initdb(self, binaries: PgBinaries) -> None:
+        port = self.primary.running_port()
+        if port is None:
+            raise EmbeddedError("start the primary before making a replica of it")
+        password = self.primary._state()["password"]
+        if self.data.exists():
+            shutil.rmtree(self.data)
+        self.server_dir.mkdir(parents=True, exist_ok=True)
+        self._chown(self.server_dir)
+        conninfo = (f"host=127.0.0.1 port={port} user={SUPERUSER} password={password} "
+                    f"application_name=geomap_{hashlib.sha1(str(self.root).encode()).hexdigest()[:8]}")
+        self._run(binaries.tool("pg_basebackup"), "-D", str(self.data), "-R", "-X", "stream",
+                  "-c", "fast", "-d", conninfo, timeout=600)
+        self.state_file.write_text(json.dumps({"password": password, "major": binaries.major, "replica_of": port}))
+        os.chmod(self.state_file, 0o600)
+
+    def _ensure_database(self) -> None:
+        """A standby is read-only: the database and PostGIS come from the primary."""
+
+    def rebuild(self) -> None:
+        """Throw the replica's files away (stopping it first); the next ``acquire`` copies the primary afresh."""
+        with self._locked():
+            if self.running_port() is not None:
+                self.stop_now()
+            if self.data.exists():
+                shutil.rmtree(self.data)
+            self.state_file.unlink(missing_ok=True)

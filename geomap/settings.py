@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -17,6 +18,12 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL of a PostgreSQL >= 15 with PostGIS 3. Unset: run the embedded PostGIS.",
     )
+    read_database_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated URLs of PostgreSQL streaming replicas of database_url. Reads go there "
+        "(round robin) unless the caller has just written and the replicas have not replayed it yet.",
+    )
+    replica_poll_s: float = Field(default=1.0, description="How often each worker checks its replicas' replay position.")
     home: Path = Field(
         default=Path(".geomap"),
         description="Data directory: embedded cluster, photos, logs.",
@@ -42,6 +49,13 @@ class Settings(BaseSettings):
     migrate_on_start: bool = Field(default=True, description="Apply pending migrations when the app starts.")
     write_rate_per_token: float = Field(default=600, description="Writes per minute per token or session.")
     write_rate_per_ip: float = Field(default=1200, description="Writes per minute per client IP address.")
+
+    @field_validator("read_database_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @property
     def home_dir(self) -> Path:

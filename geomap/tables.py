@@ -223,6 +223,17 @@ def _account_tables(metadata: MetaData) -> None:
         Column("issued_by", Text, nullable=False),
         Column("issued_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
+    Table(
+        # Read-your-own-writes with replicas (geomap/replicas.py): each user's last write position.
+        # Unlogged: not replicated, not worth a WAL record, and losing it in a crash only means a
+        # read may briefly go to the primary.
+        "read_fences",
+        metadata,
+        Column("user_id", UUID(as_uuid=False), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+        Column("lsn", Text, nullable=False),
+        Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        prefixes=["UNLOGGED"],
+    )
 
 
 def table_of(layer: Layer) -> Table:

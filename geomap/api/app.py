@@ -20,6 +20,7 @@ from geomap.api.routes import auth, downloads, features, health, layers, photos,
 from geomap.database import Database, make_engine
 from geomap.migrate import upgrade
 from geomap.ogc.app import add_ogc, close_ogc, open_ogc
+from geomap.replicas import ReadRouter
 from geomap.services.tiles import TileCache
 from geomap.web import routes as web_routes
 
@@ -58,6 +59,8 @@ def create_app(settings: Settings | None = None, migrate: bool | None = None) ->
         engine = make_engine(url)
         app.state.db = db
         app.state.engine = engine
+        app.state.reads = ReadRouter(engine, settings.read_database_urls, settings.replica_poll_s)
+        app.state.reads.start()
         await open_ogc(app, url)
         if settings.prewarm_tiles:
             threading.Thread(target=_prewarm, args=(engine, app.state.tile_cache), daemon=True, name="tile-prewarm").start()
@@ -66,6 +69,7 @@ def create_app(settings: Settings | None = None, migrate: bool | None = None) ->
             yield
         finally:
             await close_ogc(app)
+            app.state.reads.close()
             engine.dispose()
             db.close()
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Request, Response
 from sqlalchemy import Engine
 
 from geomap.auth import PUBLIC, Principal
 from geomap.errors import Unauthorized, UnknownLayerError
 from geomap.layers.base import Layer
 from geomap.layers.registry import UnknownLayer, get_layer
+from geomap.replicas import FENCE_COOKIE, FENCE_COOKIE_MAX_AGE, FENCE_HEADER, ReadRouter, newest_fence, record_fence
 from geomap.services.accounts import principal_for_secret
 from geomap.settings import Settings
 
@@ -20,6 +21,17 @@ SESSION_COOKIE = "geomap_session"
 def get_engine(request: Request) -> Engine:
     """The app's engine (opened in the lifespan)."""
     return request.app.state.engine
+
+
+def read_engine(request: Request, principal: Principal = PUBLIC) -> Engine:
+    """Engine for a read: a replica that has replayed the caller's last write, else the primary."""
+    router: ReadRouter = request.app.state.reads
+    if not router.enabled:
+        return router.primary
+    fence = newest_fence(principal.read_after, request.headers.get(FENCE_HEADER), request.cookies.get(FENCE_COOKIE))
+    engine, source = router.choose(fence)
+    request.state.read_source = source
+    return engine
 
 
 def get_settings(request: Request) -> Settings:
@@ -44,6 +56,30 @@ def get_principal(request: Request) -> Principal:
     return PUBLIC
 
 
+def get_read_engine(request: Request, principal: Annotated[Principal, Depends(get_principal)]) -> Engine:
+    """Read engine for an API route (the caller's fence comes with its credential)."""
+    return read_engine(request, principal)
+
+
+def get_public_read_engine(request: Request) -> Engine:
+    """Read engine for public routes that do not look the caller up (tiles): header/cookie fence only."""
+    return read_engine(request)
+
+
+def written(request: Request, principal: Principal, response: Response, layer: Layer | None = None) -> Response:
+    """Call after a committed write. Tiles of ``layer`` cached here are forgotten at once; with
+    replicas, the writer's fence is recorded and sent back so its next reads see this write."""
+    if layer is not None:
+        request.app.state.tile_cache.forget_version(layer.name)
+    router: ReadRouter = request.app.state.reads
+    if router.enabled:
+        with router.primary.begin() as conn:
+            lsn = record_fence(conn, principal.user_id)
+        response.headers[FENCE_HEADER] = lsn
+        response.set_cookie(FENCE_COOKIE, lsn, max_age=FENCE_COOKIE_MAX_AGE, httponly=True, samesite="lax")
+    return response
+
+
 def get_layer_dep(layer: Annotated[str, Path(description="Layer name, e.g. durian_trees", max_length=64)]) -> Layer:
     """The layer named in the path, or 404."""
     try:
@@ -53,6 +89,8 @@ def get_layer_dep(layer: Annotated[str, Path(description="Layer name, e.g. duria
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
+ReadEngineDep = Annotated[Engine, Depends(get_read_engine)]
+PublicReadEngineDep = Annotated[Engine, Depends(get_public_read_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 LayerDep = Annotated[Layer, Depends(get_layer_dep)]

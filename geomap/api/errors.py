@@ -12,6 +12,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geomap.errors import (
@@ -105,6 +106,14 @@ async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     return response
 
 
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The database (or a replica) cannot be reached right now: the client should retry, not give up."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc.__class__.__name__)
+    response = problem(503, "Service unavailable", "The database cannot be reached right now; retry in a few seconds.")
+    response.headers["Retry-After"] = "2"
+    return response
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem(500, "Internal error", "Something went wrong on our side; it has been logged.")
@@ -112,7 +121,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 _TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
            409: "Conflict", 412: "Precondition failed", 413: "Payload too large", 415: "Unsupported media type",
-           422: "Invalid input", 428: "Precondition required", 429: "Too many requests"}
+           422: "Invalid input", 428: "Precondition required", 429: "Too many requests", 503: "Service unavailable"}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -120,4 +129,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(GeomapError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(OperationalError, _unavailable)
+    app.add_exception_handler(InterfaceError, _unavailable)
     app.add_exception_handler(Exception, _unexpected)

@@ -30,6 +30,7 @@ ERRORS = {
     "404": "Not found", "409": "Conflict (duplicate, nearby asset, reused id)", "412": "Stale If-Match",
     "413": "Body too large", "415": "Unsupported media type", "422": "Invalid input (fields named)",
     "428": "If-Match required", "429": "Too many writes (see Retry-After)", "500": "Internal error (logged)",
+    "503": "Database unreachable for now (see Retry-After)",
 }
 DOWNLOAD_TYPES = ["application/geo+json", "application/geopackage+sqlite3", "text/csv; charset=utf-8",
                   "application/vnd.google-earth.kml+xml"]

@@ -113,24 +113,16 @@ def revoke_secret(conn: Connection, secret: str) -> None:
     conn.execute(text("UPDATE credentials SET revoked_at = now() WHERE secret_hash = :h"), {"h": secret_hash(secret)})
 
 
-def _principal(conn: Connection, user_id: str) -> Principal:
-    user = conn.execute(
-        text("SELECT id, username, role, team_code, active FROM users WHERE id = :u"), {"u": user_id}
-    ).one()
-    if not user.active:
-        raise Unauthorized("this account is disabled")
-    farms = frozenset(
-        str(r.farm_id) for r in conn.execute(text("SELECT farm_id FROM user_farms WHERE user_id = :u"), {"u": user_id})
-    )
-    return Principal(role=user.role, user_id=str(user.id), username=user.username, team_code=user.team_code, farm_ids=farms)
-
-
 def principal_for_secret(conn: Connection, secret: str, kind: str) -> Principal:
-    """The principal holding ``secret``, or :class:`Unauthorized`."""
+    """The principal holding ``secret``, or :class:`Unauthorized`. One query: credential, user,
+    farms and the user's read fence (see geomap/replicas.py)."""
     digest = secret_hash(secret)
     row = conn.execute(
         text(
-            "SELECT user_id, secret_hash, expires_at, revoked_at FROM credentials WHERE secret_hash = :h AND kind = :k"
+            "SELECT c.secret_hash, c.expires_at, c.revoked_at, u.id AS user_id, u.username, u.role, u.team_code, "
+            "u.active, ARRAY(SELECT f.farm_id::text FROM user_farms f WHERE f.user_id = u.id) AS farm_ids, "
+            "(SELECT r.lsn FROM read_fences r WHERE r.user_id = u.id) AS read_after "
+            "FROM credentials c JOIN users u ON u.id = c.user_id WHERE c.secret_hash = :h AND c.kind = :k"
         ),
         {"h": digest, "k": kind},
     ).first()
@@ -140,7 +132,10 @@ def principal_for_secret(conn: Connection, secret: str, kind: str) -> Principal:
         raise Unauthorized("this token has been revoked" if kind == "token" else "signed out")
     if row.expires_at is not None and row.expires_at < dt.datetime.now(dt.timezone.utc):
         raise Unauthorized("this token has expired" if kind == "token" else "session expired; sign in again")
-    return _principal(conn, str(row.user_id))
+    if not row.active:
+        raise Unauthorized("this account is disabled")
+    return Principal(role=row.role, user_id=str(row.user_id), username=row.username, team_code=row.team_code,
+                     farm_ids=frozenset(row.farm_ids), read_after=row.read_after)
 
 
 def sign_in(conn: Connection, username: str, password: str, days: float = 14) -> str:

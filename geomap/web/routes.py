@@ -9,8 +9,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
 
-from geomap.api.deps import SESSION_COOKIE, EngineDep, SettingsDep, get_principal
+from geomap.api.deps import SESSION_COOKIE, EngineDep, PublicReadEngineDep, SettingsDep, get_principal, read_engine
 from geomap.auth import PUBLIC, Principal
 from geomap.errors import NotFound, Unauthorized
 from geomap.layers.common import COMMON_ATTRIBUTES
@@ -34,6 +35,14 @@ def page_principal(request: Request) -> Principal:
 
 
 PagePrincipal = Annotated[Principal, Depends(page_principal)]
+
+
+def page_read_engine(request: Request, principal: PagePrincipal) -> Engine:
+    """Read engine for a page (a replica that has the signed-in user's last write, else the primary)."""
+    return read_engine(request, principal)
+
+
+PageReadEngine = Annotated[Engine, Depends(page_read_engine)]
 
 
 def _ctx(request: Request, principal: Principal, **extra) -> dict:
@@ -137,7 +146,7 @@ def public_map(request: Request, settings: SettingsDep) -> HTMLResponse:
 
 
 @router.get("/a/{code}", response_class=HTMLResponse)
-def asset_page(code: str, request: Request, engine: EngineDep, settings: SettingsDep, principal: PagePrincipal) -> Response:
+def asset_page(code: str, request: Request, engine: PageReadEngine, settings: SettingsDep, principal: PagePrincipal) -> Response:
     """An asset's page (what its QR code opens); a printed but unregistered code gets a helpful page."""
     with engine.connect() as conn:
         found = views.find_asset(conn, code, principal)
@@ -163,7 +172,7 @@ def _asset_or_404(engine, code: str):
 
 
 @router.get("/a/{code}/qr.svg")
-def asset_qr_svg(code: str, engine: EngineDep, settings: SettingsDep) -> Response:
+def asset_qr_svg(code: str, engine: PublicReadEngineDep, settings: SettingsDep) -> Response:
     """The QR code as SVG (for printing signs and labels)."""
     _, row = _asset_or_404(engine, code)
     svg = qr_svg(asset_url(settings.public_url, row["code"]), scale=10, inline=False)
@@ -171,14 +180,14 @@ def asset_qr_svg(code: str, engine: EngineDep, settings: SettingsDep) -> Respons
 
 
 @router.get("/a/{code}/qr.png")
-def asset_qr_png(code: str, engine: EngineDep, settings: SettingsDep) -> Response:
+def asset_qr_png(code: str, engine: PublicReadEngineDep, settings: SettingsDep) -> Response:
     """The QR code as PNG."""
     _, row = _asset_or_404(engine, code)
     return Response(qr_png(asset_url(settings.public_url, row["code"])), media_type="image/png")
 
 
 @router.get("/a/{code}/map", response_class=HTMLResponse)
-def asset_map(code: str, request: Request, engine: EngineDep, settings: SettingsDep) -> HTMLResponse:
+def asset_map(code: str, request: Request, engine: PublicReadEngineDep, settings: SettingsDep) -> HTMLResponse:
     """The small map embedded in an asset's page."""
     import json
 
@@ -188,7 +197,7 @@ def asset_map(code: str, request: Request, engine: EngineDep, settings: Settings
 
 
 @router.get("/farms/{code}", response_class=HTMLResponse)
-def orchard_page(code: str, request: Request, engine: EngineDep, principal: PagePrincipal, color: str = "health") -> HTMLResponse:
+def orchard_page(code: str, request: Request, engine: PageReadEngine, principal: PagePrincipal, color: str = "health") -> HTMLResponse:
     """A farm: its trees coloured by health/variety/age, counts, and (for its owner) private details."""
     color = color if color in ("health", "variety", "age") else "health"
     with engine.connect() as conn:
@@ -197,7 +206,7 @@ def orchard_page(code: str, request: Request, engine: EngineDep, principal: Page
 
 
 @router.get("/farms/{code}/map", response_class=HTMLResponse)
-def orchard_map(code: str, request: Request, engine: EngineDep, settings: SettingsDep, color: str = "health") -> HTMLResponse:
+def orchard_map(code: str, request: Request, engine: PublicReadEngineDep, settings: SettingsDep, color: str = "health") -> HTMLResponse:
     """The orchard map embedded in the farm page (public attributes only)."""
     from html import escape
 

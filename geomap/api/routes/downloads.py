@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 from sqlalchemy import text
 from starlette.background import BackgroundTask
 
-from geomap.api.deps import EngineDep, LayerDep
+from geomap.api.deps import PublicReadEngineDep, LayerDep
 from geomap.auth import PUBLIC
 from geomap.errors import FieldProblem, InvalidInput
 from geomap.io.export import MEDIA_TYPES, read_layer, write_frame
@@ -25,7 +25,7 @@ MAX_DOWNLOAD = 200_000
 @router.get("/layers/{layer}/download", summary="Download a layer (public attributes), filtered like the map",
             response_class=FileResponse)
 def download(
-    layer: LayerDep, request: Request, engine: EngineDep,
+    layer: LayerDep, request: Request, engine: PublicReadEngineDep,
     format: Literal["geojson", "gpkg", "csv", "kml"] = Query("geojson", description="File format"),
 ) -> FileResponse:
     """Takes the same filters as the map and the list API (``health=sau_benh``, ``farm_code=…``, ``bbox``, ``q``)."""

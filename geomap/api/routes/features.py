@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from geomap.api.deps import EngineDep, LayerDep, PrincipalDep, SettingsDep
+from geomap.api.deps import EngineDep, LayerDep, PrincipalDep, ReadEngineDep, SettingsDep, written
 from geomap.api.schemas import Feature, FeatureCollection, FeatureCollectionIn, FeatureIn, FeaturePatch, HistoryEntry, ReviewIn
 from geomap.services import features as reads
 from geomap.services import writes
@@ -18,17 +18,12 @@ IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag of th
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200, description="Makes a retried POST safe")]
 
 
-def _changed(request: Request, layer) -> None:
-    """Tiles of ``layer`` served by this process must reflect the write at once."""
-    request.app.state.tile_cache.forget_version(layer.name)
-
-
 def _options(settings, force: bool, confirm_nearby: bool) -> writes.WriteOptions:
     return writes.WriteOptions(force=force, confirm_nearby=confirm_nearby, gps_accuracy_max_m=settings.gps_accuracy_max_m)
 
 
 @router.get("", response_model=FeatureCollection, summary="Features with filters, search and paging")
-def list_features(layer: LayerDep, request: Request, engine: EngineDep, principal: PrincipalDep) -> dict:
+def list_features(layer: LayerDep, request: Request, engine: ReadEngineDep, principal: PrincipalDep) -> dict:
     """Filter with ``bbox``, attribute equality (``variety=ri6,monthong``), ranges (``planting_year_min``),
     ``province``/``commune``, ``q`` (code or name, diacritics-insensitive), ``review_state``;
     page with ``limit`` (≤ 1000) and the ``next`` link's cursor."""
@@ -55,11 +50,11 @@ def create_feature(
             conn, layer, principal, [body.model_dump()],
             _options(settings, force, confirm_nearby), single=True, idempotency_key=idempotency_key,
         )
-    _changed(request, layer)
     status = 201 if result.created else 200
     location = str(request.url_for("get_feature", layer=layer.name, asset_id=result.feature["id"]))
-    return JSONResponse(result.feature, status_code=status,
-                        headers={"ETag": reads.etag(result.feature["properties"]["version"]), "Location": location})
+    return written(request, principal, JSONResponse(
+        result.feature, status_code=status,
+        headers={"ETag": reads.etag(result.feature["properties"]["version"]), "Location": location}), layer)
 
 
 @router.post("/batch", summary="Create up to 5,000 assets, all or nothing")
@@ -73,17 +68,16 @@ def create_batch(
         results = writes.create_features(
             conn, layer, principal, body.features, _options(settings, force, confirm_nearby), idempotency_key=idempotency_key,
         )
-    _changed(request, layer)
     created = sum(r.created for r in results)
-    return JSONResponse(
+    return written(request, principal, JSONResponse(
         {"type": "FeatureCollection", "features": [r.feature for r in results], "created": created,
          "existing": len(results) - created},
         status_code=201 if created else 200,
-    )
+    ), layer)
 
 
 @router.get("/{asset_id}", response_model=Feature, summary="One asset, with its ETag")
-def get_feature(layer: LayerDep, asset_id: str, engine: EngineDep, principal: PrincipalDep) -> Response:
+def get_feature(layer: LayerDep, asset_id: str, engine: ReadEngineDep, principal: PrincipalDep) -> Response:
     """One asset; the ``ETag`` header is what ``If-Match`` takes when editing it."""
     with engine.connect() as conn:
         feature, tag = reads.get_feature(conn, layer, asset_id, principal)
@@ -99,8 +93,7 @@ def patch_feature(
     patch = body.model_dump(exclude_unset=True)
     with engine.begin() as conn:
         feature, tag = writes.patch_feature(conn, layer, principal, asset_id, if_match, patch, _options(settings, False, True))
-    _changed(request, layer)
-    return JSONResponse(feature, headers={"ETag": tag})
+    return written(request, principal, JSONResponse(feature, headers={"ETag": tag}), layer)
 
 
 @router.delete("/{asset_id}", status_code=204, summary="Soft-delete an asset (needs If-Match)")
@@ -109,8 +102,7 @@ def delete_feature(layer: LayerDep, asset_id: str, engine: EngineDep, principal:
     """The asset disappears from maps and lists; an administrator can restore it."""
     with engine.begin() as conn:
         writes.delete_feature(conn, layer, principal, asset_id, if_match)
-    _changed(request, layer)
-    return Response(status_code=204)
+    return written(request, principal, Response(status_code=204), layer)
 
 
 @router.post("/{asset_id}/restore", response_model=Feature, summary="Restore a deleted asset (admin)")
@@ -118,8 +110,7 @@ def restore_feature(layer: LayerDep, asset_id: str, engine: EngineDep, principal
     """Undo a soft delete."""
     with engine.begin() as conn:
         feature, tag = writes.restore_feature(conn, layer, principal, asset_id)
-    _changed(request, layer)
-    return JSONResponse(feature, headers={"ETag": tag})
+    return written(request, principal, JSONResponse(feature, headers={"ETag": tag}), layer)
 
 
 @router.post("/{asset_id}/review", response_model=Feature, summary="Review an asset (admin)")
@@ -128,12 +119,11 @@ def review_feature(layer: LayerDep, asset_id: str, body: ReviewIn, engine: Engin
     """Set received / has_issues (with a comment) / approved / rejected."""
     with engine.begin() as conn:
         feature, tag = writes.review_feature(conn, layer, principal, asset_id, body.model_dump())
-    _changed(request, layer)
-    return JSONResponse(feature, headers={"ETag": tag})
+    return written(request, principal, JSONResponse(feature, headers={"ETag": tag}), layer)
 
 
 @router.get("/{asset_id}/history", response_model=list[HistoryEntry], summary="Per-field audit of an asset")
-def feature_history(layer: LayerDep, asset_id: str, engine: EngineDep, principal: PrincipalDep) -> list[dict]:
+def feature_history(layer: LayerDep, asset_id: str, engine: ReadEngineDep, principal: PrincipalDep) -> list[dict]:
     """Who changed what and when, old → new, from creation to deletion."""
     with engine.connect() as conn:
         return reads.history(conn, layer, asset_id, principal)

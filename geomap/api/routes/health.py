@@ -12,5 +12,10 @@ router = APIRouter(tags=["health"])
 
 @router.get("/health", summary="Database, PostGIS version and per-layer counts")
 def health(engine: EngineDep, request: Request) -> dict:
-    """Report whether the database answers, its PostGIS version and how many assets each layer holds."""
-    return health_report(engine, embedded=request.app.state.db.embedded is not None)
+    """Report whether the database answers, its PostGIS version, how many assets each layer holds and,
+    with read replicas, whether each answers and how many bytes of WAL it is behind."""
+    report = health_report(engine, embedded=request.app.state.db.embedded is not None)
+    replicas = request.app.state.reads.status()
+    if replicas:
+        report["replicas"] = replicas
+    return report

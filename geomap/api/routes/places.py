@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from geomap.api.deps import EngineDep, PrincipalDep
+from geomap.api.deps import ReadEngineDep, PrincipalDep
 from geomap.services import places
 
 router = APIRouter(prefix="/api/v1", tags=["places"])
@@ -12,7 +12,7 @@ router = APIRouter(prefix="/api/v1", tags=["places"])
 
 @router.get("/nearby", summary="Nearest assets around a point, with distances in metres")
 def nearby(
-    engine: EngineDep, principal: PrincipalDep,
+    engine: ReadEngineDep, principal: PrincipalDep,
     lon: float = Query(..., description="Longitude (WGS84)"),
     lat: float = Query(..., description="Latitude (WGS84)"),
     radius_m: float = Query(100, description="Search radius in metres (≤ 5000)"),
@@ -27,7 +27,7 @@ def nearby(
 
 
 @router.get("/farms/{farm_id}/summary", summary="A farm's trees by variety, health and age")
-def farm_summary(farm_id: str, engine: EngineDep, principal: PrincipalDep) -> dict:
+def farm_summary(farm_id: str, engine: ReadEngineDep, principal: PrincipalDep) -> dict:
     """Counts by variety, health and age class; area in hectares and trees per hectare."""
     with engine.connect() as conn:
         return places.farm_summary(conn, farm_id, principal)

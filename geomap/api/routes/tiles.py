@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 from sqlalchemy import text
 
-from geomap.api.deps import EngineDep, LayerDep, SettingsDep
+from geomap.api.deps import PublicReadEngineDep, LayerDep, SettingsDep
 from geomap.services import tiles
 from geomap.services.features import q
 
@@ -16,7 +16,7 @@ MVT = "application/vnd.mapbox-vector-tile"
 
 @router.get("/tiles/{layer}/{z}/{x}/{y}.mvt", summary="A vector tile (public attributes, aggregated at low zoom)",
             response_class=Response, responses={200: {"content": {MVT: {}}}})
-async def tile(layer: LayerDep, z: int, x: int, y: int, request: Request, engine: EngineDep) -> Response:
+async def tile(layer: LayerDep, z: int, x: int, y: int, request: Request, engine: PublicReadEngineDep) -> Response:
     """Filters are the list API's (``health=sau_benh``, ``q=…``). ETag changes when the layer's data does."""
     cache: tiles.TileCache = request.app.state.tile_cache
     params = dict(request.query_params)
@@ -36,14 +36,14 @@ async def tile(layer: LayerDep, z: int, x: int, y: int, request: Request, engine
 @router.get("/ogc/collections/{layer}/tiles/WebMercatorQuad/{z}/{x}/{y}", tags=["OGC API"], response_class=Response,
             summary="OGC API – Tiles: the same aggregated tiles as /tiles (WebMercatorQuad)",
             responses={200: {"content": {MVT: {}}}})
-async def ogc_tile(layer: LayerDep, z: int, x: int, y: int, request: Request, engine: EngineDep) -> Response:
+async def ogc_tile(layer: LayerDep, z: int, x: int, y: int, request: Request, engine: PublicReadEngineDep) -> Response:
     """OGC API – Tiles in WebMercatorQuad answered by geomap's tiles, so /ogc and the map agree
     (aggregated at low zoom, nothing silently dropped). Other tile matrix sets are tipg's."""
     return await tile(layer, z, x, y, request, engine)
 
 
 @router.get("/tiles/{layer}.json", summary="TileJSON 3.0 of a layer's vector tiles")
-def tilejson(layer: LayerDep, request: Request, engine: EngineDep, settings: SettingsDep) -> dict:
+def tilejson(layer: LayerDep, request: Request, engine: PublicReadEngineDep, settings: SettingsDep) -> dict:
     """Where the tiles are, their zoom range, fields and the data's bounds."""
     with engine.connect() as conn:
         box = conn.execute(text(f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
