@@ -53,32 +53,38 @@ def _team(conn: Connection, principal: Principal):
     return team
 
 
-def check_team_layer(conn: Connection, principal: Principal, layer: Layer) -> None:
-    """A volunteer's team must be allowed to tag ``layer``."""
+def check_team_layer(conn: Connection, principal: Principal, layer: Layer):
+    """A volunteer's team must be allowed to tag ``layer``; returns the team (for :func:`outside_team_area`)."""
     team = _team(conn, principal)
     if layer.name not in team.layers:
         raise Forbidden(f"team {team.code} may not tag layer '{layer.name}' (it may tag: {', '.join(team.layers) or 'none'})")
+    return team
 
 
-def outside_team_area(conn: Connection, principal: Principal, items: Iterable[tuple[int | None, str, str | None, str | None]]) -> list[FieldProblem]:
-    """Which (index, ewkb_hex, province, commune) items lie outside the volunteer's working area."""
-    team = _team(conn, principal)
-    problems: list[FieldProblem] = []
-    for index, ewkb, province, commune in items:
-        inside = conn.execute(
-            text(
-                """
-                SELECT (t.area IS NULL OR ST_Covers(t.area, CAST(:g AS geometry)))
-                   AND (cardinality(t.provinces) = 0 OR geomap_fold(:p) = ANY (SELECT geomap_fold(x) FROM unnest(t.provinces) x))
-                   AND (cardinality(t.communes) = 0 OR geomap_fold(:c) = ANY (SELECT geomap_fold(x) FROM unnest(t.communes) x))
-                  FROM teams t WHERE t.code = :team
-                """
-            ),
-            {"g": ewkb, "p": province or "", "c": commune or "", "team": team.code},
-        ).scalar_one()
-        if not inside:
-            problems.append(FieldProblem("geometry", f"outside the working area of team {team.code}", index))
-    return problems
+def outside_team_area(conn: Connection, principal: Principal, items: Iterable[tuple[int | None, str, str | None, str | None]],
+                      team=None) -> list[FieldProblem]:
+    """Which (index, ewkb_hex, province, commune) items lie outside the volunteer's working area.
+    One query for all items; ``team`` is the row :func:`check_team_layer` returned, if at hand."""
+    team = team or _team(conn, principal)
+    items = list(items)
+    if not items:
+        return []
+    outside = conn.execute(
+        text(
+            """
+            SELECT k.n FROM teams t,
+                   unnest(CAST(:g AS text[]), CAST(:p AS text[]), CAST(:c AS text[])) WITH ORDINALITY AS k(g, p, c, n)
+             WHERE t.code = :team AND NOT (
+                   (t.area IS NULL OR ST_Covers(t.area, CAST(k.g AS geometry)))
+               AND (cardinality(t.provinces) = 0 OR geomap_fold(k.p) = ANY (SELECT geomap_fold(x) FROM unnest(t.provinces) x))
+               AND (cardinality(t.communes) = 0 OR geomap_fold(k.c) = ANY (SELECT geomap_fold(x) FROM unnest(t.communes) x)))
+             ORDER BY k.n
+            """
+        ),
+        {"g": [ewkb for _, ewkb, _, _ in items], "p": [p or "" for _, _, p, _ in items],
+         "c": [c or "" for _, _, _, c in items], "team": team.code},
+    ).scalars().all()
+    return [FieldProblem("geometry", f"outside the working area of team {team.code}", items[n - 1][0]) for n in outside]
 
 
 def check_farmer_patch(principal: Principal, layer: Layer, row: Mapping, fields: set[str], moves: bool) -> None:

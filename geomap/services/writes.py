@@ -29,12 +29,12 @@ from geomap.auth import Principal
 from geomap.errors import BadRequest, Conflict, FieldProblem, Forbidden, InvalidInput, PreconditionFailed, PreconditionRequired
 from geomap.geometry import check_geometries
 from geomap.io.validate import stage_rows
-from geomap.io.write import STAGE, copy_rows_to_stage, resolve_references
+from geomap.io.write import copy_rows_to_stage, resolve_references, stage_table
 from geomap.layers.base import Layer
 from geomap.layers.common import REVIEW_STATES
 from geomap.schemas import properties_model, problems_from, ref_code_field
 from geomap.services import permissions
-from geomap.services.features import etag, fetch_row, q, select_sql, to_feature
+from geomap.services.features import SYSTEM_COLUMNS, etag, fetch_row, q, select_sql, to_feature
 
 MAX_BATCH = 5000
 DUPLICATE_M = 0.01
@@ -149,8 +149,13 @@ def _lock_cells(conn: Connection, layer: Layer, geoms) -> None:
         for dx in (-r, r):
             for dy in (-r, r):
                 keys.add((math.floor((g.x * lon_m + dx) / LOCK_CELL_M), math.floor((g.y * lat_m + dy) / LOCK_CELL_M)))
-    for cx, cy in sorted(keys):
-        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"{layer.name}:{cx}:{cy}"})
+    ordered = [f"{layer.name}:{cx}:{cy}" for cx, cy in sorted(keys)]
+    # One statement; locks are taken in the array's order (volatile functions run after ORDER BY).
+    conn.execute(
+        text("SELECT count(pg_advisory_xact_lock(hashtext(k.key))) FROM "
+             "(SELECT key FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS u(key, n) ORDER BY n) k"),
+        {"keys": ordered},
+    )
 
 
 def _nearby_problems(conn: Connection, layer: Layer, options: WriteOptions, single: bool) -> list[Conflict]:
@@ -161,7 +166,7 @@ def _nearby_problems(conn: Connection, layer: Layer, options: WriteOptions, sing
     rows = conn.execute(
         text(
             f"""
-            SELECT s.idx, n.id, n.code, n.d FROM {STAGE} s
+            SELECT s.idx, n.id, n.code, n.d FROM {stage_table(layer)} s
             CROSS JOIN LATERAL (
                 SELECT t.id::text AS id, t.code, ST_Distance(t.geom::geography, s.geom::geography) AS d
                   FROM {q(layer.table)} t
@@ -169,7 +174,7 @@ def _nearby_problems(conn: Connection, layer: Layer, options: WriteOptions, sing
                    AND ST_DWithin(t.geom::geography, s.geom::geography, :r)
                 UNION ALL
                 SELECT o.id::text, o.code, ST_Distance(o.geom::geography, s.geom::geography)
-                  FROM {STAGE} o WHERE o.idx < s.idx AND ST_DWithin(o.geom::geography, s.geom::geography, :r)
+                  FROM {stage_table(layer)} o WHERE o.idx < s.idx AND ST_DWithin(o.geom::geography, s.geom::geography, :r)
                  ORDER BY 3 LIMIT 1
             ) n
             ORDER BY s.idx
@@ -206,8 +211,7 @@ def create_features(
     permissions.require_signed_in(principal)
     if principal.role == "farmer":
         raise Forbidden("farmers cannot create assets; ask your team's volunteers")
-    if principal.role == "volunteer":
-        permissions.check_team_layer(conn, principal, layer)
+    team = permissions.check_team_layer(conn, principal, layer) if principal.role == "volunteer" else None
     if not single and not 1 <= len(items) <= MAX_BATCH:
         raise InvalidInput([FieldProblem("features", f"a batch holds 1 to {MAX_BATCH} features, not {len(items)}")])
     key_receipt = None
@@ -224,14 +228,17 @@ def create_features(
     # Per-feature idempotency: ids this client chose before.
     hashes = [request_hash({"p": {k: v for k, v in r.items() if k != "id"}, "g": shapely.to_wkb(g, hex=True)}) for r, g in zip(records, geoms)]
     results: dict[int, Created] = {}
-    for i, rec in enumerate(records):
-        if rec.get("id") is not None:
-            existing = _receipt(conn, f"id:{layer.name}:{rec['id']}", hashes[i], layer, principal, index=None if single else i)
-            if existing is not None:
-                results[i] = existing[0]
-            elif conn.execute(text(f"SELECT 1 FROM {q(layer.table)} WHERE id = :id"), {"id": str(rec["id"])}).first():
-                raise Conflict(f"{'' if single else f'feature {i}: '}id {rec['id']} is already used by another asset", {"index": None if single else i})
-        else:
+    chosen = [i for i, rec in enumerate(records) if rec.get("id") is not None]
+    receipts, taken = _receipts_and_ids(conn, layer, [str(records[i]["id"]) for i in chosen])
+    for i in chosen:
+        fid = str(records[i]["id"])
+        where = None if single else i
+        if fid in receipts:
+            results[i] = _replay(conn, receipts[fid], f"id:{layer.name}:{fid}", hashes[i], layer, principal, index=where)[0]
+        elif fid in taken:
+            raise Conflict(f"{'' if single else f'feature {i}: '}id {fid} is already used by another asset", {"index": where})
+    for rec in records:
+        if rec.get("id") is None:
             rec["id"] = uuid.uuid4()
     todo = [i for i in range(len(records)) if i not in results]
     if todo:
@@ -240,6 +247,7 @@ def create_features(
                 conn, principal,
                 [(None if single else i, shapely.to_wkb(shapely.set_srid(geoms[i], 4326), hex=True, include_srid=True),
                   records[i].get("province"), records[i].get("commune")) for i in todo],
+                team=team,
             )
             if outside:
                 raise Forbidden("; ".join(p.describe() for p in outside))
@@ -259,45 +267,76 @@ def create_features(
             )
         rows = _insert_stage(conn, layer, principal)
         for i in todo:
-            row = rows[str(records[i]["id"])]
-            results[i] = Created(to_feature(layer, row, principal), True)
-            _write_receipt(conn, f"id:{layer.name}:{records[i]['id']}", hashes[i], layer, [str(records[i]["id"])], 201)
+            results[i] = Created(to_feature(layer, rows[str(records[i]["id"])], principal), True)
+        _write_receipts(conn, layer, [(f"id:{layer.name}:{records[i]['id']}", hashes[i], [str(records[i]["id"])]) for i in todo], 201)
     ordered = [results[i] for i in range(len(records))]
     if key_receipt is not None:
-        _write_receipt(conn, key_receipt, request_hash(items), layer, [c.feature["id"] for c in ordered], 201)
+        _write_receipts(conn, layer, [(key_receipt, request_hash(items), [c.feature["id"] for c in ordered])], 201)
     return ordered
 
 
-def _check_codes(conn: Connection, layer: Layer, single: bool) -> None:
+def _receipts_and_ids(conn: Connection, layer: Layer, ids: list[str]) -> tuple[dict, set[str]]:
+    """For client-chosen ids, in one query: their receipts (id → row) and which are already assets."""
+    if not ids:
+        return {}, set()
     rows = conn.execute(
-        text(f"SELECT s.idx, s.code, t.id::text AS id FROM {STAGE} s JOIN {q(layer.table)} t ON t.code = s.code ORDER BY s.idx LIMIT 20")
+        text(
+            f"SELECT k.id, r.request_hash, r.asset_ids, EXISTS (SELECT 1 FROM {q(layer.table)} t WHERE t.id = CAST(k.id AS uuid)) AS taken "
+            f"FROM unnest(CAST(:ids AS text[])) AS k(id) LEFT JOIN write_receipts r ON r.key = :prefix || k.id"
+        ),
+        {"ids": ids, "prefix": f"id:{layer.name}:"},
     ).all()
-    if rows:
-        r = rows[0]
+    return {r.id: r for r in rows if r.request_hash is not None}, {r.id for r in rows if r.taken}
+
+
+def _check_codes(conn: Connection, layer: Layer, single: bool) -> None:
+    """Codes owned by other assets, and codes repeated within the batch, in one statement."""
+    stage = stage_table(layer)
+    rows = conn.execute(
+        text(
+            f"(SELECT 'taken' AS kind, s.idx, s.code, t.id::text AS id FROM {stage} s "
+            f" JOIN {q(layer.table)} t ON t.code = s.code ORDER BY s.idx LIMIT 1) "
+            f"UNION ALL (SELECT 'twice', NULL, code, NULL FROM {stage} GROUP BY code HAVING count(*) > 1 LIMIT 1)"
+        )
+    ).all()
+    taken = [r for r in rows if r.kind == "taken"]
+    if taken:
+        r = taken[0]
         where = "" if single else f"feature {r.idx}: "
         raise Conflict(f"{where}code {r.code} already belongs to asset {r.id}", {"index": None if single else int(r.idx), "existing_id": r.id})
-    dup = conn.execute(text(f"SELECT code FROM {STAGE} GROUP BY code HAVING count(*) > 1 LIMIT 1")).first()
-    if dup:
-        raise InvalidInput([FieldProblem("code", f"code {dup.code} appears twice in this batch")])
+    if rows:
+        raise InvalidInput([FieldProblem("code", f"code {rows[0].code} appears twice in this batch")])
 
 
 def _insert_stage(conn: Connection, layer: Layer, principal: Principal) -> dict[str, Mapping]:
+    """Insert the staged features and their creation history in one statement; return the rows."""
     cols = [a.name for a in layer.writable_attributes] + ["geom"]
     qcols = ", ".join(q(c) for c in cols)
     review = "approved" if principal.is_admin else "received"
+    returned = ", ".join(q(c) for c in ["id", *(a.name for a in layer.all_attributes), *SYSTEM_COLUMNS])
+    # History as field: [null, value] for every value set, like an edit's old → new.
+    fields = ", ".join(f"'{a.name}', to_jsonb(i.{q(a.name)})" for a in layer.writable_attributes)
+    changes = (f"(SELECT jsonb_object_agg(e.key, jsonb_build_array(NULL, e.value)) FROM jsonb_each(jsonb_strip_nulls("
+               f"jsonb_build_object({fields}, 'geometry', CAST(i.geometry AS jsonb)))) e)")
     try:
-        ids = conn.execute(
+        rows = conn.execute(
             text(
-                f"INSERT INTO {q(layer.table)} (id, {qcols}, created_by, updated_by, review_state) "
-                f"SELECT id, {qcols}, :actor, :actor, :review FROM {STAGE} ORDER BY idx RETURNING id::text"
+                f"""
+                WITH i AS (
+                    INSERT INTO {q(layer.table)} (id, {qcols}, created_by, updated_by, review_state)
+                    SELECT id, {qcols}, :actor, :actor, :review FROM {stage_table(layer)} ORDER BY idx
+                    RETURNING {returned}, ST_AsGeoJSON(geom, 9) AS geometry
+                ), h AS (
+                    INSERT INTO asset_history (layer, asset_id, version, action, actor, changes)
+                    SELECT :layer, i.id, i.version, 'create', :actor, {changes} FROM i
+                )
+                SELECT * FROM i
+                """
             ),
-            {"actor": principal.actor, "review": review},
-        ).scalars().all()
+            {"actor": principal.actor, "review": review, "layer": layer.name},
+        ).mappings().all()
     except IntegrityError as exc:
         raise Conflict(f"another request wrote the same id or code at the same moment; retry ({exc.orig.pgcode})") from None
-    rows = conn.execute(text(f"{select_sql(layer)} WHERE id = ANY(CAST(:ids AS uuid[]))"), {"ids": ids}).mappings().all()
-    for row in rows:
-        _history(conn, layer, row, None, "create", principal)
     return {str(r["id"]): r for r in rows}
 
 
@@ -325,6 +364,11 @@ def _receipt(conn: Connection, key: str, digest: str, layer: Layer, principal: P
     row = conn.execute(text("SELECT request_hash, asset_ids FROM write_receipts WHERE key = :k"), {"k": key}).first()
     if row is None:
         return None
+    return _replay(conn, row, key, digest, layer, principal, index)
+
+
+def _replay(conn: Connection, row, key: str, digest: str, layer: Layer, principal: Principal, index: int | None = None):
+    """What a retried request gets: the assets it created, or 409 if it is a different request."""
     if row.request_hash != digest:
         what = "Idempotency-Key" if key.startswith("key:") else "id"
         where = "" if index is None else f"feature {index}: "
@@ -336,11 +380,14 @@ def _receipt(conn: Connection, key: str, digest: str, layer: Layer, principal: P
     return [Created(to_feature(layer, assets[i], principal), False) for i in ids if i in assets]
 
 
-def _write_receipt(conn: Connection, key: str, digest: str, layer: Layer, ids: list[str], status: int) -> None:
+def _write_receipts(conn: Connection, layer: Layer, receipts: list[tuple[str, str, list[str]]], status: int) -> None:
+    """Store (key, request hash, asset ids) receipts in one statement."""
     conn.execute(
         text("INSERT INTO write_receipts (key, request_hash, layer, asset_ids, status) "
-             "VALUES (:k, :h, :l, CAST(:ids AS uuid[]), :s) ON CONFLICT (key) DO NOTHING"),
-        {"k": key, "h": digest, "l": layer.name, "ids": ids, "s": status},
+             "SELECT k, h, :l, CAST(ids AS uuid[]), :s FROM unnest(CAST(:k AS text[]), CAST(:h AS text[]), CAST(:ids AS text[])) AS r(k, h, ids) "
+             "ON CONFLICT (key) DO NOTHING"),
+        {"k": [r[0] for r in receipts], "h": [r[1] for r in receipts],
+         "ids": ["{" + ",".join(r[2]) + "}" for r in receipts], "l": layer.name, "s": status},
     )
 
 
@@ -417,7 +464,7 @@ def patch_feature(
         updated = conn.execute(
             text(
                 f"UPDATE {q(layer.table)} t SET {assignments}, version = t.version + 1, updated_by = :actor, updated_at = now() "
-                f"FROM {STAGE} s WHERE t.id = s.id AND t.version = :v AND {changed} RETURNING t.id"
+                f"FROM {stage_table(layer)} s WHERE t.id = s.id AND t.version = :v AND {changed} RETURNING t.id"
             ),
             {"actor": principal.actor, "v": version},
         ).first()
