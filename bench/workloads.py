@@ -8,14 +8,11 @@ import os
 import random
 import statistics
 import subprocess
-import threading
 import time
 import urllib.request
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
 import mapbox_vector_tile
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -189,92 +186,62 @@ def features(engine, geomap: str, tipg: str, seconds: float, repeats: int) -> di
     return out
 
 
+def _wrk_writes(geomap: str, token: str, points: Path, mode: str, run: int, clients: int, seconds: float) -> dict:
+    """One wrk run of bench/field_writes.lua; returns its RESULT line."""
+    out = subprocess.run(
+        ["wrk", "-t", str(clients), "-c", str(clients), "-d", f"{max(1, round(seconds))}s", "--timeout", "30s",
+         "-s", str(ROOT / "bench" / "field_writes.lua"), geomap, "--", token, str(points), mode, str(run), str(clients)],
+        capture_output=True, text=True, timeout=seconds + 120,
+    )
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk gave no result: {out.stdout[-500:]} {out.stderr[-500:]}")
+    return json.loads(line.removeprefix("RESULT "))
+
+
 def field_writes(engine, geomap: str, token: str, clients: int, seconds: float) -> dict:
-    """32 volunteers creating and patching trees for ``seconds``, 10% of requests retried."""
-    print(f"field writes: {clients} clients for {seconds:.0f} s …", flush=True)
-    with engine.connect() as conn:
-        farms = conn.execute(text(
-            "SELECT ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom), id::text, geom FROM farms ORDER BY code LIMIT 200"
-        )).all()
-    create_lat, patch_lat, lock = [], [], threading.Lock()
-    stats = {"creates": 0, "create_retries_ok": 0, "patches": 0, "patch_retries_412": 0, "conflicts": 0, "errors": 0,
-             "rate_limited": 0, "error_samples": []}
-    acked: dict[str, int] = {}  # id → number of acknowledged patches
-    deadline = time.time() + seconds
-    headers = {"Authorization": f"Bearer {token}"}
+    """``clients`` volunteers (one wrk connection each) creating, then creating-and-patching trees.
 
-    def volunteer(k: int) -> None:
-        rng = random.Random(k)
-        client = httpx.Client(base_url=geomap, headers=headers, timeout=30)
-        while time.time() < deadline:
-            x0, y0, x1, y1, farm_id, _ = farms[rng.randrange(len(farms))]
-            lon, lat = rng.uniform(x0, x1), rng.uniform(y0, y1)
-            fid = str(uuid.uuid4())
-            body = {"type": "Feature", "id": fid, "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                    "properties": {"code": f"B-{fid[:13]}", "name": "Cây benchmark", "province": "Đắk Lắk",
-                                   "commune": "xã Ea Kly", "variety": "ri6", "health": "khoe", "gps_accuracy_m": 5}}
-            t = time.perf_counter()
-            r = client.post("/api/v1/layers/durian_trees/features?confirm_nearby=true", json=body)
-            dt = time.perf_counter() - t
-            if r.status_code in (409, 422):
-                with lock:
-                    stats["conflicts"] += 1  # outside the farm polygon, or the same spot: refused, nothing written
-                continue
-            if r.status_code == 429:  # deliberate: back off as told
-                with lock:
-                    stats["rate_limited"] += 1
-                time.sleep(float(r.headers.get("retry-after", "1")))
-                continue
-            if r.status_code != 201:
-                with lock:
-                    stats["errors"] += 1
-                    stats["error_samples"].append(r.text[:200])
-                continue
-            with lock:
-                stats["creates"] += 1
-                create_lat.append(dt)
-                acked[fid] = 0
-            if rng.random() < 0.10:  # the phone lost the answer and sends it again
-                again = client.post("/api/v1/layers/durian_trees/features?confirm_nearby=true", json=body)
-                with lock:
-                    stats["create_retries_ok"] += again.status_code == 200
-            tag = r.headers["etag"]
-            t = time.perf_counter()
-            p = client.patch(f"/api/v1/layers/durian_trees/features/{fid}", json={"properties": {"health": "sau_benh"}},
-                             headers={"If-Match": tag})
-            dt = time.perf_counter() - t
-            if p.status_code == 200:
-                with lock:
-                    stats["patches"] += 1
-                    patch_lat.append(dt)
-                    acked[fid] += 1
-                if rng.random() < 0.10:  # retried with the old ETag: must be refused, not applied twice
-                    again = client.patch(f"/api/v1/layers/durian_trees/features/{fid}",
-                                         json={"properties": {"health": "sau_benh"}}, headers={"If-Match": tag})
-                    with lock:
-                        stats["patch_retries_412"] += again.status_code == 412
-        client.close()
-
-    t0 = time.perf_counter()
-    threads = [threading.Thread(target=volunteer, args=(k,)) for k in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - t0
+    Two wrk runs against the same server: creates alone (their latency is what wrk reports) and
+    the create → patch flow (patches under If-Match). Afterwards the database is checked: every
+    acknowledged create is there once, no spot holds two of this run's trees, and every
+    acknowledged patch was applied exactly once (version 2, never 3).
+    """
+    print(f"field writes: {clients} volunteers (wrk), 2 × {seconds:.0f} s …", flush=True)
+    run = random.SystemRandom().randrange(1 << 31)
+    with engine.connect() as conn:  # fresh spots each run (seeded by the run), never on an earlier run's trees
+        points = conn.execute(text(
+            "SELECT ST_X(p.geom), ST_Y(p.geom) FROM (SELECT geom FROM farms ORDER BY code LIMIT 400) f, "
+            "ST_Dump(ST_GeneratePoints(ST_Buffer(f.geom, -0.00005), 60, :seed)) p"
+        ), {"seed": run % 1_000_000 + 1}).all()
+    path = ROOT / ".geomap" / "bench-points.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{x:.9f} {y:.9f}\n" for x, y in points))
+    creates = _wrk_writes(geomap, token, path, "create", run, clients, seconds)
+    flow = _wrk_writes(geomap, token, path, "flow", run + 1, clients, seconds)
     with engine.connect() as conn:
-        dupes = conn.execute(text("SELECT count(*) FROM (SELECT code FROM durian_trees WHERE code LIKE 'B-%' "
-                                  "GROUP BY code HAVING count(*) > 1) d")).scalar_one()
-        rows = dict(conn.execute(text("SELECT id::text, version FROM durian_trees WHERE code LIKE 'B-%'")).all())
-    missing = [i for i in acked if i not in rows]
-    lost = [i for i, n in acked.items() if i in rows and rows[i] != 1 + n]
-    stats["error_samples"] = stats["error_samples"][:5]
+        def stats(r: int):
+            return conn.execute(text(
+                "SELECT count(*) AS n, count(*) FILTER (WHERE version = 2) AS v2, count(*) FILTER (WHERE version > 2) AS over, "
+                "count(*) - count(DISTINCT geom) AS same_spot FROM durian_trees WHERE code LIKE :p"
+            ), {"p": f"W-{r:08x}-%"}).one()
+        a, b = stats(run), stats(run + 1)
+    with engine.begin() as conn:  # leave the database as the other workloads expect it
+        conn.execute(text("DELETE FROM durian_trees WHERE code LIKE 'W-%'"))
+    acked = creates["created"] + flow["created"]
+    stored = a.n + b.n  # at most `clients` more than acked: requests in flight when wrk stopped
     return {
-        "clients": clients, "seconds": round(elapsed, 1), **stats,
-        "creates_per_s": round(stats["creates"] / elapsed, 1),
-        "create_ms": {"p50": round(statistics.median(create_lat) * 1000, 1), "p99": round(_pct(create_lat, 99) * 1000, 1)} if create_lat else None,
-        "patch_ms": {"p50": round(statistics.median(patch_lat) * 1000, 1), "p99": round(_pct(patch_lat, 99) * 1000, 1)} if patch_lat else None,
-        "duplicates": dupes, "acknowledged_missing": len(missing), "lost_updates": len(lost),
+        "clients": clients, "seconds": round(creates["seconds"], 1), "generator": "wrk + bench/field_writes.lua",
+        "creates": creates["created"], "creates_per_s": round(creates["created"] / creates["seconds"], 1),
+        "create_ms": {"p50": round(creates["p50_ms"], 1), "p99": round(creates["p99_ms"], 1)},
+        "create_retries_ok": creates["create_retries_ok"] + flow["create_retries_ok"],
+        "flow_creates": flow["created"], "patches": flow["patched"],
+        "flow_ms": {"p50": round(flow["p50_ms"], 1), "p99": round(flow["p99_ms"], 1)},
+        "patch_retries_412": flow["patch_retries_412"],
+        "conflicts": creates["refused"] + flow["refused"], "errors": creates["failed"] + flow["failed"],
+        "duplicates": a.same_spot + b.same_spot,
+        "acknowledged_missing": max(0, acked - stored),
+        "lost_updates": max(0, flow["patched"] - b.v2) + b.over,
     }
 
 

@@ -174,7 +174,8 @@ def _nearby_problems(conn: Connection, layer: Layer, options: WriteOptions, sing
                    AND ST_DWithin(t.geom::geography, s.geom::geography, :r)
                 UNION ALL
                 SELECT o.id::text, o.code, ST_Distance(o.geom::geography, s.geom::geography)
-                  FROM {stage_table(layer)} o WHERE o.idx < s.idx AND ST_DWithin(o.geom::geography, s.geom::geography, :r)
+                  FROM {stage_table(layer)} o WHERE o.idx < s.idx AND o.geom && ST_Expand(s.geom, :deg)
+                   AND ST_DWithin(o.geom::geography, s.geom::geography, :r)
                  ORDER BY 3 LIMIT 1
             ) n
             ORDER BY s.idx
@@ -230,13 +231,19 @@ def create_features(
     results: dict[int, Created] = {}
     chosen = [i for i, rec in enumerate(records) if rec.get("id") is not None]
     receipts, taken = _receipts_and_ids(conn, layer, [str(records[i]["id"]) for i in chosen])
+    replayed: dict[int, str] = {}
     for i in chosen:
         fid = str(records[i]["id"])
         where = None if single else i
         if fid in receipts:
-            results[i] = _replay(conn, receipts[fid], f"id:{layer.name}:{fid}", hashes[i], layer, principal, index=where)[0]
+            _check_receipt(receipts[fid], f"id:{layer.name}:{fid}", hashes[i], where)
+            replayed[i] = fid
         elif fid in taken:
             raise Conflict(f"{'' if single else f'feature {i}: '}id {fid} is already used by another asset", {"index": where})
+    if replayed:  # retried features: what they created, read in one query
+        assets = _assets(conn, layer, list(replayed.values()))
+        results.update({i: Created(to_feature(layer, assets[fid], principal), False)
+                        for i, fid in replayed.items() if fid in assets})
     for rec in records:
         if rec.get("id") is None:
             rec["id"] = uuid.uuid4()
@@ -369,15 +376,25 @@ def _receipt(conn: Connection, key: str, digest: str, layer: Layer, principal: P
 
 def _replay(conn: Connection, row, key: str, digest: str, layer: Layer, principal: Principal, index: int | None = None):
     """What a retried request gets: the assets it created, or 409 if it is a different request."""
+    _check_receipt(row, key, digest, index)
+    ids = [str(i) for i in row.asset_ids]
+    assets = _assets(conn, layer, ids)
+    return [Created(to_feature(layer, assets[i], principal), False) for i in ids if i in assets]
+
+
+def _check_receipt(row, key: str, digest: str, index: int | None) -> None:
+    """A receipt's request hash must match the retried request's, else 409."""
     if row.request_hash != digest:
         what = "Idempotency-Key" if key.startswith("key:") else "id"
         where = "" if index is None else f"feature {index}: "
         raise Conflict(f"{where}this {what} was already used for a different request; use a new one",
                        {"index": index} if index is not None else None)
-    ids = [str(i) for i in row.asset_ids]
-    assets = {str(a["id"]): a for a in conn.execute(
-        text(f"{select_sql(layer)} WHERE id = ANY(CAST(:ids AS uuid[]))"), {"ids": ids}).mappings()}
-    return [Created(to_feature(layer, assets[i], principal), False) for i in ids if i in assets]
+
+
+def _assets(conn: Connection, layer: Layer, ids: list[str]) -> dict[str, Mapping]:
+    """Rows of the assets with these ids, by id."""
+    rows = conn.execute(text(f"{select_sql(layer)} WHERE id = ANY(CAST(:ids AS uuid[]))"), {"ids": ids}).mappings()
+    return {str(a["id"]): a for a in rows}
 
 
 def _write_receipts(conn: Connection, layer: Layer, receipts: list[tuple[str, str, list[str]]], status: int) -> None:

@@ -210,6 +210,31 @@ def test_batch_is_all_or_nothing_with_indexed_errors(world: World):
     problem(world.client.post(BASE + "/batch", json=too_many, headers=world.auth("volunteer")), 422)
 
 
+def test_batch_checks_name_the_feature_at_fault(world: World):
+    before = world.count("SELECT count(*) FROM durian_trees")
+
+    def batch(features, query=""):
+        return world.client.post(BASE + "/batch" + query, json={"type": "FeatureCollection", "features": features},
+                                 headers=world.auth("volunteer"))
+
+    body = problem(batch([world.tree_in(code="T-SAME", slot=0), world.tree_in(code="T-SAME", slot=1)]), 422, field="code")
+    assert "appears twice" in body["errors"][0]["reason"]
+    existing = world.count("SELECT count(*) FROM durian_trees WHERE code = 'DL-EAKLY-0001-T0001'")
+    assert existing == 1
+    problem(batch([world.tree_in(code="T-NEW", slot=0), world.tree_in(code="DL-EAKLY-0001-T0001", slot=1)]), 409,
+            contains="feature 1: code DL-EAKLY-0001-T0001 already belongs to asset")
+    # Two trees of one batch about 1.1 m apart: the second is refused, naming the first.
+    body = problem(batch([world.tree_in(code="T-N0", slot=2), world.tree_in(code="T-N1", slot=2, dx=0.00001)]), 409,
+                   contains="feature 1: T-N0 is")
+    assert body["index"] == 1 and body["nearby"]["code"] == "T-N0"
+    body = problem(batch([world.tree_in(code="T-F0", slot=0), world.tree_in(code="T-F1", slot=1, farm_code="DL-NOWHERE-9")]),
+                   422, field="farm_code")
+    assert body["errors"] == [{"field": "farm_code", "reason": "no durian farm has code DL-NOWHERE-9", "index": 1}]
+    far = world.tree_in(code="T-FAR", slot=1, province="Ninh Bình", commune="xã Đồng Hướng")
+    problem(batch([world.tree_in(code="T-IN", slot=0), far]), 403, contains="feature 1: geometry: outside the working area")
+    assert world.count("SELECT count(*) FROM durian_trees") == before  # nothing of any refused batch was written
+
+
 def test_history_records_every_change(world: World):
     fid, tag = _create(world, code="T-HIST", health="khoe")
     url = f"{BASE}/{fid}"
