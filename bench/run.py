@@ -163,7 +163,8 @@ def rerun_writes(args) -> None:
         wait_http(f"http://127.0.0.1:{port}/health")
         results["writes"] = workloads.field_writes(engine, f"http://127.0.0.1:{port}", token, clients=32,
                                                    seconds=max(10.0, results["seconds"] * 2))
-        results["command"] += "; field writes re-run with: python -m bench.run --only-writes"
+        note = "; field writes re-run with: python -m bench.run --only-writes"
+        results["command"] = results["command"].split(note)[0] + note
         engine.dispose()
     finally:
         if server:
