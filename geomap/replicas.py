@@ -51,10 +51,8 @@ def newest_fence(*lsns: str | None) -> int | None:
     return max(values) if values else None
 
 
-def record_fence(conn: Connection, user_id: str | None) -> str:
+def record_fence(conn: Connection, user_id: str) -> str:
     """After a committed write: remember the primary's WAL position for ``user_id``; return it."""
-    if user_id is None:
-        return conn.execute(text("SELECT pg_current_wal_lsn()::text")).scalar_one()
     return conn.execute(
         text(
             "INSERT INTO read_fences (user_id, lsn) VALUES (:u, pg_current_wal_lsn()::text) "
