@@ -7,7 +7,6 @@ cannot see a fresh write was served by the replica, and a read that can was serv
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import psycopg2
@@ -39,13 +38,13 @@ def _psql(url: str, sql: str):
         conn.close()
 
 
-def _wait(predicate, what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+def _replayed(replica_url: str, lsn: str) -> None:
+    """Block until the replica has replayed WAL position ``lsn`` (PostgreSQL 15 has no WAIT FOR LSN,
+    so the replica itself waits); a replica that never gets there fails the statement, not a clock."""
+    assert lsn_value(lsn) is not None
+    _psql(replica_url, "SET statement_timeout = '5min'; "
+                       f"DO $$ BEGIN WHILE pg_last_wal_replay_lsn() < '{lsn}'::pg_lsn LOOP "
+                       "PERFORM pg_sleep(0.01); END LOOP; END $$")
 
 
 @pytest.fixture(scope="module")
@@ -150,12 +149,20 @@ def test_reads_go_to_the_replica_and_writers_read_their_own_writes(cluster):
         finally:
             _psql(cluster["replica"], "SELECT pg_wal_replay_resume()")
 
-        # Once the replica has replayed the write, everyone sees it there too.
-        target = lsn_value(patched.headers[FENCE_HEADER])
-        _wait(lambda: lsn_value(_psql(cluster["replica"], "SELECT pg_last_wal_replay_lsn()::text")[0][0]) >= target,
-              "the replica to replay the edit")
+        # Once the replica has replayed the edit, everyone sees it there too...
+        _replayed(cluster["replica"], patched.headers[FENCE_HEADER])
         body = other.get(url, headers=_auth(cluster, "admin")).json()
         assert body["properties"]["ssid"] == "Wifi-R1-moi"
+        # ...and the writer is not pinned to the primary: with replay paused again, it cannot see
+        # what someone else writes now, so its reads are the replica's once more.
+        _psql(cluster["replica"], "SELECT pg_wal_replay_pause()")
+        try:
+            later = _wifi(4)
+            assert other.post(WIFI, json=later, headers=_auth(cluster, "admin")).status_code == 201
+            writer.cookies.clear()
+            assert writer.get(f"{WIFI}/{later['id']}", headers=_auth(cluster, "volunteer")).status_code == 404
+        finally:
+            _psql(cluster["replica"], "SELECT pg_wal_replay_resume()")
 
 
 def test_reads_fall_back_to_the_primary_when_the_replica_is_down(cluster):
@@ -166,7 +173,7 @@ def test_reads_fall_back_to_the_primary_when_the_replica_is_down(cluster):
         feature = _wifi(2)
         assert client.post(WIFI, json=feature, headers=_auth(cluster, "volunteer")).status_code == 201
         url = f"{WIFI}/{feature['id']}"
-        _wait(lambda: client.get(url, headers=_auth(cluster, "admin")).status_code == 200, "the replica to have it")
+        client.cookies.clear()  # the reads below are the admin's, who has written nothing: no fence
         replica.stop_now()
         try:
             # Routed to the replica before anyone noticed: a clear 503 to retry, not a 500.
@@ -182,8 +189,8 @@ def test_reads_fall_back_to_the_primary_when_the_replica_is_down(cluster):
             assert r.status_code == 200 and r.json()["properties"]["code"] == "NB-WIFI-R02"
             assert client.get("/tiles/wifi_points/14/13020/7200.mvt").status_code in (200, 204)
         finally:
-            replica.acquire()  # back, on the same port, for whoever comes next
-        _wait(lambda: client.get("/health").json()["replicas"][0]["healthy"] is True, "the replica to come back")
+            replica.acquire()  # back, on the same port, for whoever comes next (pg_ctl -w: accepting connections)
+        assert client.get("/health").json()["replicas"][0]["healthy"] is True  # /health polls the replicas itself
         _psql(cluster["replica"], "SELECT pg_wal_replay_pause()")
         try:  # and reads are the replica's again: paused, it does not see a new write by someone else
             other = _wifi(3)
