@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping
 
+import shapely
 from sqlalchemy import Connection, text
 
 from geomap.auth import Principal
@@ -85,6 +86,21 @@ def outside_team_area(conn: Connection, principal: Principal, items: Iterable[tu
          "c": [c or "" for _, _, _, c in items], "team": team.code},
     ).scalars().all()
     return [FieldProblem("geometry", f"outside the working area of team {team.code}", items[n - 1][0]) for n in outside]
+
+
+def area_item(row: Mapping) -> tuple[None, str, str | None, str | None]:
+    """A stored asset (a row with GeoJSON ``geometry``) as an item for :func:`outside_team_area`."""
+    ewkb = shapely.to_wkb(shapely.set_srid(shapely.from_geojson(row["geometry"]), 4326), hex=True, include_srid=True)
+    return None, ewkb, row["province"], row["commune"]
+
+
+def require_in_team_area(conn: Connection, principal: Principal, layer: Layer, items: list, team=None) -> None:
+    """A volunteer may touch only its team's layers inside its working area (one item per geometry
+    involved: the asset as stored, and where an edit moves it). ``team``: from :func:`check_team_layer`."""
+    team = team or check_team_layer(conn, principal, layer)
+    outside = outside_team_area(conn, principal, items, team=team)
+    if outside:
+        raise Forbidden(outside[0].reason)
 
 
 def check_farmer_patch(principal: Principal, layer: Layer, row: Mapping, fields: set[str], moves: bool) -> None:

@@ -18,7 +18,6 @@ from geomap.errors import FieldProblem, Forbidden, InvalidInput, NotFound
 from geomap.layers.base import Layer
 from geomap.services import permissions
 from geomap.services.features import fetch_row
-from geomap.services.writes import row_ewkb
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
@@ -62,10 +61,7 @@ def _check_can_write(conn: Connection, layer: Layer, principal: Principal, row) 
     if principal.role == "farmer" and not permissions.owns(principal, layer, row):
         raise Forbidden("farmers may add photos to their own farms' assets only")
     if principal.role == "volunteer":
-        permissions.check_team_layer(conn, principal, layer)
-        outside = permissions.outside_team_area(conn, principal, [(None, row_ewkb(conn, layer, str(row["id"])), row["province"], row["commune"])])
-        if outside:
-            raise Forbidden(outside[0].reason)
+        permissions.require_in_team_area(conn, principal, layer, [permissions.area_item(row)])
 
 
 def add_photo(conn: Connection, home: Path, layer: Layer, asset_id: str, principal: Principal, data: bytes) -> dict:

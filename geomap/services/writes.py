@@ -438,8 +438,7 @@ def patch_feature(
     row = fetch_row(conn, layer, asset_id, principal, for_update=True)
     if principal.role == "farmer":
         permissions.check_farmer_patch(principal, layer, row, set(props), "geometry" in body)
-    elif principal.role == "volunteer":
-        permissions.check_team_layer(conn, principal, layer)
+    team = permissions.check_team_layer(conn, principal, layer) if principal.role == "volunteer" else None
     if row["version"] != version:
         raise PreconditionFailed(
             f"the asset changed since you read it (you sent version {version}, it is at {row['version']}); "
@@ -467,11 +466,9 @@ def patch_feature(
     record = records[0]
     record["id"] = asset_id
     if principal.role == "volunteer":
-        checks = [(None, shapely.to_wkb(shapely.set_srid(geoms[0], 4326), hex=True, include_srid=True), record.get("province"), record.get("commune"))]
-        checks.append((None, row_ewkb(conn, layer, asset_id), row["province"], row["commune"]))
-        outside = permissions.outside_team_area(conn, principal, checks)
-        if outside:
-            raise Forbidden(outside[0].reason)
+        moved = (None, shapely.to_wkb(shapely.set_srid(geoms[0], 4326), hex=True, include_srid=True),
+                 record.get("province"), record.get("commune"))
+        permissions.require_in_team_area(conn, principal, layer, [moved, permissions.area_item(row)], team)
     copy_rows_to_stage(conn, layer, stage_rows(layer, [record], geoms, [0]))
     resolve_references(conn, layer, None)
     cols = [a.name for a in layer.writable_attributes] + ["geom"]
@@ -493,11 +490,6 @@ def patch_feature(
     return to_feature(layer, new, principal), etag(new["version"])
 
 
-def row_ewkb(conn: Connection, layer: Layer, asset_id: str) -> str:
-    """The stored geometry of an asset as hex EWKB."""
-    return conn.execute(text(f"SELECT encode(ST_AsEWKB(geom), 'hex') FROM {q(layer.table)} WHERE id = :id"), {"id": asset_id}).scalar_one()
-
-
 def delete_feature(conn: Connection, layer: Layer, principal: Principal, asset_id: str, if_match: str | None) -> None:
     """Soft-delete an asset (restorable by an administrator)."""
     permissions.require_signed_in(principal)
@@ -506,10 +498,7 @@ def delete_feature(conn: Connection, layer: Layer, principal: Principal, asset_i
     if principal.role == "farmer":
         raise Forbidden("farmers cannot delete assets")
     if principal.role == "volunteer":
-        permissions.check_team_layer(conn, principal, layer)
-        outside = permissions.outside_team_area(conn, principal, [(None, row_ewkb(conn, layer, asset_id), row["province"], row["commune"])])
-        if outside:
-            raise Forbidden(outside[0].reason)
+        permissions.require_in_team_area(conn, principal, layer, [permissions.area_item(row)])
     if row["version"] != version:
         raise PreconditionFailed(f"the asset changed since you read it (it is at version {row['version']})", etag(row["version"]))
     from geomap.layers.registry import LAYERS

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from geomap.services.accounts import add_team, add_user, issue_credential
 from tests.world import PASSWORD, World
 from tests.api.test_features import BASE, problem
+from tests.api.test_photos import _jpeg_with_gps
 
 FARMS = "/api/v1/layers/farms/features"
 WIFI = "/api/v1/layers/wifi_points/features"
@@ -172,4 +173,22 @@ def test_team_with_a_polygon_area(world: World):
     problem(world.client.post(BASE, json=world.tree_in(farm, code="T-POLY-1"), headers=h), 403, contains="working area")
     ok = world.client.post(BASE, json=world.tree_in(world.other_farm, code="T-POLY-2"), headers=h)
     assert ok.status_code == 201, ok.text
+    own = f"{BASE}/{ok.json()['id']}"
+    # Assets outside the polygon: no edit, no delete, no photo — and its own tree cannot be moved out.
+    foreign = world.client.post(BASE, json=world.tree_in(farm, code="T-POLY-OUT"), headers=world.auth("volunteer")).json()
+    url = f"{BASE}/{foreign['id']}"
+    problem(world.client.patch(url, json={"properties": {"health": "sau_benh"}}, headers={**h, "If-Match": '"v1"'}),
+            403, contains="working area")
+    problem(world.client.delete(url, headers={**h, "If-Match": '"v1"'}), 403, contains="working area")
+    problem(world.client.post(url + "/photos", files={"file": ("a.jpg", _jpeg_with_gps(), "image/jpeg")}, headers=h),
+            403, contains="working area")
+    moved = world.tree_in(farm, slot=5)["geometry"]
+    problem(world.client.patch(own, json={"geometry": moved}, headers={**h, "If-Match": '"v1"'}), 403, contains="working area")
+    assert world.count("SELECT count(*) FROM durian_trees WHERE version > 1 OR deleted_at IS NOT NULL") == 0
+    assert world.count("SELECT count(*) FROM photos") == 0
+    # Inside it, the same volunteer may do all of these.
+    r = world.client.patch(own, json={"properties": {"health": "sau_benh"}}, headers={**h, "If-Match": '"v1"'})
+    assert r.status_code == 200 and r.json()["properties"]["health"] == "sau_benh"
+    assert world.client.post(own + "/photos", files={"file": ("a.jpg", _jpeg_with_gps(), "image/jpeg")}, headers=h).status_code == 201
+    assert world.client.delete(own, headers={**h, "If-Match": '"v2"'}).status_code == 204
     _ = dt
