@@ -50,13 +50,6 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _fail(conn: Connection, sql: str, field: str, reason_sql_col: str, source: str, params: dict | None = None) -> None:
-    rows = conn.execute(text(sql), params or {}).all()
-    if rows:
-        problems = [FieldProblem(field, getattr(r, reason_sql_col), int(r.idx)) for r in rows]
-        raise InvalidInput(problems, source=source)
-
-
 @lru_cache(maxsize=None)
 def stage_table(layer: Layer) -> str:
     """Name of the staging table for ``layer``: temporary, one per connection, emptied at every
@@ -199,11 +192,11 @@ def match_codes(conn: Connection, layer: Layer, source: str | None) -> None:
     conn.execute(
         text(f"UPDATE {stage_table(layer)} s SET id = t.id FROM {table} t WHERE s.id IS NULL AND t.code = s.code")
     )
-    _fail(
+    _fail_any(
         conn,
-        f"SELECT s.idx, format('code %s already belongs to another asset (%s)', s.code, t.id) AS reason "
+        f"SELECT 0 AS k, s.idx, 'code' AS field, format('code %s already belongs to another asset (%s)', s.code, t.id) AS reason "
         f"FROM {stage_table(layer)} s JOIN {table} t ON t.code = s.code AND t.id <> s.id ORDER BY s.idx LIMIT 100",
-        "code", "reason", source,
+        source, {},
     )
     conn.execute(text(f"UPDATE {stage_table(layer)} SET id = gen_random_uuid() WHERE id IS NULL"))
 

@@ -135,6 +135,8 @@ def _bad_cases():
         "tree outside the farm it names": ("durian_trees", [dict(_tree(farm_id=farm["id"]), geometry={"type": "Point", "coordinates": [far.x, far.y]})], "geometry", "outside"),
         "unknown farm code": ("durian_trees", [_tree(farm_code="NO-SUCH-FARM")], "farm_code", "no durian farm"),
         "duplicate code in one file": ("durian_trees", [_tree(), _tree()], "code", "appears again"),
+        "code owned by another asset": ("durian_trees", [dict(_tree(code=sample_features("durian_trees")[0]["properties"]["code"]),
+                                                              id="6f1c2d3e-4a5b-4c6d-8e7f-901a2b3c4d5e")], "code", "already belongs to another asset"),
         "planting year out of range": ("durian_trees", [_tree(planting_year=1800)], "planting_year", "greater than or equal"),
     }
 
