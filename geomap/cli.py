@@ -55,7 +55,6 @@ def serve(
 
     from geomap.api.app import create_app
     from geomap.database import Database, make_engine
-    from geomap.migrate import upgrade
 
     settings = Settings()
     host, port = host or settings.host, port or settings.port
@@ -65,7 +64,7 @@ def serve(
     db = Database(settings)  # this process keeps the embedded server registered while workers run
     try:
         url = db.open()
-        upgrade(url)
+        _upgrade(url)
         if sample_data:
             engine = make_engine(url)
             try:
@@ -81,6 +80,16 @@ def serve(
                         log_level=settings.log_level)
     finally:
         db.close()
+
+
+def _upgrade(url: str, revision: str = "head") -> None:
+    """Apply the schema migrations, then (at the newest one) publish the OGC views."""
+    from geomap.migrate import upgrade
+    from geomap.ogc.views import publish_views
+
+    upgrade(url, revision)
+    if revision == "head":
+        publish_views(url)
 
 
 def _load_sample_if_empty(engine) -> None:
@@ -102,12 +111,12 @@ def _load_sample_if_empty(engine) -> None:
 def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
     from geomap.database import Database
-    from geomap.migrate import current, upgrade
+    from geomap.migrate import current
 
     db = Database(Settings())
     try:
         url = db.open()
-        upgrade(url, revision)
+        _upgrade(url, revision)
         typer.echo(f"database at revision {current(url)}")
     finally:
         db.close()
@@ -115,7 +124,11 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
 
 @db_app.command("revision")
 def db_revision(message: str = typer.Option(..., "-m", "--message", help="What the migration does.")) -> None:
-    """Autogenerate a migration from the layer registry (after adding or changing a layer)."""
+    """Autogenerate a migration from the layer registry (after adding or changing a layer).
+
+    The database is first brought to the newest migration (schema only: a layer declared in the
+    registry but without a table yet must not be published), then compared with the registry.
+    """
     from geomap.database import Database
     from geomap.migrate import revision, upgrade
 
@@ -124,6 +137,7 @@ def db_revision(message: str = typer.Option(..., "-m", "--message", help="What t
         url = db.open()
         upgrade(url)
         revision(url, message)
+        typer.echo("review the new file under geomap/migrations/versions/, then run `geomap db upgrade`")
     finally:
         db.close()
 
@@ -189,11 +203,10 @@ def load(
     from geomap.database import open_engine
     from geomap.errors import GeomapError, InvalidInput
     from geomap.io.load import load_file, path_order
-    from geomap.migrate import upgrade
 
     settings = Settings()
     with open_engine(settings) as engine:
-        upgrade(engine.url.render_as_string(hide_password=False))
+        _upgrade(engine.url.render_as_string(hide_password=False))
         failed = False
         for path in sorted(paths, key=path_order):
             try:
@@ -245,10 +258,9 @@ def _accounts(fn):
     """Run ``fn(conn)`` in one transaction on the configured database, reporting domain errors."""
     from geomap.database import open_engine
     from geomap.errors import GeomapError
-    from geomap.migrate import upgrade
 
     with open_engine(Settings()) as engine:
-        upgrade(engine.url.render_as_string(hide_password=False))
+        _upgrade(engine.url.render_as_string(hide_password=False))
         try:
             with engine.begin() as conn:
                 return fn(conn)

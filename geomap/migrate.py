@@ -23,17 +23,12 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Apply pending migrations up to ``revision``, then refresh the OGC views from the registry."""
-    command.upgrade(alembic_config(url), revision)
-    if revision == "head":
-        from geomap.ogc.views import sync_views
+    """Apply pending schema migrations up to ``revision`` (and nothing else).
 
-        engine = create_engine(url)
-        try:
-            with engine.begin() as conn:
-                sync_views(conn)
-        finally:
-            engine.dispose()
+    Publishing the OGC views is a separate step (:func:`geomap.ogc.views.publish_views`), so
+    that ``geomap db revision`` can upgrade a database whose registry names a layer with no table.
+    """
+    command.upgrade(alembic_config(url), revision)
 
 
 def revision(url: str, message: str) -> None:

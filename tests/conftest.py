@@ -23,6 +23,7 @@ from geomap.database import make_engine
 from geomap.embedded import EmbeddedPostgres
 from geomap.layers.registry import LAYERS
 from geomap.migrate import upgrade
+from geomap.ogc.views import publish_views
 from geomap.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,6 +69,7 @@ def db_url(server_url: str) -> str:
         cur.execute("CREATE EXTENSION IF NOT EXISTS postgis")
     conn.close()
     upgrade(url)
+    publish_views(url)
     return url
 
 
@@ -78,6 +80,7 @@ def template_url(server_url: str) -> str:
 
     url = _recreate(server_url, f"geomap_tpl_{os.getpid()}")
     upgrade(url)
+    publish_views(url)
     eng = make_engine(url)
     load_paths(eng, sorted(SAMPLE.glob("*.geojson")), actor="test")
     eng.dispose()

@@ -19,6 +19,7 @@ from geomap.api.security import SecurityMiddleware
 from geomap.api.routes import auth, downloads, features, health, layers, photos, places, tiles
 from geomap.database import Database, make_engine
 from geomap.migrate import upgrade
+from geomap.ogc.views import publish_views
 from geomap.ogc.app import add_ogc, close_ogc, open_ogc
 from geomap.replicas import ReadRouter
 from geomap.services.tiles import TileCache
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, migrate: bool | None = None) ->
         url = db.open()
         if migrate:
             upgrade(url)
+            publish_views(url)
         engine = make_engine(url)
         app.state.db = db
         app.state.engine = engine

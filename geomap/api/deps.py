@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path, Request, Response
+from fastapi import Depends, Header, Path, Request, Response
 from sqlalchemy import Engine
 
 from geomap.auth import PUBLIC, Principal
-from geomap.errors import Unauthorized, UnknownLayerError
+from geomap.errors import PreconditionFailed, Unauthorized, UnknownLayerError
 from geomap.layers.base import Layer
 from geomap.layers.registry import UnknownLayer, get_layer
 from geomap.replicas import FENCE_COOKIE, FENCE_COOKIE_MAX_AGE, FENCE_HEADER, ReadRouter, newest_fence, record_fence
@@ -94,3 +94,19 @@ PublicReadEngineDep = Annotated[Engine, Depends(get_public_read_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 LayerDep = Annotated[Layer, Depends(get_layer_dep)]
+
+
+def if_match_version(
+    if_match: Annotated[str | None, Header(alias="If-Match", description="ETag of the version you edit")] = None,
+) -> int | None:
+    """The version an ``If-Match`` header names (None when missing; the service answers 428 then,
+    after checking who is calling); a header that is not one of our ETags is 412."""
+    if not if_match:
+        return None
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.startswith("v") or not tag[1:].isdigit():
+        raise PreconditionFailed(f"If-Match {if_match!r} is not an ETag of this asset")
+    return int(tag[1:])
+
+
+IfMatchDep = Annotated[int | None, Depends(if_match_version)]

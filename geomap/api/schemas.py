@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from geomap.schemas import no_nul
 
-from geomap.services.writes import MAX_BATCH
+from geomap.services.creates import MAX_BATCH
 
 SafeStr = Annotated[str, AfterValidator(no_nul)]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Iterable
 
@@ -12,8 +13,11 @@ from tqdm import tqdm
 from geomap.errors import InvalidInput, LoadError
 from geomap.io.read import read_source
 from geomap.io.validate import validate_frame
-from geomap.io.write import WriteResult, check_stage, copy_to_stage, upsert_stage
+from geomap.io.staging import copy_to_stage
+from geomap.io.write import WriteResult, check_stage, upsert_stage
 from geomap.layers.registry import LAYERS
+
+log = logging.getLogger(__name__)
 
 PROGRESS_MIN = 20_000
 
@@ -47,8 +51,9 @@ def load_file(
                     copy_to_stage(conn, layer, frame, progress=bar)
                     check_stage(conn, layer, label)
                     results.append(upsert_stage(conn, layer, actor, label))
-        except IntegrityError as exc:
-            raise LoadError(f"{path}: the database refused the data: {exc.orig}".splitlines()[0]) from None
+        except IntegrityError as exc:  # whatever the checks and integrity_errors did not name
+            log.warning("load of %s refused by the database: %s", path, exc.orig)
+            raise LoadError(f"{path}: the database refused the data; nothing was written") from None
     return results
 
 

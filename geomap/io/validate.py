@@ -7,29 +7,19 @@ import datetime as dt
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from pydantic import ValidationError
 
 from geomap.errors import FieldProblem, InvalidInput
 from geomap.geometry import check_geometries
+from geomap.io.staging import stage_frame, staging_columns
 from geomap.layers.base import Layer
 from geomap.layers.common import SERVER_OWNED
-from geomap.schemas import properties_model, problems_from, ref_code_field
+from geomap.schemas import properties_model, problems_from
 
 #: Columns an export writes that a load ignores (server-owned, or derived on export).
 EXPORT_ONLY = set(SERVER_OWNED)
 
 MAX_PROBLEMS = 1000
-
-
-def staging_columns(layer: Layer) -> list[str]:
-    """Columns of the staging table, in order (without ``idx`` and ``geom``)."""
-    cols = ["id"]
-    for attr in layer.writable_attributes:
-        cols.append(attr.name)
-        if attr.kind == "ref":
-            cols.append(ref_code_field(attr))
-    return cols
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -76,27 +66,6 @@ def validate_frame(layer: Layer, gdf: gpd.GeoDataFrame, source: str, repair: boo
         problems.sort(key=lambda p: (p.index if p.index is not None else -1, p.field))
         raise InvalidInput(problems[:MAX_PROBLEMS], source=source)
     return stage_frame(layer, out, geoms)
-
-
-def stage_frame(layer: Layer, records: pd.DataFrame | list[dict], geoms) -> pd.DataFrame:
-    """Validated records + geometries → the frame :func:`geomap.io.write.copy_to_stage` takes."""
-    out = pd.DataFrame(records, columns=staging_columns(layer))
-    for col in out.columns:
-        if col == "id" or col.endswith("_id"):
-            out[col] = out[col].map(lambda v: None if v is None or v != v else str(v))
-    out.insert(0, "idx", np.arange(len(out)))
-    out["geom"] = shapely.to_wkb(shapely.set_srid(np.asarray(geoms, dtype=object), 4326), hex=True, include_srid=True)
-    return out
-
-
-def stage_rows(layer: Layer, records: list[dict], geoms, indexes: list[int]) -> list[list]:
-    """Validated records → rows for :func:`geomap.io.write.copy_rows_to_stage` (few features)."""
-    cols = staging_columns(layer)
-    ewkb = shapely.to_wkb(shapely.set_srid(np.asarray(geoms, dtype=object), 4326), hex=True, include_srid=True)
-    return [
-        [idx, *(None if rec.get(c) is None else (str(rec[c]) if c == "id" or c.endswith("_id") else rec[c]) for c in cols), g]
-        for idx, rec, g in zip(indexes, records, ewkb)
-    ]
 
 
 def _duplicates(frame: pd.DataFrame, col: str) -> list[FieldProblem]:

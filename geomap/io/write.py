@@ -8,25 +8,18 @@ the same file twice changes nothing (no new version, no history entry).
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 from dataclasses import dataclass
-from functools import lru_cache
 
-import pandas as pd
 from sqlalchemy import Connection, text
 
+from geomap import history
 from geomap.errors import FieldProblem, InvalidInput
-from geomap.io.validate import staging_columns
+from geomap.integrity import integrity_errors
+from geomap.io.staging import stage_table
 from geomap.layers.base import Layer
 from geomap.layers.registry import get_layer
 from geomap.schemas import ref_code_field
-
-COPY_CHUNK = 100_000
-
-#: Key of a creation snapshot in ``asset_history.changes`` (expanded to field: [null, value] on read).
-SNAPSHOT = "_snapshot"
+from geomap.sql import q, writable_columns
 
 
 @dataclass
@@ -45,83 +38,6 @@ class WriteResult:
         return self.features - self.inserted - self.updated
 
 
-def _q(name: str) -> str:
-    """Quote an identifier that comes from the registry (never from user input)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-@lru_cache(maxsize=None)
-def stage_table(layer: Layer) -> str:
-    """Name of the staging table for ``layer``: temporary, one per connection, emptied at every
-    commit. The name carries a digest of the columns, so a migration gets a fresh table."""
-    digest = hashlib.sha1(",".join(staging_columns(layer)).encode()).hexdigest()[:8]
-    return f"geomap_stage_{layer.name}_{digest}"
-
-
-def _prepare_stage(conn: Connection, layer: Layer) -> tuple[str, float]:
-    """Make sure this connection's staging table for ``layer`` exists and is empty, in one round
-    trip; return its COPY statement and its ``reltuples`` (-1: never analysed).
-
-    The table lives as long as the pooled connection (``ON COMMIT DELETE ROWS``), so a field write
-    does not pay for creating and dropping a table and its catalogue entries every time.
-    """
-    cols = staging_columns(layer)
-    stage, table = stage_table(layer), _q(layer.table)
-    select = ", ".join(("NULL::text AS " + _q(c)) if c not in _table_columns(layer) else _q(c) for c in cols)
-    reltuples = conn.execute(
-        text(
-            "SET LOCAL client_min_messages = warning; "
-            f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
-            f"SELECT 0::int AS idx, {select}, geom FROM {table} WITH NO DATA; "
-            f"DELETE FROM {stage}; "  # empty already, unless staged before in this same transaction
-            f"SELECT reltuples FROM pg_class WHERE oid = 'pg_temp.{stage}'::regclass"
-        )
-    ).scalar_one()
-    return f"COPY {stage} (idx, {', '.join(_q(c) for c in cols)}, geom) FROM STDIN WITH (FORMAT csv, NULL '\\N')", reltuples
-
-
-def copy_to_stage(conn: Connection, layer: Layer, frame: pd.DataFrame, progress=None) -> None:
-    """Prepare the staging table and COPY ``frame`` (from :func:`stage_frame`) into it."""
-    copy_sql, _ = _prepare_stage(conn, layer)
-    raw = conn.connection.dbapi_connection
-    with raw.cursor() as cur:
-        for start in range(0, len(frame), COPY_CHUNK):
-            chunk = frame.iloc[start : start + COPY_CHUNK]
-            buf = io.StringIO()
-            chunk.to_csv(buf, header=False, index=False, na_rep="\\N")
-            buf.seek(0)
-            cur.copy_expert(copy_sql, buf)
-            if progress is not None:
-                progress.update(len(chunk))
-    conn.execute(text(f"ANALYZE {stage_table(layer)}"))
-
-
-def copy_rows_to_stage(conn: Connection, layer: Layer, rows: list[list]) -> None:
-    """The same for a few rows (field writes), without a DataFrame.
-
-    The staging table needs statistics even for one row: without them the planner guesses it
-    large and joins it to a million-row layer by scanning the layer (seconds instead of ms). It is
-    analysed when its statistics describe a different number of rows than this write stages, so
-    a stream of single creates on one connection analyses it once.
-
-    Each row is ``[idx, *staging_columns(layer), geom_hex_ewkb]``; None becomes NULL.
-    """
-    copy_sql, reltuples = _prepare_stage(conn, layer)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    for row in rows:
-        writer.writerow(["\\N" if v is None else (v.isoformat() if hasattr(v, "isoformat") else v) for v in row])
-    buf.seek(0)
-    with conn.connection.dbapi_connection.cursor() as cur:
-        cur.copy_expert(copy_sql, buf)
-    if reltuples != len(rows):
-        conn.execute(text(f"ANALYZE {stage_table(layer)}"))
-
-
-def _table_columns(layer: Layer) -> set[str]:
-    return {"id"} | {a.name for a in layer.writable_attributes}
-
-
 def check_stage(conn: Connection, layer: Layer, source: str) -> None:
     """Database-side checks for a load: references and containment, then codes of other assets."""
     resolve_references(conn, layer, source)
@@ -138,7 +54,7 @@ def resolve_references(conn: Connection, layer: Layer, source: str | None) -> No
     stage = stage_table(layer)
     for attr in layer.ref_attributes:
         ref = get_layer(attr.ref_layer)
-        rtable, col, code_col = _q(ref.table), _q(attr.name), _q(ref_code_field(attr))
+        rtable, col, code_col = q(ref.table), q(attr.name), q(ref_code_field(attr))
         what = {"ref": ref.en.lower().rstrip("s")}
         conn.execute(
             text(
@@ -188,7 +104,7 @@ def _fail_any(conn: Connection, sql: str, source: str | None, params: dict) -> N
 
 def match_codes(conn: Connection, layer: Layer, source: str | None) -> None:
     """An asset named only by code takes the id it already has; a code owned by another id is an error."""
-    table = _q(layer.table)
+    table = q(layer.table)
     conn.execute(
         text(f"UPDATE {stage_table(layer)} s SET id = t.id FROM {table} t WHERE s.id IS NULL AND t.code = s.code")
     )
@@ -202,58 +118,29 @@ def match_codes(conn: Connection, layer: Layer, source: str | None) -> None:
 
 
 def upsert_stage(conn: Connection, layer: Layer, actor: str, source: str) -> WriteResult:
-    """Insert new assets, update changed ones, record per-field history; return the counts."""
-    table = _q(layer.table)
-    cols = [a.name for a in layer.writable_attributes] + ["geom"]
-    qcols = ", ".join(_q(c) for c in cols)
-    s_cols = ", ".join("s." + _q(c) for c in cols)
-    t_cols = ", ".join("t." + _q(c) for c in cols)
-    excluded = ", ".join("EXCLUDED." + _q(c) for c in cols)
-    drop_keys = " - ".join(["'idx'"] + [f"'{ref_code_field(a)}'" for a in layer.ref_attributes])
-    # New assets: one snapshot per asset (cheap at a million rows); read back as field: [null, value].
-    conn.execute(
-        text(
-            f"""
-            INSERT INTO asset_history (layer, asset_id, version, action, actor, changes)
-            SELECT :layer, s.id, 1, 'create', :actor,
-                   jsonb_build_object('{SNAPSHOT}', jsonb_strip_nulls(to_jsonb(s) - {drop_keys}))
-              FROM {stage_table(layer)} s WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.id = s.id)
-            """
-        ),
-        {"layer": layer.name, "actor": actor},
-    )
-    # Changed assets: field by field, old → new.
-    conn.execute(
-        text(
-            f"""
-            INSERT INTO asset_history (layer, asset_id, version, action, actor, changes)
-            SELECT :layer, s.id, t.version + 1,
-                   CASE WHEN t.deleted_at IS NOT NULL THEN 'restore' ELSE 'update' END,
-                   :actor,
-                   COALESCE((SELECT jsonb_object_agg(n.key, jsonb_build_array(o.value, n.value))
-                      FROM jsonb_each(to_jsonb(s) - {drop_keys}) n
-                      LEFT JOIN jsonb_each(to_jsonb(t)) o ON o.key = n.key
-                     WHERE COALESCE(o.value, 'null'::jsonb) IS DISTINCT FROM n.value), '{{}}'::jsonb)
-              FROM {stage_table(layer)} s JOIN {table} t ON t.id = s.id
-             WHERE ({t_cols}) IS DISTINCT FROM ({s_cols}) OR t.deleted_at IS NOT NULL
-            """
-        ),
-        {"layer": layer.name, "actor": actor},
-    )
-    rows = conn.execute(
-        text(
-            f"""
-            INSERT INTO {table} AS t (id, {qcols}, created_by, updated_by)
-            SELECT s.id, {s_cols}, :actor, :actor FROM {stage_table(layer)} s ORDER BY s.idx
-            ON CONFLICT (id) DO UPDATE
-               SET ({qcols}, updated_by, updated_at, version, deleted_at)
-                 = ({excluded}, EXCLUDED.updated_by, now(), t.version + 1, NULL)
-             WHERE ({t_cols}) IS DISTINCT FROM ({excluded}) OR t.deleted_at IS NOT NULL
-            RETURNING (xmax = 0) AS inserted
-            """
-        ),
-        {"actor": actor},
-    ).all()
+    """Insert new assets, update changed ones, record their history; return the counts."""
+    table, stage = q(layer.table), stage_table(layer)
+    cols = writable_columns(layer)
+    qcols = ", ".join(q(c) for c in cols)
+    s_cols = ", ".join("s." + q(c) for c in cols)
+    t_cols = ", ".join("t." + q(c) for c in cols)
+    excluded = ", ".join("EXCLUDED." + q(c) for c in cols)
+    with integrity_errors(layer):
+        history.record_load(conn, layer, stage, actor)
+        rows = conn.execute(
+            text(
+                f"""
+                INSERT INTO {table} AS t (id, {qcols}, created_by, updated_by)
+                SELECT s.id, {s_cols}, :actor, :actor FROM {stage} s ORDER BY s.idx
+                ON CONFLICT (id) DO UPDATE
+                   SET ({qcols}, updated_by, updated_at, version, deleted_at)
+                     = ({excluded}, EXCLUDED.updated_by, now(), t.version + 1, NULL)
+                 WHERE ({t_cols}) IS DISTINCT FROM ({excluded}) OR t.deleted_at IS NOT NULL
+                RETURNING (xmax = 0) AS inserted
+                """
+            ),
+            {"actor": actor},
+        ).all()
     inserted = sum(1 for r in rows if r.inserted)
-    total = conn.execute(text(f"SELECT count(*) FROM {stage_table(layer)}")).scalar_one()
+    total = conn.execute(text(f"SELECT count(*) FROM {stage}")).scalar_one()
     return WriteResult(layer.name, source, int(total), inserted=inserted, updated=len(rows) - inserted)

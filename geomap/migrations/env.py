@@ -4,6 +4,7 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
+from geomap import check_constraints  # noqa: F401  (registers the CHECK comparator)
 from geomap.tables import build_metadata
 
 config = context.config

@@ -13,27 +13,16 @@ from sqlalchemy import Connection, text
 
 from geomap.auth import Principal
 from geomap.errors import FieldProblem, InvalidInput, NotFound
-from geomap.io.write import SNAPSHOT
+from geomap import history as asset_history
 from geomap.layers.base import Attr, Layer
 from geomap.layers.common import REVIEW_STATES
 from geomap.schemas import _enum_normalizer, normalize_text
 from geomap.services.permissions import can_see_private
+from geomap.sql import BOOKKEEPING_COLUMNS, PUBLIC_VISIBLE, q, select_sql, visible_sql  # noqa: F401 (re-used by callers)
 
-SYSTEM_COLUMNS = ("version", "review_state", "review_comment", "created_by", "created_at", "updated_by", "updated_at", "deleted_at")
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
 RESERVED_PARAMS = {"bbox", "limit", "cursor", "q", "review_state", "include_deleted", "lang", "f"}
-
-
-def q(name: str) -> str:
-    """Quote an identifier taken from the registry."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def select_sql(layer: Layer) -> str:
-    """SELECT list of every column of ``layer`` with the geometry as GeoJSON."""
-    cols = ", ".join(q(c) for c in ["id", *(a.name for a in layer.all_attributes), *SYSTEM_COLUMNS])
-    return f"SELECT {cols}, ST_AsGeoJSON(geom, 9) AS geometry FROM {q(layer.table)}"
 
 
 def etag(version: int) -> str:
@@ -53,21 +42,10 @@ def to_feature(layer: Layer, row: Mapping, principal: Principal) -> dict:
     """GeoJSON Feature of a row, with private attributes only when ``principal`` may see them."""
     private_ok = can_see_private(principal, layer, row)
     props = {a.name: _json_value(row[a.name]) for a in layer.all_attributes if a.public or private_ok}
-    props.update({c: _json_value(row[c]) for c in SYSTEM_COLUMNS if c != "deleted_at" or row[c] is not None})
+    props.update({c: _json_value(row[c]) for c in BOOKKEEPING_COLUMNS if c != "deleted_at" or row[c] is not None})
     if not principal.is_admin:
         props.pop("review_comment", None)
     return {"type": "Feature", "id": str(row["id"]), "geometry": json.loads(row["geometry"]), "properties": props}
-
-
-#: What anyone but an administrator may see: live assets that were not rejected in review.
-PUBLIC_VISIBLE = "deleted_at IS NULL AND review_state <> 'rejected'"
-
-
-def visible_sql(principal: Principal, include_deleted: bool = False) -> str:
-    """The SQL condition for the assets ``principal`` may see (the one visibility rule)."""
-    if principal.is_admin:
-        return "TRUE" if include_deleted else "deleted_at IS NULL"
-    return PUBLIC_VISIBLE
 
 
 def fetch_row(conn: Connection, layer: Layer, asset_id: str, principal: Principal, for_update: bool = False,
@@ -239,24 +217,13 @@ def history(conn: Connection, layer: Layer, asset_id: str, principal: Principal)
     hidden = set() if can_see_private(principal, layer, row) else {a.name for a in layer.all_attributes if not a.public}
     if not principal.is_admin:
         hidden.add("review_comment")
-    entries = conn.execute(
-        text("SELECT version, action, actor, at, changes FROM asset_history WHERE layer = :l AND asset_id = :id ORDER BY id"),
-        {"l": layer.name, "id": str(asset_id)},
-    ).mappings().all()
     return [
         {
             "version": e["version"],
             "action": e["action"],
             "actor": e["actor"],
             "at": e["at"].isoformat(),
-            "changes": {k: {"old": v[0], "new": v[1]} for k, v in _pairs(e["changes"]).items() if k not in hidden},
+            "changes": {k: {"old": v[0], "new": v[1]} for k, v in e["changes"].items() if k not in hidden},
         }
-        for e in entries
+        for e in asset_history.entries(conn, layer, asset_id)
     ]
-
-
-def _pairs(changes: dict) -> dict:
-    """History changes as field: [old, new]; bulk-load creations are stored as one snapshot."""
-    if SNAPSHOT in changes:
-        return {k: [None, v] for k, v in changes[SNAPSHOT].items()}
-    return changes

@@ -24,7 +24,8 @@ from sqlalchemy import Connection, text
 from geomap.auth import PUBLIC
 from geomap.errors import FieldProblem, InvalidInput
 from geomap.layers.base import Layer
-from geomap.services.features import filter_sql, q
+from geomap.services.features import filter_sql
+from geomap.sql import q
 
 MIN_ZOOM, MAX_ZOOM = 0, 20
 DETAIL_ZOOM = 15

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from geomap.errors import InvalidInput, LoadError, UnknownLayerError
 from geomap.io.load import load_file, load_paths
+from geomap.layers.registry import LAYERS
 from tests.conftest import SAMPLE, new_id, sample_features, write_geojson
 
 LAYER_FILES = sorted(SAMPLE.glob("*.geojson"))
@@ -22,7 +23,7 @@ def counts(engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {
             name: conn.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one()
-            for name in ("farms", "durian_trees", "wifi_points", "digital_libraries", "border_markers", "heritage_sites", "asset_history")
+            for name in [*(layer.table for layer in LAYERS), "asset_history"]
         }
 
 

@@ -7,19 +7,19 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from geomap.api.deps import EngineDep, LayerDep, PrincipalDep, ReadEngineDep, SettingsDep, written
+from geomap.api.deps import EngineDep, IfMatchDep, LayerDep, PrincipalDep, ReadEngineDep, SettingsDep, written
 from geomap.api.schemas import Feature, FeatureCollection, FeatureCollectionIn, FeatureIn, FeaturePatch, HistoryEntry, ReviewIn
 from geomap.services import features as reads
-from geomap.services import writes
+from geomap.services import creates, edits
+from geomap.services.feature_input import WriteOptions
 
 router = APIRouter(prefix="/api/v1/layers/{layer}/features", tags=["features"])
 
-IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag of the version you edit")]
 IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200, description="Makes a retried POST safe")]
 
 
-def _options(settings, force: bool, confirm_nearby: bool) -> writes.WriteOptions:
-    return writes.WriteOptions(force=force, confirm_nearby=confirm_nearby, gps_accuracy_max_m=settings.gps_accuracy_max_m)
+def _options(settings, force: bool, confirm_nearby: bool) -> WriteOptions:
+    return WriteOptions(force=force, confirm_nearby=confirm_nearby, gps_accuracy_max_m=settings.gps_accuracy_max_m)
 
 
 @router.get("", response_model=FeatureCollection, summary="Features with filters, search and paging")
@@ -46,7 +46,7 @@ def create_feature(
 ) -> Response:
     """Create one asset. A retry with the same id (or ``Idempotency-Key``) and content returns it with 200."""
     with engine.begin() as conn:
-        [result] = writes.create_features(
+        [result] = creates.create_features(
             conn, layer, principal, [body.model_dump()],
             _options(settings, force, confirm_nearby), single=True, idempotency_key=idempotency_key,
         )
@@ -65,7 +65,7 @@ def create_batch(
 ) -> Response:
     """Every feature keeps its own idempotency (its id); any problem means nothing is written."""
     with engine.begin() as conn:
-        results = writes.create_features(
+        results = creates.create_features(
             conn, layer, principal, body.features, _options(settings, force, confirm_nearby), idempotency_key=idempotency_key,
         )
     created = sum(r.created for r in results)
@@ -87,21 +87,22 @@ def get_feature(layer: LayerDep, asset_id: str, engine: ReadEngineDep, principal
 @router.patch("/{asset_id}", response_model=Feature, summary="Edit an asset (JSON Merge Patch, needs If-Match)")
 def patch_feature(
     layer: LayerDep, asset_id: str, body: FeaturePatch, engine: EngineDep, principal: PrincipalDep,
-    settings: SettingsDep, request: Request, if_match: IfMatch = None,
+    settings: SettingsDep, request: Request, version: IfMatchDep,
 ) -> Response:
     """Change properties (``null`` clears one) and/or the geometry. A stale ETag is 412, a missing one 428."""
     patch = body.model_dump(exclude_unset=True)
     with engine.begin() as conn:
-        feature, tag = writes.patch_feature(conn, layer, principal, asset_id, if_match, patch, _options(settings, False, True))
+        feature, tag = edits.patch_feature(conn, layer, principal, asset_id, version=version, body=patch,
+                                           options=_options(settings, False, True))
     return written(request, principal, JSONResponse(feature, headers={"ETag": tag}), layer)
 
 
 @router.delete("/{asset_id}", status_code=204, summary="Soft-delete an asset (needs If-Match)")
 def delete_feature(layer: LayerDep, asset_id: str, engine: EngineDep, principal: PrincipalDep, request: Request,
-                   if_match: IfMatch = None) -> Response:
+                   version: IfMatchDep) -> Response:
     """The asset disappears from maps and lists; an administrator can restore it."""
     with engine.begin() as conn:
-        writes.delete_feature(conn, layer, principal, asset_id, if_match)
+        edits.delete_feature(conn, layer, principal, asset_id, version=version)
     return written(request, principal, Response(status_code=204), layer)
 
 
@@ -109,7 +110,7 @@ def delete_feature(layer: LayerDep, asset_id: str, engine: EngineDep, principal:
 def restore_feature(layer: LayerDep, asset_id: str, engine: EngineDep, principal: PrincipalDep, request: Request) -> Response:
     """Undo a soft delete."""
     with engine.begin() as conn:
-        feature, tag = writes.restore_feature(conn, layer, principal, asset_id)
+        feature, tag = edits.restore_feature(conn, layer, principal, asset_id)
     return written(request, principal, JSONResponse(feature, headers={"ETag": tag}), layer)
 
 
@@ -118,7 +119,7 @@ def review_feature(layer: LayerDep, asset_id: str, body: ReviewIn, engine: Engin
                    request: Request) -> Response:
     """Set received / has_issues (with a comment) / approved / rejected."""
     with engine.begin() as conn:
-        feature, tag = writes.review_feature(conn, layer, principal, asset_id, body.model_dump())
+        feature, tag = edits.review_feature(conn, layer, principal, asset_id, body.model_dump())
     return written(request, principal, JSONResponse(feature, headers={"ETag": tag}), layer)
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from geomap.api.deps import PublicReadEngineDep, LayerDep, SettingsDep
 from geomap.services import tiles
-from geomap.services.features import q
+from geomap.sql import q
 
 router = APIRouter(tags=["tiles"])
 MVT = "application/vnd.mapbox-vector-tile"

@@ -1,0 +1,94 @@
+"""The change history of assets (``asset_history``): who changed what, when, old → new.
+
+Every write path records here: a field create (one statement with the insert), an edit, delete,
+restore or review (one row each), and a file load (set-based: one snapshot per new asset, one
+field-by-field row per changed asset). Reading returns every entry as ``field: [old, new]``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Mapping
+
+from sqlalchemy import Connection, text
+
+from geomap.layers.base import Layer
+from geomap.schemas import ref_code_field
+from geomap.sql import q, writable_columns
+
+#: Key of a creation snapshot in ``asset_history.changes`` (expanded to field: [null, value] on read).
+SNAPSHOT = "_snapshot"
+
+_INSERT = "INSERT INTO asset_history (layer, asset_id, version, action, actor, changes) "
+
+
+def _row_values(layer: Layer, row: Mapping) -> dict:
+    vals = {a.name: row[a.name] for a in layer.writable_attributes}
+    vals["geometry"] = json.loads(row["geometry"])
+    return {k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in vals.items()}
+
+
+def record(conn: Connection, layer: Layer, new: Mapping, old: Mapping | None, action: str, actor: str,
+           extra: dict | None = None) -> None:
+    """One entry: the fields that differ between the ``old`` and ``new`` rows, plus ``extra``."""
+    after = _row_values(layer, new)
+    before = _row_values(layer, old) if old is not None else {}
+    changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v and not (old is None and v is None)}
+    changes.update(extra or {})
+    conn.execute(
+        text(_INSERT + "VALUES (:l, :id, :v, :a, :actor, CAST(:c AS jsonb))"),
+        {"l": layer.name, "id": str(new["id"]), "v": new["version"], "a": action, "actor": actor,
+         "c": json.dumps(changes, default=str, ensure_ascii=False)},
+    )
+
+
+def creates_sql(layer: Layer, inserted: str) -> str:
+    """A statement (for a ``WITH`` clause) recording the creation of the rows of CTE ``inserted``,
+    which must return the writable columns and ``geometry`` as GeoJSON text."""
+    fields = ", ".join(f"'{a.name}', to_jsonb({inserted}.{q(a.name)})" for a in layer.writable_attributes)
+    changes = (f"(SELECT jsonb_object_agg(e.key, jsonb_build_array(NULL, e.value)) FROM jsonb_each(jsonb_strip_nulls("
+               f"jsonb_build_object({fields}, 'geometry', CAST({inserted}.geometry AS jsonb)))) e)")
+    return _INSERT + f"SELECT :layer, {inserted}.id, {inserted}.version, 'create', :actor, {changes} FROM {inserted}"
+
+
+def record_load(conn: Connection, layer: Layer, stage: str, actor: str) -> None:
+    """History of a file load, before its upsert: a snapshot per new asset (cheap at a million
+    rows), and field-by-field old → new for every asset the load changes or restores."""
+    table = q(layer.table)
+    cols = writable_columns(layer)
+    s_cols, t_cols = ", ".join("s." + q(c) for c in cols), ", ".join("t." + q(c) for c in cols)
+    drop_keys = " - ".join(["'idx'"] + [f"'{ref_code_field(a)}'" for a in layer.ref_attributes])
+    params = {"layer": layer.name, "actor": actor}
+    conn.execute(text(
+        _INSERT + f"SELECT :layer, s.id, 1, 'create', :actor, "
+        f"jsonb_build_object('{SNAPSHOT}', jsonb_strip_nulls(to_jsonb(s) - {drop_keys})) "
+        f"FROM {stage} s WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.id = s.id)"
+    ), params)
+    conn.execute(text(
+        _INSERT + f"""
+        SELECT :layer, s.id, t.version + 1, CASE WHEN t.deleted_at IS NOT NULL THEN 'restore' ELSE 'update' END, :actor,
+               COALESCE((SELECT jsonb_object_agg(n.key, jsonb_build_array(o.value, n.value))
+                  FROM jsonb_each(to_jsonb(s) - {drop_keys}) n
+                  LEFT JOIN jsonb_each(to_jsonb(t)) o ON o.key = n.key
+                 WHERE COALESCE(o.value, 'null'::jsonb) IS DISTINCT FROM n.value), '{{}}'::jsonb)
+          FROM {stage} s JOIN {table} t ON t.id = s.id
+         WHERE ({t_cols}) IS DISTINCT FROM ({s_cols}) OR t.deleted_at IS NOT NULL
+        """
+    ), params)
+
+
+def entries(conn: Connection, layer: Layer, asset_id: str) -> list[dict]:
+    """Every entry of an asset, oldest first, with ``changes`` as ``field: [old, new]``."""
+    rows = conn.execute(
+        text("SELECT version, action, actor, at, changes FROM asset_history WHERE layer = :l AND asset_id = :id ORDER BY id"),
+        {"l": layer.name, "id": str(asset_id)},
+    ).mappings().all()
+    return [{**r, "changes": _pairs(r["changes"])} for r in rows]
+
+
+def _pairs(changes: dict) -> dict:
+    """Bulk-load creations are stored as one snapshot; expand it to field: [null, value]."""
+    if SNAPSHOT in changes:
+        return {k: [None, v] for k, v in changes[SNAPSHOT].items()}
+    return changes

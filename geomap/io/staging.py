@@ -1,0 +1,145 @@
+"""The staging table: every write (a file, a batch, one field create or patch) is first copied
+into a per-connection temporary table, checked there in SQL, then applied in one statement.
+
+This module owns the table's name and columns, how validated records become its rows, and the
+``COPY`` into it. Text is sent as quoted CSV and NULL as an unquoted empty field, so any text —
+including a literal ``\\N`` or an empty string — round-trips byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Connection, text
+
+from geomap.layers.base import Layer
+from geomap.schemas import ref_code_field
+from geomap.sql import q
+
+COPY_CHUNK = 100_000
+
+
+def staging_columns(layer: Layer) -> list[str]:
+    """Columns of the staging table, in order (without ``idx`` and ``geom``)."""
+    cols = ["id"]
+    for attr in layer.writable_attributes:
+        cols.append(attr.name)
+        if attr.kind == "ref":
+            cols.append(ref_code_field(attr))
+    return cols
+
+
+@lru_cache(maxsize=None)
+def stage_table(layer: Layer) -> str:
+    """Name of the staging table for ``layer``: temporary, one per connection, emptied at every
+    commit. The name carries a digest of the columns, so a migration gets a fresh table."""
+    digest = hashlib.sha1(",".join(staging_columns(layer)).encode()).hexdigest()[:8]
+    return f"geomap_stage_{layer.name}_{digest}"
+
+
+def _table_columns(layer: Layer) -> set[str]:
+    return {"id"} | {a.name for a in layer.writable_attributes}
+
+
+def _prepare(conn: Connection, layer: Layer) -> tuple[str, float]:
+    """Make sure this connection's staging table for ``layer`` exists and is empty, in one round
+    trip; return its COPY statement and its ``reltuples`` (-1: never analysed).
+
+    The table lives as long as the pooled connection (``ON COMMIT DELETE ROWS``), so a field write
+    does not pay for creating and dropping a table and its catalogue entries every time.
+    """
+    cols = staging_columns(layer)
+    stage, table = stage_table(layer), q(layer.table)
+    select = ", ".join(("NULL::text AS " + q(c)) if c not in _table_columns(layer) else q(c) for c in cols)
+    reltuples = conn.execute(
+        text(
+            "SET LOCAL client_min_messages = warning; "
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+            f"SELECT 0::int AS idx, {select}, geom FROM {table} WITH NO DATA; "
+            f"DELETE FROM {stage}; "  # empty already, unless staged before in this same transaction
+            f"SELECT reltuples FROM pg_class WHERE oid = 'pg_temp.{stage}'::regclass"
+        )
+    ).scalar_one()
+    # CSV with the default NULL (an unquoted empty field): quoted values are never NULL.
+    return f"COPY {stage} (idx, {', '.join(q(c) for c in cols)}, geom) FROM STDIN WITH (FORMAT csv)", reltuples
+
+
+def _csv_field(value) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        value = value.isoformat()
+    return '"' + str(value).replace('"', '""') + '"'
+
+
+def _csv(rows) -> io.StringIO:
+    buf = io.StringIO()
+    for row in rows:
+        buf.write(",".join(_csv_field(v) for v in row))
+        buf.write("\n")
+    buf.seek(0)
+    return buf
+
+
+def copy_to_stage(conn: Connection, layer: Layer, frame: pd.DataFrame, progress=None) -> None:
+    """Prepare the staging table and COPY ``frame`` (from :func:`stage_frame`) into it."""
+    copy_sql, _ = _prepare(conn, layer)
+    raw = conn.connection.dbapi_connection
+    with raw.cursor() as cur:
+        for start in range(0, len(frame), COPY_CHUNK):
+            chunk = frame.iloc[start : start + COPY_CHUNK]
+            chunk = chunk.astype(object).where(chunk.notna(), None)
+            cur.copy_expert(copy_sql, _csv(chunk.itertuples(index=False, name=None)))
+            if progress is not None:
+                progress.update(len(chunk))
+    conn.execute(text(f"ANALYZE {stage_table(layer)}"))
+
+
+def copy_rows_to_stage(conn: Connection, layer: Layer, rows: list[list]) -> None:
+    """The same for a few rows (field writes), without a DataFrame.
+
+    The staging table needs statistics even for one row: without them the planner guesses it
+    large and joins it to a million-row layer by scanning the layer (seconds instead of ms). It is
+    analysed when its statistics describe a different number of rows than this write stages, so
+    a stream of single creates on one connection analyses it once.
+
+    Each row is ``[idx, *staging_columns(layer), geom_hex_ewkb]``; None becomes NULL.
+    """
+    copy_sql, reltuples = _prepare(conn, layer)
+    with conn.connection.dbapi_connection.cursor() as cur:
+        cur.copy_expert(copy_sql, _csv(rows))
+    if reltuples != len(rows):
+        conn.execute(text(f"ANALYZE {stage_table(layer)}"))
+
+
+def _ewkb(geoms) -> np.ndarray:
+    return shapely.to_wkb(shapely.set_srid(np.asarray(geoms, dtype=object), 4326), hex=True, include_srid=True)
+
+
+def _is_id(col: str) -> bool:
+    return col == "id" or col.endswith("_id")
+
+
+def stage_frame(layer: Layer, records: pd.DataFrame | list[dict], geoms) -> pd.DataFrame:
+    """Validated records + geometries → the frame :func:`copy_to_stage` takes."""
+    out = pd.DataFrame(records, columns=staging_columns(layer))
+    for col in out.columns:
+        if _is_id(col):
+            out[col] = out[col].map(lambda v: None if v is None or v != v else str(v))
+    out.insert(0, "idx", np.arange(len(out)))
+    out["geom"] = _ewkb(geoms)
+    return out
+
+
+def stage_rows(layer: Layer, records: list[dict], geoms, indexes: list[int]) -> list[list]:
+    """Validated records → rows for :func:`copy_rows_to_stage` (few features)."""
+    cols = staging_columns(layer)
+    return [
+        [idx, *(None if rec.get(c) is None else (str(rec[c]) if _is_id(c) else rec[c]) for c in cols), g]
+        for idx, rec, g in zip(indexes, records, _ewkb(geoms))
+    ]

@@ -1,0 +1,167 @@
+"""Creating assets from the field: one Feature or a batch, all or nothing, safe to retry.
+
+The flow: who may create → replay what a retry already created (receipts) → validate every
+feature → the volunteer's working area → spacing locks → stage (COPY) → references, codes and
+the nearby rule checked in SQL on the staging table → one INSERT that also records the history
+→ receipts. Any problem anywhere and nothing is written; a batch's errors name each feature.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Mapping
+
+from sqlalchemy import Connection, text
+
+from geomap import history
+from geomap.auth import Principal
+from geomap.errors import Conflict, FieldProblem, Forbidden, InvalidInput
+from geomap.integrity import integrity_errors
+from geomap.io.staging import copy_rows_to_stage, stage_rows, stage_table
+from geomap.io.write import resolve_references
+from geomap.layers.base import Layer
+from geomap.services import permissions, receipts, spacing
+from geomap.services.feature_input import ParsedFeatures, WriteOptions, ewkb, geometry_hash_input, parse_features
+from geomap.services.features import to_feature
+from geomap.sql import BOOKKEEPING_COLUMNS, q, writable_columns
+
+MAX_BATCH = 5000
+
+
+@dataclass
+class Created:
+    """One feature of a create: the stored Feature, and whether this request created it."""
+
+    feature: dict
+    created: bool
+
+
+def create_features(conn: Connection, layer: Layer, principal: Principal, items: list, options: WriteOptions, *,
+                    single: bool = False, idempotency_key: str | None = None) -> list[Created]:
+    """Create features (all or nothing). Retries with the same ids or key return what exists."""
+    team = _creator_team(conn, principal, layer)
+    if not single and not 1 <= len(items) <= MAX_BATCH:
+        raise InvalidInput([FieldProblem("features", f"a batch holds 1 to {MAX_BATCH} features, not {len(items)}")])
+    key = receipts.idempotency_key(principal.username, idempotency_key) if idempotency_key is not None else None
+    if key is not None:
+        receipts.wait_for_in_flight(conn, [key])
+        row = receipts.find(conn, key)
+        if row is not None:
+            receipts.check(row, key, receipts.request_hash(items), layer)
+            return _replayed(conn, layer, principal, [str(i) for i in row.asset_ids])
+    parsed = parse_features(layer, items, single, options, principal)
+    if parsed.problems:
+        raise InvalidInput(parsed.problems)
+    hashes = [receipts.request_hash({"p": {k: v for k, v in r.items() if k != "id"}, "g": geometry_hash_input(g)})
+              for r, g in zip(parsed.records, parsed.geoms)]
+    results = _replay_ids(conn, layer, principal, parsed, hashes, single)
+    for rec in parsed.records:
+        if rec.get("id") is None:
+            rec["id"] = uuid.uuid4()
+    todo = [i for i in range(len(parsed.records)) if i not in results]
+    if todo:
+        results.update(_insert_new(conn, layer, principal, parsed, todo, options=options, single=single, team=team))
+        receipts.store(conn, layer, [(receipts.id_key(layer, str(parsed.records[i]["id"])), hashes[i],
+                                      [str(parsed.records[i]["id"])]) for i in todo], 201)
+    ordered = [results[i] for i in range(len(parsed.records))]
+    if key is not None:
+        receipts.store(conn, layer, [(key, receipts.request_hash(items), [c.feature["id"] for c in ordered])], 201)
+    return ordered
+
+
+def _creator_team(conn: Connection, principal: Principal, layer: Layer):
+    """Who may create: volunteers (of a team that tags ``layer``) and administrators."""
+    permissions.require_signed_in(principal)
+    if principal.role == "farmer":
+        raise Forbidden("farmers cannot create assets; ask your team's volunteers")
+    return permissions.check_team_layer(conn, principal, layer) if principal.role == "volunteer" else None
+
+
+def _replayed(conn: Connection, layer: Layer, principal: Principal, ids: list[str]) -> list[Created]:
+    assets = receipts.assets(conn, layer, ids)
+    return [Created(to_feature(layer, assets[i], principal), False) for i in ids if i in assets]
+
+
+def _replay_ids(conn: Connection, layer: Layer, principal: Principal, parsed: ParsedFeatures, hashes: list[str],
+                single: bool) -> dict[int, Created]:
+    """Features whose client-chosen id has a receipt for this same content: what they created."""
+    chosen = {i: str(rec["id"]) for i, rec in enumerate(parsed.records) if rec.get("id") is not None}
+    if not chosen:
+        return {}
+    receipts.wait_for_in_flight(conn, [receipts.id_key(layer, fid) for fid in chosen.values()])
+    found, taken = receipts.for_ids(conn, layer, list(chosen.values()))
+    replayed: dict[int, str] = {}
+    for i, fid in chosen.items():
+        where = None if single else i
+        if fid in found:
+            receipts.check(found[fid], receipts.id_key(layer, fid), hashes[i], layer, where)
+            replayed[i] = fid
+        elif fid in taken:
+            raise Conflict(f"{'' if single else f'feature {i}: '}id {fid} is already used by another asset", {"index": where})
+    if not replayed:
+        return {}
+    assets = receipts.assets(conn, layer, list(replayed.values()))
+    return {i: Created(to_feature(layer, assets[fid], principal), False) for i, fid in replayed.items() if fid in assets}
+
+
+def _insert_new(conn: Connection, layer: Layer, principal: Principal, parsed: ParsedFeatures, todo: list[int], *,
+                options: WriteOptions, single: bool, team) -> dict[int, Created]:
+    """Check and insert the features at ``todo``; return them as created."""
+    records, geoms = [parsed.records[i] for i in todo], [parsed.geoms[i] for i in todo]
+    if principal.role == "volunteer":
+        items = [(None if single else i, ewkb(parsed.geoms[i]), parsed.records[i].get("province"),
+                  parsed.records[i].get("commune")) for i in todo]
+        outside = permissions.outside_team_area(conn, principal, items, team=team)
+        if outside:
+            raise Forbidden("; ".join(p.describe() for p in outside))
+    spacing.lock_cells(conn, layer, geoms)
+    copy_rows_to_stage(conn, layer, stage_rows(layer, records, geoms, todo))
+    try:
+        resolve_references(conn, layer, None)
+    except InvalidInput as exc:
+        if single:
+            raise InvalidInput([FieldProblem(p.field, p.reason, None) for p in exc.problems]) from None
+        raise
+    _check_codes(conn, layer, single)
+    spacing.raise_nearby(conn, layer, options.confirm_nearby, single)
+    rows = _insert_stage(conn, layer, principal)
+    return {i: Created(to_feature(layer, rows[str(parsed.records[i]["id"])], principal), True) for i in todo}
+
+
+def _check_codes(conn: Connection, layer: Layer, single: bool) -> None:
+    """Codes owned by other assets, and codes repeated within the batch, in one statement."""
+    stage = stage_table(layer)
+    rows = conn.execute(
+        text(
+            f"(SELECT 'taken' AS kind, s.idx, s.code, t.id::text AS id FROM {stage} s "
+            f" JOIN {q(layer.table)} t ON t.code = s.code ORDER BY s.idx LIMIT 1) "
+            f"UNION ALL (SELECT 'twice', NULL, code, NULL FROM {stage} GROUP BY code HAVING count(*) > 1 LIMIT 1)"
+        )
+    ).all()
+    taken = [r for r in rows if r.kind == "taken"]
+    if taken:
+        r = taken[0]
+        where = "" if single else f"feature {r.idx}: "
+        raise Conflict(f"{where}code {r.code} already belongs to asset {r.id}",
+                       {"index": None if single else int(r.idx), "existing_id": r.id})
+    if rows:
+        raise InvalidInput([FieldProblem("code", f"code {rows[0].code} appears twice in this batch")])
+
+
+def _insert_stage(conn: Connection, layer: Layer, principal: Principal) -> dict[str, Mapping]:
+    """Insert the staged features and their creation history in one statement; return the rows."""
+    qcols = ", ".join(q(c) for c in writable_columns(layer))
+    review = "approved" if principal.is_admin else "received"
+    returned = ", ".join(q(c) for c in ["id", *(a.name for a in layer.all_attributes), *BOOKKEEPING_COLUMNS])
+    sql = f"""
+        WITH i AS (
+            INSERT INTO {q(layer.table)} (id, {qcols}, created_by, updated_by, review_state)
+            SELECT id, {qcols}, :actor, :actor, :review FROM {stage_table(layer)} ORDER BY idx
+            RETURNING {returned}, ST_AsGeoJSON(geom, 9) AS geometry
+        ), h AS ({history.creates_sql(layer, "i")})
+        SELECT * FROM i
+    """
+    with integrity_errors(layer):
+        rows = conn.execute(text(sql), {"actor": principal.actor, "review": review, "layer": layer.name}).mappings().all()
+    return {str(r["id"]): r for r in rows}

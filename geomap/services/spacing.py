@@ -1,0 +1,99 @@
+"""The spacing rule: a new point closer than its layer's ``min_spacing_m`` to another asset is
+probably the same asset (409 naming it, unless the client confirms), and closer than 1 cm is
+always a duplicate.
+
+Two volunteers tagging the same tree at the same moment must not both pass the check, so a
+create first takes advisory locks on the ~100 m grid cells within reach of each new point.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sqlalchemy import Connection, text
+
+from geomap.errors import Conflict
+from geomap.io.staging import stage_table
+from geomap.layers.base import Layer
+from geomap.sql import q
+
+DUPLICATE_M = 0.01
+LOCK_CELL_M = 100.0
+_M_PER_DEG_LAT = 110_574.0
+_M_PER_DEG_LON_EQUATOR = 111_320.0
+
+
+def applies(layer: Layer) -> bool:
+    """Whether the layer has a spacing rule (points with a positive spacing)."""
+    return layer.geometry == "Point" and layer.min_spacing_m > 0
+
+
+def lock_cells(conn: Connection, layer: Layer, geoms) -> None:
+    """Advisory locks on the grid cells within reach of each new point, in a fixed order."""
+    if not applies(layer):
+        return
+    keys = set()
+    r = layer.min_spacing_m
+    for g in geoms:
+        lon_m = _M_PER_DEG_LON_EQUATOR * max(0.1, math.cos(math.radians(g.y)))
+        for dx in (-r, r):
+            for dy in (-r, r):
+                keys.add((math.floor((g.x * lon_m + dx) / LOCK_CELL_M), math.floor((g.y * _M_PER_DEG_LAT + dy) / LOCK_CELL_M)))
+    ordered = [f"{layer.name}:{cx}:{cy}" for cx, cy in sorted(keys)]
+    # One statement; locks are taken in the array's order (volatile functions run after ORDER BY).
+    conn.execute(
+        text("SELECT count(pg_advisory_xact_lock(hashtext(k.key))) FROM "
+             "(SELECT key FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS u(key, n) ORDER BY n) k"),
+        {"keys": ordered},
+    )
+
+
+def _nearest_sql(layer: Layer) -> str:
+    stage = stage_table(layer)
+    return f"""
+        SELECT s.idx, n.id, n.code, n.d FROM {stage} s
+        CROSS JOIN LATERAL (
+            SELECT t.id::text AS id, t.code, ST_Distance(t.geom::geography, s.geom::geography) AS d
+              FROM {q(layer.table)} t
+             WHERE t.deleted_at IS NULL AND t.id <> s.id AND t.geom && ST_Expand(s.geom, :deg)
+               AND ST_DWithin(t.geom::geography, s.geom::geography, :r)
+            UNION ALL
+            SELECT o.id::text, o.code, ST_Distance(o.geom::geography, s.geom::geography)
+              FROM {stage} o WHERE o.idx < s.idx AND o.geom && ST_Expand(s.geom, :deg)
+               AND ST_DWithin(o.geom::geography, s.geom::geography, :r)
+             ORDER BY 3 LIMIT 1
+        ) n
+        ORDER BY s.idx
+    """
+
+
+def nearby_conflicts(conn: Connection, layer: Layer, confirm_nearby: bool, single: bool) -> list[Conflict]:
+    """Staged points too close to a stored asset or to an earlier point of the same batch."""
+    if not applies(layer):
+        return []
+    radius = max(layer.min_spacing_m, DUPLICATE_M)
+    rows = conn.execute(text(_nearest_sql(layer)), {"r": radius, "deg": radius / 100_000.0 * 2}).all()
+    out = []
+    for r in rows:
+        duplicate = r.d < DUPLICATE_M
+        if not duplicate and confirm_nearby:
+            continue
+        where = "" if single else f"feature {r.idx}: "
+        msg = (
+            f"{where}an asset is already at this exact spot ({r.code}, {r.d * 100:.1f} cm away): a duplicate"
+            if duplicate
+            else f"{where}{r.code} is {r.d:.2f} m away (closer than {layer.min_spacing_m:g} m); "
+            "is it the same asset? To tag a new one here, send confirm_nearby=true"
+        )
+        out.append(Conflict(msg, {"index": None if single else int(r.idx),
+                                  "nearby": {"id": r.id, "code": r.code, "distance_m": round(r.d, 3)}}))
+    return out
+
+
+def raise_nearby(conn: Connection, layer: Layer, confirm_nearby: bool, single: bool) -> None:
+    """Raise the nearby conflicts of the staged points (one, or all of a batch's together)."""
+    conflicts = nearby_conflicts(conn, layer, confirm_nearby, single)
+    if len(conflicts) == 1:
+        raise conflicts[0]
+    if conflicts:
+        raise Conflict("; ".join(c.message for c in conflicts[:20]), {"conflicts": [c.details for c in conflicts]})

@@ -1,0 +1,46 @@
+"""SQL building blocks shared by every query: identifier quoting, the bookkeeping columns, the
+visibility rule and the SELECT list of a layer.
+
+Identifiers always come from the layer registry (never from a request); values are always bound.
+"""
+
+from __future__ import annotations
+
+from geomap.auth import Principal
+from geomap.layers.base import Layer
+
+#: Columns every layer table carries for the server's own bookkeeping (never written by a client).
+BOOKKEEPING_COLUMNS = (
+    "version", "review_state", "review_comment", "created_by", "created_at", "updated_by", "updated_at", "deleted_at",
+)
+
+#: What anyone but an administrator may see: live assets that were not rejected in review.
+PUBLIC_VISIBLE = "deleted_at IS NULL AND review_state <> 'rejected'"
+
+
+def q(name: str) -> str:
+    """Quote an identifier taken from the registry."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(value: str) -> str:
+    """A SQL string literal (for DDL, where PostgreSQL does not take bound parameters)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def visible_sql(principal: Principal, include_deleted: bool = False) -> str:
+    """The SQL condition for the assets ``principal`` may see (the one visibility rule)."""
+    if principal.is_admin:
+        return "TRUE" if include_deleted else "deleted_at IS NULL"
+    return PUBLIC_VISIBLE
+
+
+def select_sql(layer: Layer) -> str:
+    """SELECT list of every column of ``layer`` with the geometry as GeoJSON."""
+    cols = ", ".join(q(c) for c in ["id", *(a.name for a in layer.all_attributes), *BOOKKEEPING_COLUMNS])
+    return f"SELECT {cols}, ST_AsGeoJSON(geom, 9) AS geometry FROM {q(layer.table)}"
+
+
+def writable_columns(layer: Layer) -> list[str]:
+    """Columns a write sets from client input: the writable attributes and the geometry."""
+    return [a.name for a in layer.writable_attributes] + ["geom"]
