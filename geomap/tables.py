@@ -139,6 +139,7 @@ def build_metadata() -> MetaData:
         Index("ix_asset_history_asset", "layer", "asset_id", "version"),
     )
     _account_tables(metadata)
+    _write_tables(metadata)
     return metadata
 
 
@@ -199,6 +200,11 @@ def _account_tables(metadata: MetaData) -> None:
         Column("status", Integer, nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
+
+
+
+def _write_tables(metadata: MetaData) -> None:
+    """Photos, issued label codes, the codes of all layers (one namespace), read fences."""
     Table(
         "photos",
         metadata,
@@ -222,6 +228,18 @@ def _account_tables(metadata: MetaData) -> None:
         Column("farm_id", UUID(as_uuid=False), ForeignKey("farms.id", ondelete="CASCADE")),
         Column("issued_by", Text, nullable=False),
         Column("issued_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+    Table(
+        # Every asset's code, whatever its layer: a printed QR label names exactly one asset. Kept by
+        # the trigger geomap_claim_code() on each layer table (geomap/codes.py); the key is the
+        # lower-cased code, so codes are also unique regardless of case.
+        "asset_codes",
+        metadata,
+        Column("code_key", Text, primary_key=True),
+        Column("code", Text, nullable=False),
+        Column("layer", Text, nullable=False),
+        Column("asset_id", UUID(as_uuid=False), nullable=False),
+        Index("ix_asset_codes_asset", "asset_id"),
     )
     Table(
         # Read-your-own-writes with replicas (geomap/replicas.py): each user's last write position.

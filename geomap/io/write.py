@@ -103,18 +103,19 @@ def _fail_any(conn: Connection, sql: str, source: str | None, params: dict) -> N
 
 
 def match_codes(conn: Connection, layer: Layer, source: str | None) -> None:
-    """An asset named only by code takes the id it already has; a code owned by another id is an error."""
-    table = q(layer.table)
-    conn.execute(
-        text(f"UPDATE {stage_table(layer)} s SET id = t.id FROM {table} t WHERE s.id IS NULL AND t.code = s.code")
-    )
+    """An asset named only by code takes the id it already has; a code held by another asset of
+    any layer (ignoring case) is an error."""
+    table, stage = q(layer.table), stage_table(layer)
+    conn.execute(text(f"UPDATE {stage} s SET id = t.id FROM {table} t WHERE s.id IS NULL AND t.code = s.code"))
     _fail_any(
         conn,
-        f"SELECT 0 AS k, s.idx, 'code' AS field, format('code %s already belongs to another asset (%s)', s.code, t.id) AS reason "
-        f"FROM {stage_table(layer)} s JOIN {table} t ON t.code = s.code AND t.id <> s.id ORDER BY s.idx LIMIT 100",
+        f"SELECT 0 AS k, s.idx, 'code' AS field, "
+        f"format('code %s already belongs to another asset (%s %s)', s.code, c.layer, c.asset_id) AS reason "
+        f"FROM {stage} s JOIN asset_codes c ON c.code_key = lower(s.code) AND c.asset_id IS DISTINCT FROM s.id "
+        f"ORDER BY s.idx LIMIT 100",
         source, {},
     )
-    conn.execute(text(f"UPDATE {stage_table(layer)} SET id = gen_random_uuid() WHERE id IS NULL"))
+    conn.execute(text(f"UPDATE {stage} SET id = gen_random_uuid() WHERE id IS NULL"))
 
 
 def upsert_stage(conn: Connection, layer: Layer, actor: str, source: str) -> WriteResult:

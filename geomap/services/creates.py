@@ -130,21 +130,23 @@ def _insert_new(conn: Connection, layer: Layer, principal: Principal, parsed: Pa
 
 
 def _check_codes(conn: Connection, layer: Layer, single: bool) -> None:
-    """Codes owned by other assets, and codes repeated within the batch, in one statement."""
+    """Codes held by other assets of any layer (ignoring case), and codes repeated within the
+    batch, in one statement."""
     stage = stage_table(layer)
     rows = conn.execute(
         text(
-            f"(SELECT 'taken' AS kind, s.idx, s.code, t.id::text AS id FROM {stage} s "
-            f" JOIN {q(layer.table)} t ON t.code = s.code ORDER BY s.idx LIMIT 1) "
-            f"UNION ALL (SELECT 'twice', NULL, code, NULL FROM {stage} GROUP BY code HAVING count(*) > 1 LIMIT 1)"
+            f"(SELECT 'taken' AS kind, s.idx, c.code, c.asset_id::text AS id, c.layer FROM {stage} s "
+            f" JOIN asset_codes c ON c.code_key = lower(s.code) AND c.asset_id <> s.id ORDER BY s.idx LIMIT 1) "
+            f"UNION ALL (SELECT 'twice', NULL, min(code), NULL, NULL FROM {stage} GROUP BY lower(code) HAVING count(*) > 1 LIMIT 1)"
         )
     ).all()
     taken = [r for r in rows if r.kind == "taken"]
     if taken:
         r = taken[0]
         where = "" if single else f"feature {r.idx}: "
-        raise Conflict(f"{where}code {r.code} already belongs to asset {r.id}",
-                       {"index": None if single else int(r.idx), "existing_id": r.id})
+        raise Conflict(f"{where}code {r.code} already belongs to asset {r.id} ({r.layer}); a printed code names one asset",
+                       {"index": None if single else int(r.idx), "existing_id": r.id, "existing_layer": r.layer,
+                        "errors": [{"field": "code", "reason": "already taken"}]})
     if rows:
         raise InvalidInput([FieldProblem("code", f"code {rows[0].code} appears twice in this batch")])
 
