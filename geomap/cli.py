@@ -221,7 +221,8 @@ def load(
                     typer.echo(f"  ... and {len(exc.problems) - 50} more", err=True)
             except GeomapError as exc:
                 failed = True
-                typer.secho(f"error: {exc.message} (nothing written)", fg=typer.colors.RED, err=True)
+                detail = f" ({exc.log_detail})" if exc.log_detail else ""
+                typer.secho(f"error: {exc.message}{detail} (nothing written)", fg=typer.colors.RED, err=True)
     if failed:
         raise typer.Exit(1)
 
@@ -384,7 +385,8 @@ def main() -> None:
         from geomap.errors import GeomapError
 
         if isinstance(exc, (EmbeddedError, GeomapError)):
-            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            detail = getattr(exc, "log_detail", None)
+            typer.secho(f"error: {exc}" + (f" ({detail})" if detail else ""), fg=typer.colors.RED, err=True)
             sys.exit(1)
         raise
 

@@ -18,10 +18,13 @@ from geomap.sql import q
 TRIGGER = "geomap_claim_code"
 
 
-def trigger_sql(table: str) -> str:
-    """The statement that attaches the code trigger to a layer table."""
-    return (f"CREATE TRIGGER {TRIGGER} AFTER INSERT OR DELETE OR UPDATE OF code ON {q(table)} "
-            f"FOR EACH ROW EXECUTE FUNCTION {TRIGGER}()")
+def trigger_sql(table: str) -> list[str]:
+    """The statements that attach the code triggers to a layer table (rows, and TRUNCATE)."""
+    return [
+        f"CREATE TRIGGER {TRIGGER} AFTER INSERT OR DELETE OR UPDATE OF code ON {q(table)} "
+        f"FOR EACH ROW EXECUTE FUNCTION {TRIGGER}()",
+        f"CREATE TRIGGER {TRIGGER}_truncate AFTER TRUNCATE ON {q(table)} FOR EACH STATEMENT EXECUTE FUNCTION {TRIGGER}()",
+    ]
 
 
 class Located(NamedTuple):

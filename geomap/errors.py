@@ -31,13 +31,18 @@ class FieldProblem:
 
 
 class GeomapError(Exception):
-    """Base of every error geomap raises on purpose."""
+    """Base of every error geomap raises on purpose.
+
+    ``message`` is for the client (safe to show, says what to do); ``log_detail`` — a library's or
+    the driver's own words, for instance — goes to the log and the command line, never to an HTTP client.
+    """
 
     title = "Error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, log_detail: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.log_detail = log_detail
 
 
 class InvalidInput(GeomapError):

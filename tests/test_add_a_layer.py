@@ -119,6 +119,7 @@ def test_readme_add_a_layer_works_as_written(project: Project):
     assert "create_geospatial_table('water_taps'" in migration
     assert "cong_cong" in migration and "truong_hoc" in migration  # the enum's CHECK
     assert "drop_constraint" not in migration  # nothing else changed, so nothing else is touched
+    assert "CREATE TRIGGER geomap_claim_code AFTER" in migration  # its codes share the one namespace
     project.geomap("db", "upgrade")
     project.geomap("users", "add", "thuy", "--role", "admin")
     token = project.geomap("users", "token", "thuy").strip().splitlines()[-1]
@@ -140,6 +141,10 @@ def _use_the_new_layer(c: httpx.Client) -> None:
     r = c.post("/api/v1/layers/water_taps/features", json=tap)
     assert r.status_code == 201, r.text
     assert r.json()["properties"]["kind"] == "cong_cong"  # the Vietnamese label was understood
+
+    again = dict(tap, geometry={"type": "Point", "coordinates": [lon + 0.001, lat]},
+                 properties={**tap["properties"], "code": "nb-voi-0001"})
+    assert c.post("/api/v1/layers/water_taps/features", json=again).status_code == 409  # one code, one asset
 
     listed = c.get("/api/v1/layers/water_taps/features", params={"kind": "cong_cong"}).json()["features"]
     assert [f["properties"]["code"] for f in listed] == ["NB-VOI-0001"]

@@ -72,6 +72,8 @@ def status_of(exc: GeomapError) -> int:
 
 
 async def _domain(request: Request, exc: GeomapError) -> JSONResponse:
+    if exc.log_detail:
+        log.info("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc.log_detail)
     extra: dict = {}
     if isinstance(exc, InvalidInput):
         extra["errors"] = [p.as_dict() for p in exc.problems]

@@ -62,7 +62,7 @@ def _read_ogr(path: Path, label: str, layer: str | None = None) -> gpd.GeoDataFr
     try:
         gdf = pyogrio.read_dataframe(path, layer=layer, use_arrow=True)
     except Exception as exc:  # pyogrio raises several types for broken files
-        raise LoadError(f"{label}: not a readable {path.suffix.lstrip('.')} file: {exc}") from None
+        raise LoadError(f"{label}: not a readable {path.suffix.lstrip('.')} file", log_detail=str(exc)) from None
     if len(gdf) == 0:
         raise LoadError(f"{label}: the file holds no features")
     return _to_wgs84(gdf, label)
@@ -75,7 +75,7 @@ def _to_wgs84(gdf: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
         try:
             gdf = gdf.to_crs(4326)
         except Exception as exc:
-            raise LoadError(f"{label}: cannot reproject from {gdf.crs} to EPSG:4326: {exc}") from None
+            raise LoadError(f"{label}: cannot reproject from {gdf.crs} to EPSG:4326", log_detail=str(exc)) from None
     return gdf.reset_index(drop=True)
 
 
@@ -83,7 +83,7 @@ def _read_csv(path: Path, label: str) -> gpd.GeoDataFrame:
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise LoadError(f"{label}: not a readable CSV file: {exc}") from None
+        raise LoadError(f"{label}: not a readable CSV file", log_detail=str(exc)) from None
     if len(df) == 0:
         raise LoadError(f"{label}: the file holds no rows")
     cols = {c.lower(): c for c in df.columns}
@@ -106,7 +106,7 @@ def _read_csv(path: Path, label: str) -> gpd.GeoDataFrame:
         try:
             geoms = shapely.from_wkt(df[wkt].to_numpy(dtype=object), on_invalid="raise")
         except shapely.errors.GEOSException as exc:
-            raise LoadError(f"{label}: column '{wkt}' holds text that is not WKT: {exc}") from None
+            raise LoadError(f"{label}: column '{wkt}' holds text that is not WKT", log_detail=str(exc)) from None
         df = df.drop(columns=[wkt])
     else:
         raise LoadError(f"{label}: a CSV needs lon/lat (or longitude/latitude, x/y) columns, or a WKT column")

@@ -92,6 +92,9 @@ class Layer:
     style: Style
     min_spacing_m: float = 1.0
     taggable_by_default: bool = True
+    #: Assets a farmer account owns (farms): the farmer reads their private attributes, and so those
+    #: of assets that reference them (the farm's trees) — see geomap/services/permissions.py.
+    farmer_owned: bool = False
 
     @property
     def table(self) -> str:

@@ -23,4 +23,5 @@ LAYER = Layer(
     ),
     style=Style(color="#2e7d32", icon="tree"),
     min_spacing_m=0.0,
+    farmer_owned=True,
 )

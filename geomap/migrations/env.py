@@ -31,7 +31,7 @@ def write_revision(ctx, revision, directives) -> None:
         for op in upgrade_ops.ops:
             out.append(op)
             if isinstance(op, ops.CreateTableOp) and op.table_name in layers:
-                out.append(ops.ExecuteSQLOp(trigger_sql(op.table_name)))
+                out.extend(ops.ExecuteSQLOp(sql) for sql in trigger_sql(op.table_name))
         upgrade_ops.ops[:] = out
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, text
 from geomap.auth import Principal
 from geomap.errors import FieldProblem, Forbidden, Unauthorized
 from geomap.layers.base import Layer
+from geomap.layers.registry import get_layer
 
 
 def require_signed_in(principal: Principal) -> None:
@@ -28,13 +29,14 @@ def require_signed_in(principal: Principal) -> None:
 
 
 def owns(principal: Principal, layer: Layer, row: Mapping) -> bool:
-    """Whether a farmer owns this asset (their farm, or a tree in it)."""
+    """Whether a farmer owns this asset: one of their farms (a ``farmer_owned`` layer), or an
+    asset that references one (a tree in it)."""
     if principal.role != "farmer":
         return False
-    if layer.name == "farms":
+    if layer.farmer_owned:
         return str(row["id"]) in principal.farm_ids
     for attr in layer.ref_attributes:
-        if attr.ref_layer == "farms" and row.get(attr.name) is not None:
+        if get_layer(attr.ref_layer).farmer_owned and row.get(attr.name) is not None:
             return str(row[attr.name]) in principal.farm_ids
     return False
 

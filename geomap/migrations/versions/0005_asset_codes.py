@@ -21,6 +21,10 @@ LAYER_TABLES = ("farms", "durian_trees", "wifi_points", "digital_libraries", "bo
 CLAIM_FUNCTION = """
 CREATE OR REPLACE FUNCTION geomap_claim_code() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        DELETE FROM asset_codes WHERE layer = TG_TABLE_NAME;
+        RETURN NULL;
+    END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         DELETE FROM asset_codes WHERE code_key = lower(OLD.code) AND asset_id = OLD.id;
     END IF;
@@ -66,11 +70,14 @@ def upgrade() -> None:
     for table in LAYER_TABLES:
         op.execute(f'CREATE TRIGGER geomap_claim_code AFTER INSERT OR DELETE OR UPDATE OF code ON "{table}" '
                    "FOR EACH ROW EXECUTE FUNCTION geomap_claim_code()")
+        op.execute(f'CREATE TRIGGER geomap_claim_code_truncate AFTER TRUNCATE ON "{table}" '
+                   "FOR EACH STATEMENT EXECUTE FUNCTION geomap_claim_code()")
 
 
 def downgrade() -> None:
     for table in LAYER_TABLES:
         op.execute(f'DROP TRIGGER IF EXISTS geomap_claim_code ON "{table}"')
+        op.execute(f'DROP TRIGGER IF EXISTS geomap_claim_code_truncate ON "{table}"')
     op.execute("DROP FUNCTION IF EXISTS geomap_claim_code()")
     op.drop_index("ix_asset_codes_asset", table_name="asset_codes")
     op.drop_table("asset_codes")
