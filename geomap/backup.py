@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from geomap.errors import GeomapError
 from geomap.pg_programs import EmbeddedError, find_binaries
@@ -55,8 +55,9 @@ def libpq_target(url: str, folder: Path) -> tuple[str, dict[str, str]]:
         with os.fdopen(fd, "w") as fh:
             fh.write(_passfile_line(str(parsed.password)))
         env["PGPASSFILE"] = str(passfile)
-    target = parsed.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
-    return target, env
+    target = URL.create("postgresql", username=parsed.username, host=parsed.host, port=parsed.port,
+                        database=parsed.database, query=parsed.query)  # everything but the password
+    return target.render_as_string(hide_password=False), env
 
 
 def dump_command(target: str, dump: Path) -> list[str]:
