@@ -40,4 +40,5 @@ bench: system-deps-test venv assets
 
 clean:
 	-$(BIN)/geomap db stop 2>/dev/null
+	-$(BIN)/geomap db remove --yes 2>/dev/null  # its files may live under /var/lib/geomap/clusters
 	rm -rf $(VENV) .geomap node_modules

@@ -164,6 +164,21 @@ def db_stop() -> None:
     typer.echo("embedded PostGIS stopped")
 
 
+@db_app.command("remove")
+def db_remove(yes: bool = typer.Option(False, "--yes", help="Yes, delete the embedded database and all its data.")) -> None:
+    """Stop the embedded PostGIS and delete its cluster (all data), also when its files live under
+    /var/lib/geomap/clusters. Refused while a geomap process still uses it."""
+    from geomap.embedded import EmbeddedPostgres
+
+    if not yes:
+        _fail("this deletes every asset in the embedded database; add --yes to confirm")
+    settings = Settings()
+    pg = EmbeddedPostgres(settings.home_dir, run_as=settings.pg_user)
+    if not pg.remove():
+        _fail(f"geomap processes {pg.live_clients()} still use the embedded PostGIS; stop them first")
+    typer.echo(f"embedded PostGIS removed ({pg.data})")
+
+
 @db_app.command("replica")
 def db_replica(
     stop: bool = typer.Option(False, "--stop", help="Stop the replica instead."),

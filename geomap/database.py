@@ -1,14 +1,56 @@
-"""Database connection: an external URL from settings, or the embedded PostGIS."""
+"""Database connection: an external URL from settings, or the embedded PostGIS.
+
+A process that opened the embedded server also watches it: when PostgreSQL dies (killed, out of
+memory), the watch restarts it on its old port within about a second, and the engines' pre-ping
+drops the dead connections, so requests succeed again by themselves. An external server that
+comes back is used again the same way (pre-ping); geomap does not restart servers it does not own.
+"""
 
 from __future__ import annotations
 
+import logging
+import threading
 from contextlib import contextmanager
 from typing import Iterator
 
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
 
 from geomap.embedded import EmbeddedPostgres
 from geomap.settings import Settings
+
+log = logging.getLogger("geomap.database")
+
+WATCH_INTERVAL_S = 1.0
+
+
+class EmbeddedWatch:
+    """A daemon thread that restarts the embedded server when it has died (see ``EmbeddedPostgres.recover``)."""
+
+    def __init__(self, server: EmbeddedPostgres, interval_s: float = WATCH_INTERVAL_S) -> None:
+        self.server = server
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="embedded-postgres-watch")
+
+    def start(self) -> None:
+        """Start watching."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop watching (waits for a restart in progress)."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=120)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                if self.server.recover():
+                    log.warning("the embedded PostgreSQL had died; restarted it on port %s (crash recovery done)",
+                                self.server.running_port())
+            except Exception:  # keep watching: the next tick tries again (e.g. old backends still exiting)
+                log.warning("restarting the embedded PostgreSQL failed; retrying", exc_info=True)
 
 
 class Database:
@@ -18,6 +60,7 @@ class Database:
         self.settings = settings
         self.embedded: EmbeddedPostgres | None = None
         self.url: str | None = None
+        self._watch: EmbeddedWatch | None = None
 
     def open(self) -> str:
         """Return the database URL, starting (or reusing) the embedded server when needed."""
@@ -28,10 +71,29 @@ class Database:
         else:
             self.embedded = EmbeddedPostgres(self.settings.home_dir, run_as=self.settings.pg_user)
             self.url = self.embedded.acquire()
+            self._watch = EmbeddedWatch(self.embedded)
+            self._watch.start()
         return self.url
+
+    @property
+    def is_embedded(self) -> bool:
+        """Whether the database is geomap's embedded server of ``GEOMAP_HOME``: opened here, or
+        handed over as a URL by the process that opened it (``geomap serve --sample-data``, workers)."""
+        if self.embedded is not None:
+            return True
+        if not self.url:
+            return False
+        url = make_url(self.url)
+        if url.host not in ("127.0.0.1", "localhost"):
+            return False
+        port = EmbeddedPostgres(self.settings.home_dir, run_as=self.settings.pg_user).running_port()
+        return port is not None and url.port == port
 
     def close(self) -> None:
         """Release the embedded server (the last client out stops it)."""
+        if self._watch is not None:
+            self._watch.stop()
+            self._watch = None
         if self.embedded is not None:
             self.embedded.release()
             self.embedded = None
@@ -39,7 +101,7 @@ class Database:
 
 
 def make_engine(url: str, **kwargs) -> Engine:
-    """An engine with geomap's pool defaults."""
+    """An engine with geomap's pool defaults (pre-ping: connections a restarted server dropped are replaced)."""
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)

@@ -4,6 +4,11 @@ The suite runs geomap's embedded PostGIS under ``.geomap/test`` (or the server n
 ``GEOMAP_TEST_DATABASE_URL``), creates a fresh database for the session, applies the migrations,
 and empties every table after each test. If the database cannot be started the suite fails;
 nothing is skipped.
+
+Every cluster the suite makes lives in a home named ``.geomap/test*`` (or a temporary folder) and
+is removed when the suite ends, together with its files under /var/lib/geomap/clusters when the
+clone sits where the server's user cannot reach (a clone under /root, run as root). The app's own
+cluster (``.geomap/pg``, ``make run``) is never touched.
 """
 
 from __future__ import annotations
@@ -57,6 +62,22 @@ def server_url() -> str:
     url = pg.acquire()
     yield url
     pg.release()
+    pg.remove()  # refused while another test session of this clone still uses it
+
+
+def suite_cluster_homes() -> list[Path]:
+    """Homes of the clusters test sessions of this clone made (``.geomap/test*``, one or two levels down)."""
+    base = ROOT / ".geomap"
+    locks = [*base.glob("test*/pg/lock"), *base.glob("test*/*/pg/lock")]
+    return sorted(lock.parent.parent for lock in locks)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_cluster_left_behind():
+    """When the suite ends, remove every test cluster that no live process uses any more."""
+    yield
+    for home in suite_cluster_homes():
+        EmbeddedPostgres(home, run_as=Settings().pg_user).remove()
 
 
 @pytest.fixture(scope="session")

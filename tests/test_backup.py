@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import io
+import os
+import stat
+import subprocess
+import uuid
+from pathlib import Path
+from urllib.parse import quote
 
 from PIL import Image
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
+import geomap.backup
 from geomap.backup import backup, restore
 from geomap.layers.registry import LAYERS
 from tests.conftest import _recreate
@@ -30,6 +38,7 @@ def test_backup_restores_every_layer_and_photo(world: World, settings, server_ur
     before = _dump_tables(world.engine)
     archive = backup(str(world.engine.url.render_as_string(hide_password=False)), settings.home_dir, tmp_path / "geomap.tar")
     assert archive.stat().st_size > 100_000
+    assert stat.S_IMODE(archive.stat().st_mode) == 0o600  # owners' phones and password hashes: owner only
 
     empty_url = _recreate(server_url, "geomap_restore_test")
     new_home = tmp_path / "restored-home"
@@ -43,3 +52,57 @@ def test_backup_restores_every_layer_and_photo(world: World, settings, server_ur
         assert after[name] == rows, name
     assert len(after["durian_trees"]) == 10_000
     assert (new_home / "photos" / f"{photo['id']}.jpg").exists() and (new_home / "photos" / f"{photo['id']}.thumb.jpg").exists()
+
+
+def _spy_on_children(monkeypatch) -> list[dict]:
+    """Record what each child program of geomap.backup is started with (then really run it)."""
+    seen: list[dict] = []
+    real_run = subprocess.run
+
+    def spy(args, **kwargs):
+        env = kwargs.get("env") or os.environ
+        passfile = Path(env["PGPASSFILE"]) if "PGPASSFILE" in env else None
+        seen.append({"argv": list(args), "PGPASSWORD": env.get("PGPASSWORD"), "passfile": passfile,
+                     "mode": stat.S_IMODE(passfile.stat().st_mode) if passfile else None,
+                     "line": passfile.read_text() if passfile else None})
+        return real_run(args, **kwargs)
+
+    monkeypatch.setattr(geomap.backup.subprocess, "run", spy)
+    return seen
+
+
+def test_backup_keeps_the_password_off_command_lines_and_the_archive_private(engine, db_url, server_url, tmp_path,
+                                                                              monkeypatch):
+    # A role whose password holds the characters a password file must escape (: and \).
+    password = "p:a\\ss@w/rd-" + uuid.uuid4().hex[:8]
+    role = f"backup_{uuid.uuid4().hex[:8]}"
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE ROLE {role} LOGIN IN ROLE pg_read_all_data PASSWORD :pw"), {"pw": password})
+    url = make_url(db_url).set(username=role, password=password).render_as_string(hide_password=False)
+    out = tmp_path / "geomap.tar"
+    out.write_bytes(b"an older world-readable file of that name")
+    out.chmod(0o644)
+    seen = _spy_on_children(monkeypatch)
+    try:
+        backup(url, tmp_path / "home", out)
+        restored = _recreate(server_url, "geomap_restore_argv_test")
+        restore(restored, tmp_path / "restored-home", out)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP ROLE {role}"))
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["geomap.tar"]  # no partial or temporary files left
+    assert [Path(child["argv"][0]).name for child in seen] == ["pg_dump", "pg_restore"]
+    server_password = make_url(restored).password
+    for child, secret in zip(seen, (password, server_password)):
+        for form in (secret, quote(secret, safe=""), quote(secret)):  # `ps` shows no password, raw or URL-encoded
+            assert not any(form in part for part in child["argv"]), child["argv"][-2:]
+        assert child["PGPASSWORD"] is None and child["mode"] == 0o600
+        assert child["line"].startswith("*:*:*:*:") and not child["passfile"].exists()  # removed afterwards
+    assert seen[0]["line"] == "*:*:*:*:" + password.replace("\\", "\\\\").replace(":", "\\:") + "\n"
+    check = create_engine(restored)
+    try:
+        with check.connect() as conn:  # pg_dump really connected with the escaped password, and restore worked
+            assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
+    finally:
+        check.dispose()

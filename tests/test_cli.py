@@ -74,7 +74,7 @@ def test_serve_answers_health(engine, db_url, tmp_path):
             except OSError:
                 time.sleep(0.2)
         assert body is not None, "server did not answer"
-        assert body["status"] == "ok" and set(body["layers"]) >= {"farms", "durian_trees"}
+        assert body == {"status": "ok"}  # anonymous: the status only (details are for administrators)
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)

@@ -1,9 +1,9 @@
 """Faults during batch uploads: kill -9 the app server, then kill -9 PostgreSQL.
 
 A phone keeps sending batches of trees with its own ids and retries whatever was not
-acknowledged. After each crash and restart: every acknowledged tree is there, no batch is half
-applied, and once the retries are done every tree exists exactly once. The embedded PostGIS
-recovers from the unclean stop by itself.
+acknowledged. After each crash: every acknowledged tree is there, no batch is half applied, and
+once the retries are done every tree exists exactly once. The app restarts its embedded PostGIS
+by itself when PostgreSQL is killed under it, and uses an external server again once it is back.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ BATCH = 50
 
 @pytest.fixture
 def cluster():
-    home = ROOT / ".geomap" / f"faults-{os.getpid()}"
+    home = ROOT / ".geomap" / f"test-faults-{os.getpid()}"
     pg = EmbeddedPostgres(home, run_as=Settings().pg_user)
     url = pg.acquire()
     upgrade(url)
@@ -48,10 +48,8 @@ def cluster():
     engine.dispose()
     pg.release()  # the app server will own the embedded server from here
     yield home, token, pg
-    if pg.running_port() is not None:
-        pg.stop_now()
+    pg.remove()
     shutil.rmtree(home, ignore_errors=True)
-    shutil.rmtree(pg.server_dir, ignore_errors=True)
 
 
 def _serve(home, port: int) -> subprocess.Popen:
@@ -73,7 +71,7 @@ def _stop(app: subprocess.Popen) -> None:
 
 
 def _wait(base: str) -> None:
-    for _ in range(300):
+    for _ in range(300):  # bounded: about a minute
         try:
             if httpx.get(base + "/health", timeout=2).status_code == 200:
                 return
@@ -81,6 +79,10 @@ def _wait(base: str) -> None:
             pass
         time.sleep(0.2)
     raise AssertionError("server did not come back")
+
+
+def _postmaster_pid(pg: EmbeddedPostgres) -> int:
+    return int((pg.data / "postmaster.pid").read_text().split()[0])
 
 
 def _batches(n: int) -> list[list[dict]]:
@@ -155,18 +157,18 @@ def test_kill_app_then_postgres_during_batch_uploads(cluster):
         check_all_or_nothing()
         for k in range(5, 8):
             send(k)
-        # 2. kill -9 PostgreSQL itself in the middle of uploads.
-        postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
+        # 2. kill -9 PostgreSQL itself in the middle of uploads. The app, not restarted, notices,
+        # restarts its embedded server (crash recovery) and answers again by itself.
+        postmaster = _postmaster_pid(pg)
+        app_pid = app.pid
         t = threading.Thread(target=lambda: [send(k) for k in range(8, 10)])
         t.start()
         time.sleep(0.05)
         os.kill(postmaster, signal.SIGKILL)
         t.join()
-        # The app cannot reach its database now; restart it: the embedded server recovers.
-        _stop(app)
-        app = _serve(home, port)
         _wait(base)
-        assert int((pg.data / "postmaster.pid").read_text().split()[0]) != postmaster  # restarted, recovered
+        assert app.poll() is None and app.pid == app_pid  # the same app process
+        assert _postmaster_pid(pg) != postmaster and not pg.crashed()  # restarted, recovered
         check_all_or_nothing()
         # 3. The phone retries everything not acknowledged, with the same ids.
         for attempt in range(5):
@@ -184,3 +186,37 @@ def test_kill_app_then_postgres_during_batch_uploads(cluster):
     finally:
         client.close()
         _stop(app)
+
+
+def test_app_uses_an_external_server_again_once_it_is_back(cluster, tmp_path):
+    """To the app this server is external (a URL): it must not restart it, and must use it again, with
+    no app restart, once its administrator has brought it back (pre-ping replaces the dead connections)."""
+    from fastapi.testclient import TestClient
+
+    from geomap.api.app import create_app
+
+    home, token, pg = cluster
+    url = pg.acquire()
+    farms = "/api/v1/layers/farms/features?limit=1"
+    settings = Settings(database_url=url, home=tmp_path / "app-home", prewarm_tiles=False)
+    with TestClient(create_app(settings, migrate=False)) as client:
+        first = client.get(farms)
+        assert first.status_code == 200 and first.json()["numberReturned"] == 1
+        port = pg.running_port()
+        os.kill(_postmaster_pid(pg), signal.SIGKILL)
+        for _ in range(100):
+            if pg.crashed():
+                break
+            time.sleep(0.1)
+        down = client.get(farms)
+        assert down.status_code == 503 and down.headers["retry-after"]
+        assert pg.crashed()  # nobody restarted it: the app does not own an external server
+        assert pg.acquire() == url and pg.running_port() == port  # its administrator brings it back
+        for _ in range(100):  # bounded; pre-ping makes the very next request work
+            r = client.get(farms)
+            if r.status_code == 200:
+                break
+            time.sleep(0.1)
+        assert r.status_code == 200 and r.json()["features"][0]["id"] == first.json()["features"][0]["id"]
+        assert client.get("/ogc/collections/farms/items?limit=1").status_code == 200
+    pg.release()

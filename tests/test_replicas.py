@@ -107,7 +107,7 @@ def test_replica_is_a_real_streaming_standby(cluster):
     states = _psql(cluster["primary"], "SELECT state FROM pg_stat_replication")
     assert ("streaming",) in states
     with _client(create_app(cluster["settings"])) as client:
-        health = client.get("/health").json()
+        health = client.get("/health", headers=_auth(cluster, "admin")).json()
     [replica] = health["replicas"]
     assert replica["healthy"] is True and replica["lag_bytes"] >= 0
     assert replica["port"] != health["database"]["port"]
@@ -181,7 +181,7 @@ def test_reads_fall_back_to_the_primary_when_the_replica_is_down(cluster):
             assert r.status_code == 503 and r.headers["retry-after"] == "2", r.text
             assert r.headers["content-type"].startswith("application/problem+json")
             # /health checks the replicas: this one is down, the service is not.
-            health = client.get("/health").json()
+            health = client.get("/health", headers=_auth(cluster, "admin")).json()
             assert health["status"] == "ok" and health["replicas"][0]["healthy"] is False
             assert "error" in health["replicas"][0]
             # From then on reads go to the primary.
@@ -190,7 +190,7 @@ def test_reads_fall_back_to_the_primary_when_the_replica_is_down(cluster):
             assert client.get("/tiles/wifi_points/14/13020/7200.mvt").status_code in (200, 204)
         finally:
             replica.acquire()  # back, on the same port, for whoever comes next (pg_ctl -w: accepting connections)
-        assert client.get("/health").json()["replicas"][0]["healthy"] is True  # /health polls the replicas itself
+        assert client.get("/health", headers=_auth(cluster, "admin")).json()["replicas"][0]["healthy"] is True  # /health polls the replicas itself
         _psql(cluster["replica"], "SELECT pg_wal_replay_pause()")
         try:  # and reads are the replica's again: paused, it does not see a new write by someone else
             other = _wifi(3)

@@ -1,7 +1,9 @@
-"""What ``GET /health`` reports: database reachability, PostGIS version, per-layer counts."""
+"""What ``GET /health`` reports: for anyone, whether the service can answer; for administrators,
+the database's whereabouts, versions, migration and per-layer counts."""
 
 from __future__ import annotations
 
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, text
 
 from geomap.layers.registry import LAYERS
@@ -19,10 +21,15 @@ def layer_counts(engine: Engine) -> dict[str, int]:
     return {layer.name: rows[layer.name] for layer in LAYERS}
 
 
-def health(engine: Engine, embedded: bool) -> dict:
-    """A health report; raises if the database cannot be reached."""
-    from alembic.runtime.migration import MigrationContext
+def status(engine: Engine) -> dict:
+    """The public report, all a load balancer needs: ``{"status": "ok"}``; raises if the database cannot be reached."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    return {"status": "ok"}
 
+
+def health(engine: Engine, embedded: bool) -> dict:
+    """The administrators' report; raises if the database cannot be reached."""
     with engine.connect() as conn:
         row = conn.execute(
             text("SELECT postgis_lib_version() AS postgis, current_setting('server_version') AS pg")

@@ -1,25 +1,54 @@
-"""``GET /health`` against the real database through the real app."""
+"""``GET /health`` against the real database through the real app: status for everyone, details
+(where the database is, versions, counts) for administrators only."""
 
 from __future__ import annotations
 
+import os
+
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
 
 from geomap.api.app import create_app
 from geomap.layers.registry import layer_names
+from tests.conftest import TEST_HOME
+from tests.world import World
 
 
-def test_health_reports_postgis_and_counts(loaded, settings):
-    with TestClient(create_app(settings)) as client:
-        r = client.get("/health")
+def test_anonymous_and_non_admin_callers_get_the_status_only(world: World, db_url):
+    url = make_url(db_url)
+    for who in (None, "volunteer", "farmer"):
+        r = world.client.get("/health", headers=world.auth(who))
+        assert r.status_code == 200, who
+        assert r.json() == {"status": "ok"}, who  # no host, port, versions or counts
+        assert str(url.port) not in r.text and "postgis" not in r.text.lower()
+
+
+def test_admin_gets_the_details(world: World, db_url):
+    r = world.client.get("/health", headers=world.auth("admin"))
     assert r.status_code == 200
     body = r.json()
     assert body["status"] == "ok"
-    assert body["database"]["postgis"].startswith("3.")
-    assert body["database"]["embedded"] is False
-    assert body["database"]["migration"] == body["database"]["migration_head"]
+    database = body["database"]
+    assert database["postgis"].startswith("3.") and database["postgresql"]
+    assert (database["host"], database["port"], database["name"]) == (make_url(db_url).host, make_url(db_url).port,
+                                                                       make_url(db_url).database)
+    # The test server is not the embedded server of this app's GEOMAP_HOME (a fresh folder).
+    assert database["embedded"] is False
+    assert database["migration"] == database["migration_head"]
     assert list(body["layers"]) == layer_names()
     assert body["layers"]["durian_trees"] == 10_000
     assert all(n > 0 for n in body["layers"].values())
+
+
+def test_admin_sees_embedded_true_when_served_on_the_embedded_server(world: World, settings, db_url):
+    """`geomap serve --sample-data` (make run) opens the embedded server and hands the app its URL:
+    the app must still say it runs on the embedded server of its GEOMAP_HOME."""
+    on_embedded = "GEOMAP_TEST_DATABASE_URL" not in os.environ  # else the suite's server is external
+    handed_over = settings.model_copy(update={"home": TEST_HOME, "database_url": db_url})
+    with TestClient(create_app(handed_over, migrate=False)) as client:
+        body = client.get("/health", headers=world.auth("admin")).json()
+    assert body["database"]["embedded"] is on_embedded
+    assert body["database"]["port"] == make_url(db_url).port
 
 
 def test_unknown_path_is_problem_json(settings, engine):
