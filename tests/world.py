@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from geomap.api.app import create_app
+from geomap.api.proxies import SERVER_OPTIONS
 from geomap.services.accounts import add_team, add_user, issue_credential
 from tests.conftest import sample_features
 
@@ -119,7 +120,8 @@ def serve(settings, **overrides):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}", **overrides})
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
+                                           **SERVER_OPTIONS))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     for _ in range(200):
