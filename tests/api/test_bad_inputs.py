@@ -180,3 +180,27 @@ def test_csv_downloads_neutralise_formulas(world: World, tmp_path):
     path.write_text(r.text, encoding="utf-8")
     [result] = load_file(world.engine, path)
     assert (result.inserted, result.updated, result.unchanged) == (0, 0, len(FORMULAS))
+
+
+def _circle(n: int, lon: float = 108.36, lat: float = 12.75, r: float = 0.0005) -> dict:
+    import math
+
+    ring = [[round(lon + r * math.cos(2 * math.pi * k / n), 7), round(lat + r * math.sin(2 * math.pi * k / n), 7)] for k in range(n)]
+    return {"type": "Polygon", "coordinates": [ring + [ring[0]]]}
+
+
+def test_vertices_per_geometry_are_bounded(world: World):
+    from geomap.geometry import MAX_VERTICES
+
+    before = snapshot(world)
+    many = _circle(MAX_VERTICES + 500)
+    body = check(world.client.post(FARMS, json=_farm(many), headers=world.auth("admin")), 422, "geometry")
+    assert f"{MAX_VERTICES + 501:,} vertices" in body["detail"] and f"at most {MAX_VERTICES:,}" in body["detail"]
+    batch = {"type": "FeatureCollection", "features": [
+        {**_farm(_circle(40, lon=108.37)), "properties": {**_farm(None)["properties"], "code": "F-OK"}}, _farm(many)]}
+    body = check(world.client.post(FARMS + "/batch", json=batch, headers=world.auth("admin")), 422, "geometry")
+    assert [e["index"] for e in body["errors"]] == [1]
+    assert snapshot(world) == before
+    # A boundary of a few hundred vertices, as surveyed orchards have, is fine.
+    ok = world.client.post(FARMS, json=_farm(_circle(600)), headers=world.auth("admin"))
+    assert ok.status_code == 201, ok.text
