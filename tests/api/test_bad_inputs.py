@@ -204,3 +204,34 @@ def test_vertices_per_geometry_are_bounded(world: World):
     # A boundary of a few hundred vertices, as surveyed orchards have, is fine.
     ok = world.client.post(FARMS, json=_farm(_circle(600)), headers=world.auth("admin"))
     assert ok.status_code == 201, ok.text
+
+
+OGC_500S = [
+    ("/ogc/collections/durian_trees/tiles/EuropeanETRS89_LAEAQuad/0/5/5", "x"),
+    ("/ogc/collections/durian_trees/tiles/NZTM2000Quad/0/5/5", "x"),
+    ("/ogc/collections/durian_trees/tiles/WorldCRS84Quad/99/0/0", "z"),
+    ("/ogc/collections/durian_trees/tiles/WorldCRS84Quad/2/-1/0", "x"),
+    ("/ogc/collections/durian_trees/tiles/WebMercatorQuad/tilejson.json?minzoom=18446744073709551616", "minzoom"),
+    ("/ogc/collections/durian_trees/tiles/WebMercatorQuad/tilejson.json?maxzoom=18446744073709551616", "maxzoom"),
+    ("/ogc/collections/durian_trees/tiles/WebMercatorQuad/style.json?maxzoom=18446744073709551616", "maxzoom"),
+    ("/ogc/collections/durian_trees/items?sortby=-name%0Ax", "sortby"),
+    ("/ogc/collections/durian_trees/items?sortby=na%0Ame", "sortby"),
+    ("/ogc/collections/durian_trees/items?sortby=name%0A", "sortby"),
+]
+
+
+def test_ogc_parameters_that_tipg_cannot_take_are_400(world: World, settings):
+    from fastapi.testclient import TestClient
+
+    from geomap.api.app import create_app
+
+    # Server errors come back as responses here (as a client sees them), not as raised exceptions.
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        for url, field in OGC_500S:
+            body = check(client.get(url), 400, field)
+            assert field in body["detail"], (url, body)
+            # In range, the same kinds of request work.
+            ok = url.replace("/0/5/5", "/1/0/0").replace("99/0/0", "1/0/0").replace("2/-1/0", "1/0/0")
+            ok = ok.replace("18446744073709551616", "12").replace("-name%0Ax", "-name").replace("na%0Ame", "name")
+            ok = ok.replace("name%0A", "name,-code")
+            assert client.get(ok).status_code == 200, ok
