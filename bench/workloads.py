@@ -84,7 +84,9 @@ def load_sample(engine) -> None:
 def volunteer_token(engine) -> str:
     """A volunteer of a team working in Đắk Lắk, and its token."""
     with engine.begin() as conn:
-        add_team(conn, "BENCH", "Tổ benchmark", ["Đắk Lắk"], [], ["durian_trees"])
+        add_team(conn, "BENCH", "Tổ benchmark", ["Đắk Lắk"], [], ["durian_trees"],  # Đắk Lắk's extent, roughly
+                 area_geojson={"type": "Polygon", "coordinates": [[[107.4, 12.1], [108.95, 12.1], [108.95, 13.45],
+                                                                  [107.4, 13.45], [107.4, 12.1]]]})
         add_user(conn, "bench", "volunteer", team_code="BENCH")
         return issue_credential(conn, "bench")
 

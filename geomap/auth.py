@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass, field
 
 TOKEN_PREFIX = "gm_"
+SESSION_COOKIE = "geomap_session"
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
@@ -44,6 +45,16 @@ PUBLIC = Principal(role="public")
 def new_secret() -> str:
     """A fresh random token (shown once, never stored)."""
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def bearer_secret(authorization: str) -> str | None:
+    """The token of an ``Authorization`` header value: scheme ``Bearer`` in any case, then the
+    token (surrounding spaces dropped). None when the header is not a usable bearer credential.
+    Authentication and the rate limits both parse the header with this, so however the header
+    is spelled, one token is one credential."""
+    scheme, _, secret = authorization.partition(" ")
+    secret = secret.strip()
+    return secret if scheme.lower() == "bearer" and secret else None
 
 
 def secret_hash(secret: str) -> str:

@@ -54,12 +54,13 @@ def serve(
     import uvicorn
 
     from geomap.api.app import create_app
+    from geomap.api.proxies import SERVER_OPTIONS
     from geomap.database import Database, make_engine
 
     settings = Settings()
     host, port = host or settings.host, port or settings.port
     if workers == 1 and not sample_data:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level)
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level, **SERVER_OPTIONS)
         return
     db = Database(settings)  # this process keeps the embedded server registered while workers run
     try:
@@ -73,11 +74,11 @@ def serve(
                 engine.dispose()
         if workers == 1:
             uvicorn.run(create_app(settings.model_copy(update={"database_url": url}), migrate=False),
-                        host=host, port=port, log_level=settings.log_level)
+                        host=host, port=port, log_level=settings.log_level, **SERVER_OPTIONS)
         else:
             os.environ.update(GEOMAP_DATABASE_URL=url, GEOMAP_MIGRATE_ON_START="false")
             uvicorn.run("geomap.api.app:app_from_env", factory=True, workers=workers, host=host, port=port,
-                        log_level=settings.log_level)
+                        log_level=settings.log_level, **SERVER_OPTIONS)
     finally:
         db.close()
 

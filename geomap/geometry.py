@@ -1,7 +1,9 @@
 """Geometry checks shared by the loader and the API, vectorised with shapely 2.
 
-Every geometry is checked for: presence, the layer's type, finite coordinates, Vietnam's extent
-(with a hint when swapping latitude and longitude would fit) and validity (self-intersection...).
+Every geometry is checked for: presence, the layer's type, its number of vertices (at most
+:data:`MAX_VERTICES`, ``GEOMAP_GEOMETRY_MAX_VERTICES``: one 800,000-vertex farm would make every
+public read of farms megabytes long), finite coordinates, Vietnam's extent (with a hint when
+swapping latitude and longitude would fit) and validity (self-intersection...).
 Polygons are promoted to MultiPolygon for MultiPolygon layers; invalid ones are repaired only
 when the caller asks.
 """
@@ -21,6 +23,9 @@ VIETNAM_BOXES: tuple[tuple[float, float, float, float], ...] = (
     (111.0, 15.7, 113.0, 17.2),
     (111.5, 6.0, 117.9, 12.0),
 )
+
+#: Most vertices one geometry may have. A surveyed orchard boundary has tens to a few hundred.
+MAX_VERTICES = 10_000
 
 _POINT, _POLYGON, _MULTIPOLYGON = 0, 3, 6
 _TYPE_IDS = {"Point": {_POINT}, "MultiPolygon": {_POLYGON, _MULTIPOLYGON}}
@@ -54,12 +59,15 @@ def check_geometries(
     indexes: np.ndarray | None = None,
     repair: bool = False,
     field: str = "geometry",
+    max_vertices: int | None = None,
 ) -> tuple[np.ndarray, list[FieldProblem]]:
     """Check ``geoms`` against ``layer``; return the (promoted/repaired) geometries and problems.
 
     ``indexes`` are the feature indexes to name in problems (default 0..n-1; None entries for a
-    single feature).
+    single feature). ``max_vertices``: at most this many vertices per geometry (default
+    :data:`MAX_VERTICES`).
     """
+    limit = MAX_VERTICES if max_vertices is None else max_vertices
     geoms = np.asarray(geoms, dtype=object)
     n = len(geoms)
     idx = np.arange(n) if indexes is None else np.asarray(indexes)
@@ -80,6 +88,10 @@ def check_geometries(
         wrong_type,
         lambda i: f"expected a {layer.geometry} for layer '{layer.name}', got a {geoms[i].geom_type}",
     )
+
+    vertices = shapely.get_num_coordinates(geoms)
+    report(vertices > limit, lambda i: f"has {vertices[i]:,} vertices; at most {limit:,} are accepted per geometry "
+           "— simplify it (a tolerance of 0.5–1 m keeps its shape) and send it again")
 
     coords, owner = shapely.get_coordinates(geoms, include_z=True, return_index=True)
     finite_rows = np.isfinite(coords[:, :2]).all(axis=1)

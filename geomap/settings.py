@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated
 
@@ -49,12 +50,32 @@ class Settings(BaseSettings):
     migrate_on_start: bool = Field(default=True, description="Apply pending migrations when the app starts.")
     write_rate_per_token: float = Field(default=600, description="Writes per minute per token or session.")
     write_rate_per_ip: float = Field(default=1200, description="Writes per minute per client IP address.")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated addresses or networks (10.0.0.0/8) of reverse proxies whose X-Forwarded-For "
+        "and X-Forwarded-Proto are believed. Default: none, so the client address is the TCP peer's.",
+    )
+    sign_in_free_failures_per_account: int = Field(
+        default=5, description="Failed sign-ins per account before each further attempt waits (1 s, 2 s, 4 s…).")
+    sign_in_free_failures_per_ip: int = Field(
+        default=30, description="Failed sign-ins per client address before each further attempt waits.")
+    sign_in_max_delay_s: float = Field(default=900, description="Longest wait between sign-in attempts once delayed.")
+    hsts_max_age_s: int = Field(default=31_536_000, description="Strict-Transport-Security max-age on HTTPS responses.")
+    geometry_max_vertices: int = Field(default=10_000, description="Most vertices one geometry may have (422 beyond).")
+    photo_max_pixels: int = Field(default=16_000_000, description="Most pixels (width × height) of an uploaded photo.")
 
-    @field_validator("read_database_urls", mode="before")
+    @field_validator("read_database_urls", "trusted_proxies", mode="before")
     @classmethod
     def _split_urls(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            ipaddress.ip_network(entry, strict=False)  # ValueError names a bad entry at start-up
         return value
 
     @property

@@ -22,6 +22,7 @@ from geomap.replicas import FENCE_COOKIE, FENCE_HEADER, lsn_value, newest_fence
 from geomap.services.accounts import add_team, add_user, issue_credential
 from geomap.settings import Settings
 from tests.conftest import ROOT, _plain, _recreate
+from tests.world import NINH_BINH_AREA
 
 HOME = ROOT / ".geomap" / "test-replication"
 WIFI = "/api/v1/layers/wifi_points/features"
@@ -58,7 +59,8 @@ def cluster(tmp_path_factory):
     upgrade(primary_url)
     eng = make_engine(primary_url)
     with eng.begin() as conn:
-        add_team(conn, "NB-DOANTN-01", "Tổ công nghệ số Ninh Bình", ["Ninh Bình"], [], ["wifi_points"])
+        add_team(conn, "NB-DOANTN-01", "Tổ công nghệ số Ninh Bình", ["Ninh Bình"], [], ["wifi_points"],
+                 area_geojson=NINH_BINH_AREA)
         add_user(conn, "vol_nb", "volunteer", team_code="NB-DOANTN-01")
         add_user(conn, "admin", "admin")
         tokens = {"volunteer": issue_credential(conn, "vol_nb"), "admin": issue_credential(conn, "admin")}

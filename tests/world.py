@@ -17,10 +17,21 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from geomap.api.app import create_app
+from geomap.api.proxies import SERVER_OPTIONS
 from geomap.services.accounts import add_team, add_user, issue_credential
 from tests.conftest import sample_features
 
 PASSWORD = "mật-khẩu-vườn-1"
+
+
+def box(x0: float, y0: float, x1: float, y1: float) -> dict:
+    """A rectangle as a GeoJSON Polygon (a team's working area in tests)."""
+    return {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
+
+
+#: Working areas of the test teams (geomap checks a team's area by its polygon; see permissions.py).
+EAKLY_AREA = box(108.28, 12.69, 108.33, 12.73)  # the sample farms of xã Ea Kly, not those of Ea Knuếc
+NINH_BINH_AREA = box(105.55, 19.85, 106.25, 20.65)
 
 
 @dataclass
@@ -89,8 +100,10 @@ def world(loaded, settings):
     farm = next(f for f in farms if f["properties"]["commune"] == "xã Ea Kly")
     other = next(f for f in farms if f["properties"]["commune"] == "xã Quảng Phú")
     with loaded.begin() as conn:
-        add_team(conn, "DL-EAKLY-01", "Tổ công nghệ số xã Ea Kly", ["Đắk Lắk"], ["xã Ea Kly"], ["durian_trees", "farms"])
-        add_team(conn, "NB-DOANTN-01", "Tổ công nghệ số Ninh Bình", ["Ninh Bình"], [], ["wifi_points", "digital_libraries"])
+        add_team(conn, "DL-EAKLY-01", "Tổ công nghệ số xã Ea Kly", ["Đắk Lắk"], ["xã Ea Kly"], ["durian_trees", "farms"],
+                 area_geojson=EAKLY_AREA)
+        add_team(conn, "NB-DOANTN-01", "Tổ công nghệ số Ninh Bình", ["Ninh Bình"], [], ["wifi_points", "digital_libraries"],
+                 area_geojson=NINH_BINH_AREA)
         add_user(conn, "admin", "admin", password=PASSWORD)
         add_user(conn, "vol", "volunteer", team_code="DL-EAKLY-01")
         add_user(conn, "vol_nb", "volunteer", team_code="NB-DOANTN-01")
@@ -119,7 +132,8 @@ def serve(settings, **overrides):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}", **overrides})
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
+                                           **SERVER_OPTIONS))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     for _ in range(200):

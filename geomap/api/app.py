@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None, migrate: bool | None = None) ->
     app.add_middleware(
         SecurityMiddleware, basemap_url=settings.basemap_url,
         per_credential_per_min=settings.write_rate_per_token, per_ip_per_min=settings.write_rate_per_ip,
+        settings=settings,
     )
     for module in (health, layers, features, downloads, photos, places, auth, tiles, web_routes):
         app.include_router(module.router)

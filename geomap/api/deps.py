@@ -7,15 +7,13 @@ from typing import Annotated
 from fastapi import Depends, Header, Path, Request, Response
 from sqlalchemy import Engine
 
-from geomap.auth import PUBLIC, Principal
+from geomap.auth import PUBLIC, SESSION_COOKIE, Principal, bearer_secret
 from geomap.errors import PreconditionFailed, Unauthorized, UnknownLayerError
 from geomap.layers.base import Layer
 from geomap.layers.registry import UnknownLayer, get_layer
 from geomap.replicas import FENCE_COOKIE, FENCE_COOKIE_MAX_AGE, FENCE_HEADER, ReadRouter, newest_fence, record_fence
 from geomap.services.accounts import principal_for_secret
 from geomap.settings import Settings
-
-SESSION_COOKIE = "geomap_session"
 
 
 def get_engine(request: Request) -> Engine:
@@ -44,11 +42,11 @@ def get_principal(request: Request) -> Principal:
     engine: Engine = request.app.state.engine
     auth = request.headers.get("authorization")
     if auth is not None:
-        scheme, _, secret = auth.partition(" ")
-        if scheme.lower() != "bearer" or not secret.strip():
+        secret = bearer_secret(auth)
+        if secret is None:
             raise Unauthorized("use 'Authorization: Bearer <token>'")
         with engine.connect() as conn:
-            return principal_for_secret(conn, secret.strip(), "token")
+            return principal_for_secret(conn, secret, "token")
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         with engine.connect() as conn:

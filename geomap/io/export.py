@@ -11,6 +11,7 @@ import pyogrio
 import shapely
 from sqlalchemy import Engine, text
 
+from geomap.io.csvcells import neutralise_frame
 from geomap.layers.base import Layer
 
 Format = Literal["geojson", "gpkg", "csv", "kml"]
@@ -54,7 +55,8 @@ def read_layer(
 
 
 def write_frame(gdf: gpd.GeoDataFrame, layer: Layer, fmt: Format, out: Path) -> Path:
-    """Write ``gdf`` to ``out`` in ``fmt``; CSV gets lon/lat for points and WKT for polygons."""
+    """Write ``gdf`` to ``out`` in ``fmt``; CSV gets lon/lat for points and WKT for polygons, and
+    text cells that a spreadsheet would run as a formula are neutralised (:mod:`geomap.io.csvcells`)."""
     out = Path(out)
     if out.exists():
         out.unlink()
@@ -65,7 +67,7 @@ def write_frame(gdf: gpd.GeoDataFrame, layer: Layer, fmt: Format, out: Path) -> 
             frame["lat"] = gdf.geometry.y
         else:
             frame["wkt"] = shapely.to_wkt(gdf.geometry.to_numpy(), rounding_precision=-1)
-        frame.to_csv(out, index=False, encoding="utf-8")
+        neutralise_frame(frame).to_csv(out, index=False, encoding="utf-8")
         return out
     layer_options = {"WRITE_NAME": "NO"} if fmt == "geojson" else None
     dataset_options = {"NameField": "name", "DescriptionField": "code"} if fmt == "kml" else None

@@ -15,6 +15,7 @@ import pyogrio
 import shapely
 
 from geomap.errors import FieldProblem, InvalidInput, LoadError, UnknownLayerError
+from geomap.io.csvcells import restore_frame
 from geomap.layers.base import Layer
 from geomap.layers.registry import UnknownLayer, get_layer
 
@@ -86,6 +87,7 @@ def _read_csv(path: Path, label: str) -> gpd.GeoDataFrame:
         raise LoadError(f"{label}: not a readable CSV file", log_detail=str(exc)) from None
     if len(df) == 0:
         raise LoadError(f"{label}: the file holds no rows")
+    df = restore_frame(df)  # geomap's own CSV exports quote formula-like text cells
     cols = {c.lower(): c for c in df.columns}
     lon = next((cols[n] for n in LON_NAMES if n in cols), None)
     lat = next((cols[n] for n in LAT_NAMES if n in cols), None)

@@ -10,11 +10,13 @@ the layer names and get Vietnamese titles and descriptions from the registry.
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated
 
 import asyncpg
 import cql2
 import jinja2
+import morecantile
 from fastapi import FastAPI, Path, Request
 from morecantile.errors import MorecantileError
 from starlette.templating import Jinja2Templates
@@ -29,6 +31,11 @@ from geomap.layers.registry import LAYERS
 from geomap.ogc.views import SCHEMA
 
 PREFIX = "/ogc"
+#: A tile of a tile matrix set that tipg serves (WebMercatorQuad tiles are geomap's own route).
+TILE_PATH = re.compile(r"^/ogc/collections/[^/]+/tiles/(?P<tms>[^/]+)/(?P<z>-?\d+)/(?P<x>-?\d+)/(?P<y>-?\d+)(?:\.\w+)?$")
+#: One ``sortby`` term: an optional direction and a column name (tipg's own parser breaks on control characters).
+SORT_TERM = re.compile(r"^[+-]?[A-Za-z_][A-Za-z0-9_]*$")
+MAX_ZOOM = 30
 TITLE = "geomap — Bản đồ tài sản số cộng đồng (OGC API)"
 
 
@@ -79,7 +86,7 @@ def add_ogc(app: FastAPI) -> None:
             if exc_type in (MissingGeometryColumn, MissingDatetimeColumn):
                 status = 400
             app.add_exception_handler(exc_type, _tipg_problem(status))
-    app.middleware("http")(_check_cql2_filter)
+    app.middleware("http")(_check_parameters)
     # A CQL2 filter or sort naming a column that does not exist (or a value of the wrong type)
     # is the client's mistake: 400 with the database's reason, not a 500.
     for exc_type in (asyncpg.exceptions.SyntaxOrAccessError, asyncpg.exceptions.DataError):
@@ -90,22 +97,66 @@ def add_ogc(app: FastAPI) -> None:
         app.add_exception_handler(exc_type, _bad_ogc_parameter)
 
 
-async def _check_cql2_filter(request: Request, call_next):
-    """Refuse an unparsable CQL2 filter with a 400 before tipg (whose parser raises bare Exception)."""
-    if request.url.path.startswith(PREFIX) and "filter" in request.query_params:
-        text = request.query_params["filter"]
-        try:
-            if request.query_params.get("filter-lang") == "cql2-json":
-                cql2.Expr(json.loads(text))
-            else:
-                cql2.Expr(text)
-        except Exception as exc:  # cql2 raises plain Exception for parse errors
+async def _check_parameters(request: Request, call_next):
+    """Refuse what tipg would answer with a 500: an unparsable CQL2 filter (its parser raises bare
+    Exception), a tile outside its tile matrix, a zoom that does not fit 64 bits, a ``sortby``
+    term with control characters. Each is a 400 naming the parameter."""
+    if request.url.path.startswith(PREFIX):
+        found = _filter_problem(request) or _tile_problem(request.url.path) or _zoom_problem(request) or _sort_problem(request)
+        if found:
             from geomap.api.errors import problem
 
-            reason = " ".join(str(exc).split())[:200]
-            return problem(400, "Bad request", f"filter is not valid CQL2: {reason}",
-                           errors=[{"field": "filter", "reason": reason}])
+            field, reason = found
+            return problem(400, "Bad request", f"{field}: {reason}", errors=[{"field": field, "reason": reason}])
     return await call_next(request)
+
+
+def _filter_problem(request: Request) -> tuple[str, str] | None:
+    if "filter" not in request.query_params:
+        return None
+    text = request.query_params["filter"]
+    try:
+        if request.query_params.get("filter-lang") == "cql2-json":
+            cql2.Expr(json.loads(text))
+        else:
+            cql2.Expr(text)
+    except Exception as exc:  # cql2 raises plain Exception for parse errors
+        return "filter", "is not valid CQL2: " + " ".join(str(exc).split())[:200]
+    return None
+
+
+def _tile_problem(path: str) -> tuple[str, str] | None:
+    """z, x and y must name a tile of the tile matrix set (tipg's tile query breaks on others)."""
+    match = TILE_PATH.match(path)
+    if match is None or match["tms"] == "WebMercatorQuad" or match["tms"] not in morecantile.tms.list():
+        return None
+    tms = morecantile.tms.get(match["tms"])
+    z, x, y = int(match["z"]), int(match["x"]), int(match["y"])
+    if not tms.minzoom <= z <= tms.maxzoom:
+        return "z", f"must be between {tms.minzoom} and {tms.maxzoom} in {tms.id}"
+    matrix = tms.matrix(z)
+    if not (0 <= x < matrix.matrixWidth and 0 <= y < matrix.matrixHeight):
+        return "x", (f"tile {z}/{x}/{y} is outside {tms.id}: at zoom {z} x is 0–{matrix.matrixWidth - 1} "
+                     f"and y is 0–{matrix.matrixHeight - 1}")
+    return None
+
+
+def _zoom_problem(request: Request) -> tuple[str, str] | None:
+    for name in ("minzoom", "maxzoom"):
+        value = request.query_params.get(name)
+        if value is not None and not (value.strip().isdigit() and int(value) <= MAX_ZOOM):
+            return name, f"must be a whole number from 0 to {MAX_ZOOM}"
+    return None
+
+
+def _sort_problem(request: Request) -> tuple[str, str] | None:
+    value = request.query_params.get("sortby")
+    if value is None:
+        return None
+    for term in value.split(","):
+        if not SORT_TERM.fullmatch(term.strip(" ")):
+            return "sortby", f"{term.strip(' ')[:64]!r} is not a property name with an optional + or - in front"
+    return None
 
 
 def _tipg_problem(status: int):

@@ -2,7 +2,10 @@
 
 * public: public attributes of assets that are not deleted or rejected;
 * volunteer: create and edit assets of the layers its team may tag, inside the team's working
-  area (a polygon, and/or provinces and communes); public attributes only;
+  area polygon (declared provinces/communes are checked too, but never on their own: geomap
+  ships no administrative boundaries, and a commune name is what the client writes, so a team
+  without a polygon may not tag at all); only for its own team (``team_code``); public
+  attributes only;
 * farmer: everything about their own farms and those farms' trees (owner details included);
   may update the status attributes of their own trees (``farmer_writable``), never move or
   delete them;
@@ -56,12 +59,37 @@ def _team(conn: Connection, principal: Principal):
     return team
 
 
+def _require_area(team) -> None:
+    """Where a volunteer may tag is decided by the team's polygon. A province or commune name
+    alone proves nothing: the asset's own ``commune`` is whatever the client sends."""
+    if not team.has_area:
+        raise Forbidden(
+            f"team {team.code} has no working-area polygon, so geomap cannot check where its volunteers tag; "
+            "ask an administrator to give the team its area (geomap teams add … --area FILE.geojson)"
+        )
+
+
 def check_team_layer(conn: Connection, principal: Principal, layer: Layer):
-    """A volunteer's team must be allowed to tag ``layer``; returns the team (for :func:`outside_team_area`)."""
+    """A volunteer's team must be allowed to tag ``layer`` and have a working-area polygon;
+    returns the team (for :func:`outside_team_area`)."""
     team = _team(conn, principal)
     if layer.name not in team.layers:
         raise Forbidden(f"team {team.code} may not tag layer '{layer.name}' (it may tag: {', '.join(team.layers) or 'none'})")
+    _require_area(team)
     return team
+
+
+def check_team_codes(principal: Principal, records: Iterable[Mapping], single: bool = True) -> None:
+    """Volunteers tag for their own team: a ``team_code`` naming another team is refused
+    (administrators may set any). ``records``: parsed properties, in request order."""
+    if principal.role != "volunteer":
+        return
+    wrong = [(i, r.get("team_code")) for i, r in enumerate(records)
+             if r.get("team_code") is not None and r.get("team_code") != principal.team_code]
+    if wrong:
+        where = "" if single else f"feature {wrong[0][0]}: "
+        raise Forbidden(f"{where}team_code: volunteers of team {principal.team_code} tag for their own team only, "
+                        f"not {wrong[0][1]}")
 
 
 def outside_team_area(conn: Connection, principal: Principal, items: Iterable[tuple[int | None, str, str | None, str | None]],
@@ -69,6 +97,7 @@ def outside_team_area(conn: Connection, principal: Principal, items: Iterable[tu
     """Which (index, ewkb_hex, province, commune) items lie outside the volunteer's working area.
     One query for all items; ``team`` is the row :func:`check_team_layer` returned, if at hand."""
     team = team or _team(conn, principal)
+    _require_area(team)
     items = list(items)
     if not items:
         return []
@@ -78,7 +107,7 @@ def outside_team_area(conn: Connection, principal: Principal, items: Iterable[tu
             SELECT k.n FROM teams t,
                    unnest(CAST(:g AS text[]), CAST(:p AS text[]), CAST(:c AS text[])) WITH ORDINALITY AS k(g, p, c, n)
              WHERE t.code = :team AND NOT (
-                   (t.area IS NULL OR ST_Covers(t.area, CAST(k.g AS geometry)))
+                   t.area IS NOT NULL AND ST_Covers(t.area, CAST(k.g AS geometry))
                AND (cardinality(t.provinces) = 0 OR geomap_fold(k.p) = ANY (SELECT geomap_fold(x) FROM unnest(t.provinces) x))
                AND (cardinality(t.communes) = 0 OR geomap_fold(k.c) = ANY (SELECT geomap_fold(x) FROM unnest(t.communes) x)))
              ORDER BY k.n

@@ -1,5 +1,11 @@
 """Photos of assets: type checked by their bytes, re-encoded without EXIF (no GPS), thumbnailed.
 
+Decoding is what costs memory (about 4 bytes per pixel, several copies while re-encoding), not
+the upload's size: a 116 KiB PNG can declare 6000×6000 pixels. So the pixel count is read from
+the header before anything is decoded and bounded (``GEOMAP_PHOTO_MAX_PIXELS``, 16 megapixels
+by default: a phone's 12-megapixel photo fits), and at most :data:`DECODERS` photos are decoded
+at once in a process.
+
 Files live under ``$GEOMAP_HOME/photos/<photo id>.<ext>`` with names geomap makes, never
 names a client sends, so no path can escape that folder.
 """
@@ -7,6 +13,7 @@ names a client sends, so no path can escape that folder.
 from __future__ import annotations
 
 import io
+import threading
 import uuid
 from pathlib import Path
 
@@ -20,8 +27,10 @@ from geomap.services import permissions
 from geomap.services.features import fetch_row
 
 MAX_BYTES = 10 * 1024 * 1024
-MAX_PIXELS = 40_000_000
+MAX_PIXELS = 16_000_000
+DECODERS = 2
 THUMB = 320
+_decoding = threading.BoundedSemaphore(DECODERS)
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
 
 
@@ -32,7 +41,7 @@ def photo_dir(home: Path) -> Path:
     return path
 
 
-def _decode(data: bytes) -> tuple[Image.Image, str]:
+def _decode(data: bytes, max_pixels: int = MAX_PIXELS) -> tuple[Image.Image, str]:
     if len(data) > MAX_BYTES:
         raise InvalidInput([FieldProblem("file", f"larger than {MAX_BYTES // (1024 * 1024)} MB")])
     if not data:
@@ -42,8 +51,8 @@ def _decode(data: bytes) -> tuple[Image.Image, str]:
             fmt = probe.format
             if fmt not in FORMATS:
                 raise InvalidInput([FieldProblem("file", f"is {fmt or 'not an image'}; send a JPEG or PNG photo")])
-            if probe.width * probe.height > MAX_PIXELS:
-                raise InvalidInput([FieldProblem("file", f"{probe.width}×{probe.height} pixels is too large")])
+            if probe.width * probe.height > max_pixels:  # from the header: nothing decoded yet
+                raise InvalidInput([FieldProblem("file", _too_many_pixels(probe.width, probe.height, max_pixels))])
             probe.verify()
         image = Image.open(io.BytesIO(data))
         image.load()
@@ -56,6 +65,11 @@ def _decode(data: bytes) -> tuple[Image.Image, str]:
     return image, fmt
 
 
+def _too_many_pixels(width: int, height: int, max_pixels: int) -> str:
+    return (f"{width}×{height} pixels ({width * height / 1e6:.1f} megapixels) is too large: at most "
+            f"{max_pixels / 1e6:g} megapixels are accepted; resize the photo first")
+
+
 def _check_can_write(conn: Connection, layer: Layer, principal: Principal, row) -> None:
     permissions.require_signed_in(principal)
     if principal.role == "farmer" and not permissions.owns(principal, layer, row):
@@ -64,20 +78,16 @@ def _check_can_write(conn: Connection, layer: Layer, principal: Principal, row) 
         permissions.require_in_team_area(conn, principal, layer, [permissions.area_item(row)])
 
 
-def add_photo(conn: Connection, home: Path, layer: Layer, asset_id: str, principal: Principal, data: bytes) -> dict:
+def add_photo(conn: Connection, home: Path, layer: Layer, asset_id: str, principal: Principal, data: bytes,
+              *, max_pixels: int = MAX_PIXELS) -> dict:
     """Store a photo of an asset; return its description."""
     row = fetch_row(conn, layer, asset_id, principal)
     _check_can_write(conn, layer, principal, row)
-    image, fmt = _decode(data)
-    image = ImageOps.exif_transpose(image)  # keep the orientation, then drop all EXIF (GPS included)
-    content_type, ext = FORMATS[fmt]
     photo_id = str(uuid.uuid4())
     folder = photo_dir(home)
-    clean = image.convert("RGB") if fmt == "JPEG" else image
-    clean.save(folder / f"{photo_id}.{ext}", format=fmt, **({"quality": 88} if fmt == "JPEG" else {}))
-    thumb = clean.copy()
-    thumb.thumbnail((THUMB, THUMB))
-    thumb.convert("RGB").save(folder / f"{photo_id}.thumb.jpg", format="JPEG", quality=80)
+    with _decoding:
+        fmt, clean = _store(data, max_pixels, folder, photo_id)
+    content_type, ext = FORMATS[fmt]
     size = (folder / f"{photo_id}.{ext}").stat().st_size
     conn.execute(
         text("INSERT INTO photos (id, layer, asset_id, content_type, bytes, width, height, created_by) "
@@ -86,6 +96,18 @@ def add_photo(conn: Connection, home: Path, layer: Layer, asset_id: str, princip
          "h": clean.height, "by": principal.actor},
     )
     return describe(photo_id, layer.name, content_type, clean.width, clean.height)
+
+
+def _store(data: bytes, max_pixels: int, folder: Path, photo_id: str) -> tuple[str, Image.Image]:
+    """Decode, drop EXIF, write the photo and its thumbnail; return the format and the clean image."""
+    image, fmt = _decode(data, max_pixels)
+    image = ImageOps.exif_transpose(image)  # keep the orientation, then drop all EXIF (GPS included)
+    clean = image.convert("RGB") if fmt == "JPEG" else image
+    clean.save(folder / f"{photo_id}.{FORMATS[fmt][1]}", format=fmt, **({"quality": 88} if fmt == "JPEG" else {}))
+    thumb = clean.copy()
+    thumb.thumbnail((THUMB, THUMB))
+    thumb.convert("RGB").save(folder / f"{photo_id}.thumb.jpg", format="JPEG", quality=80)
+    return fmt, clean
 
 
 def describe(photo_id: str, layer: str, content_type: str, width: int, height: int) -> dict:

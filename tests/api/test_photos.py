@@ -63,3 +63,27 @@ def test_lying_oversized_and_bomb_images_are_refused(world: World):
     problem(world.client.get("/api/v1/photos/..%2F..%2Fetc%2Fpasswd"), 404)
     problem(world.client.get("/api/v1/photos/not-a-uuid.jpg"), 404)
     assert world.count("SELECT count(*) FROM photos") == 0
+
+
+def _png(size) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, (200, 180, 40)).save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
+def test_pixels_are_bounded_before_decoding(world: World, settings):
+    """A 6000×6000 PNG is ~100 KiB on the wire and ~150 MB decoded: refused from its header."""
+    url, h = f"{BASE}/{_tree(world)}/photos", world.auth("volunteer")
+    data = _png((6000, 6000))
+    assert len(data) < 1024 * 1024
+    body = problem(world.client.post(url, files={"file": ("big.png", data, "image/png")}, headers=h), 422, "file")
+    assert "6000×6000" in body["detail"] and "megapixels" in body["detail"]
+    # The bound is a setting.
+    from fastapi.testclient import TestClient
+
+    from geomap.api.app import create_app
+
+    with TestClient(create_app(settings.model_copy(update={"photo_max_pixels": 400_000}))) as small:
+        problem(small.post(url, files={"file": ("a.jpg", _jpeg_with_gps((800, 600)), "image/jpeg")}, headers=h), 422, "file", "0.4 megapixels")
+        assert small.post(url, files={"file": ("a.jpg", _jpeg_with_gps((600, 600)), "image/jpeg")}, headers=h).status_code == 201
+    assert world.count("SELECT count(*) FROM photos") == 1

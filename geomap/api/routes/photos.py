@@ -22,7 +22,8 @@ async def upload_photo(
 
     def store() -> dict:
         with engine.begin() as conn:
-            return photos.add_photo(conn, settings.home_dir, layer, asset_id, principal, data)
+            return photos.add_photo(conn, settings.home_dir, layer, asset_id, principal, data,
+                                    max_pixels=settings.photo_max_pixels)
 
     stored = await run_in_threadpool(store)  # image decoding and the database stay off the event loop
     return written(request, principal, JSONResponse(stored, status_code=201))
