@@ -53,6 +53,7 @@ def create_features(conn: Connection, layer: Layer, principal: Principal, items:
     parsed = parse_features(layer, items, single, options, principal)
     if parsed.problems:
         raise InvalidInput(parsed.problems)
+    permissions.check_team_codes(principal, parsed.records, single)
     hashes = [receipts.request_hash({"p": {k: v for k, v in r.items() if k != "id"}, "g": geometry_hash_input(g)})
               for r, g in zip(parsed.records, parsed.geoms)]
     results = _replay_ids(conn, layer, principal, parsed, hashes, single)

@@ -82,6 +82,7 @@ def patch_feature(conn: Connection, layer: Layer, principal: Principal, asset_id
     """Apply a JSON Merge Patch (``properties`` and/or ``geometry``) to the asset at ``version``."""
     permissions.require_signed_in(principal)
     props = _patch_properties(body, asset_id)
+    permissions.check_team_codes(principal, [props])
     version = _require_version(version)
     row = fetch_row(conn, layer, asset_id, principal, for_update=True)
     if principal.role == "farmer":

@@ -237,8 +237,6 @@ def test_check_team_codes():
     check_team_codes(Principal(role="admin", username="admin"), [{"team_code": "NB-DOANTN-01"}])
 
 
-@pytest.mark.xfail(strict=True, reason="needs the hook in the write flows: permissions.check_team_codes(principal, "
-                   "records, single) after parsing, in create and patch (geomap/services/writes.py, being split)")
 def test_volunteers_tag_for_their_own_team_only(world: World):
     h = world.auth("volunteer")
     problem(world.client.post(BASE, json=world.tree_in(code="T-TEAM-1", team_code="NB-DOANTN-01"), headers=h), 403, contains="team_code")
