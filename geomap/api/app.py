@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 from contextlib import asynccontextmanager
-
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -18,23 +17,21 @@ from geomap.api.openapi import install_openapi
 from geomap.api.security import SecurityMiddleware
 from geomap.api.routes import auth, downloads, features, health, layers, photos, places, tiles
 from geomap.database import Database, make_engine
+from geomap.layers.registry import LAYERS
 from geomap.migrate import upgrade
-from geomap.ogc.views import publish_views
 from geomap.ogc.app import add_ogc, close_ogc, open_ogc
+from geomap.ogc.views import publish_views
 from geomap.replicas import ReadRouter
-from geomap.services.tiles import TileCache
+from geomap.services.tiles import TileCache, prewarm
+from geomap.settings import Settings
 from geomap.web import routes as web_routes
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-from geomap.settings import Settings
 
 log = logging.getLogger("geomap")
 
 
 def _prewarm(engine, cache) -> None:
-    from geomap.layers.registry import LAYERS
-    from geomap.services.tiles import prewarm
-
     try:
         log.info("prewarmed %d national-view tiles", prewarm(engine, cache, LAYERS))
     except Exception:  # never let a warm-up problem take the app down

@@ -6,7 +6,6 @@ unexpected exception becomes a 500 problem with no internals in the body.
 
 from __future__ import annotations
 
-import json
 import logging
 
 from fastapi import FastAPI, Request
@@ -15,6 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from geomap.problems import internal_error, problem
 from geomap.errors import (
     BadRequest,
     Conflict,
@@ -31,7 +31,6 @@ from geomap.errors import (
 
 log = logging.getLogger("geomap.api")
 
-PROBLEM = "application/problem+json"
 
 #: Domain error → HTTP status. The most specific class wins (checked in order).
 STATUS: list[tuple[type[GeomapError], int]] = [
@@ -47,20 +46,6 @@ STATUS: list[tuple[type[GeomapError], int]] = [
     (LoadError, 400),
     (GeomapError, 400),
 ]
-
-
-def problem(status: int, title: str, detail: str, **extra) -> JSONResponse:
-    """An RFC 9457 problem response."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
-
-
-async def send_problem(send, status: int, title: str, detail: str, headers: list[tuple[bytes, bytes]] = ()) -> None:
-    """The same problem body as :func:`problem`, sent from ASGI middleware (before any route runs)."""
-    body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", PROBLEM.encode()), (b"content-length", str(len(body)).encode()), *headers]})
-    await send({"type": "http.response.body", "body": body})
 
 
 def status_of(exc: GeomapError) -> int:
@@ -116,11 +101,6 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return problem(500, "Internal error", "Something went wrong on our side; it has been logged.")
-
-
 _TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
            409: "Conflict", 412: "Precondition failed", 413: "Payload too large", 415: "Unsupported media type",
            422: "Invalid input", 428: "Precondition required", 429: "Too many requests", 503: "Service unavailable"}
@@ -133,4 +113,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(OperationalError, _unavailable)
     app.add_exception_handler(InterfaceError, _unavailable)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(Exception, internal_error)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from geomap.api.errors import send_problem
+from geomap.problems import send_problem
 
 MiB = 1024 * 1024
 

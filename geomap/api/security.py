@@ -16,7 +16,7 @@ import math
 from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 
-from geomap.api.errors import send_problem
+from geomap.problems import send_problem
 from geomap.api.proxies import TrustedProxies
 from geomap.api.signin import PATHS as SIGN_IN_PATHS, SignInGuard
 from geomap.api.throttle import TokenBucket

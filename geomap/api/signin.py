@@ -16,7 +16,7 @@ import unicodedata
 
 from starlette.requests import Request
 
-from geomap.api.errors import send_problem
+from geomap.problems import send_problem
 from geomap.api.throttle import Backoff
 
 API_LOGIN = "/api/v1/auth/login"

@@ -10,6 +10,7 @@ the layer names and get Vietnamese titles and descriptions from the registry.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Annotated
 
@@ -27,8 +28,11 @@ from tipg.factory import Endpoints
 from tipg.settings import DatabaseSettings, PostgresSettings
 
 from geomap.errors import UnknownLayerError
+from geomap.problems import internal_error, problem
 from geomap.layers.registry import LAYERS
 from geomap.ogc.views import SCHEMA
+
+log = logging.getLogger(__name__)
 
 PREFIX = "/ogc"
 #: A tile of a tile matrix set that tipg serves (WebMercatorQuad tiles are geomap's own route).
@@ -104,8 +108,6 @@ async def _check_parameters(request: Request, call_next):
     if request.url.path.startswith(PREFIX):
         found = _filter_problem(request) or _tile_problem(request.url.path) or _zoom_problem(request) or _sort_problem(request)
         if found:
-            from geomap.api.errors import problem
-
             field, reason = found
             return problem(400, "Bad request", f"{field}: {reason}", errors=[{"field": field, "reason": reason}])
     return await call_next(request)
@@ -121,7 +123,9 @@ def _filter_problem(request: Request) -> tuple[str, str] | None:
         else:
             cql2.Expr(text)
     except Exception as exc:  # cql2 raises plain Exception for parse errors
-        return "filter", "is not valid CQL2: " + " ".join(str(exc).split())[:200]
+        log.info("CQL2 filter refused: %s", " ".join(str(exc).split())[:500])
+        return "filter", ("is not valid CQL2 text (for CQL2 JSON add filter-lang=cql2-json); "
+                          "property names are listed at /ogc/collections/{collectionId}/queryables")
     return None
 
 
@@ -159,31 +163,37 @@ def _sort_problem(request: Request) -> tuple[str, str] | None:
     return None
 
 
+def _words(name: str) -> str:
+    """``InvalidPropertyName`` → ``invalid property name`` (tipg's error classes say what went wrong)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()
+
+
 def _tipg_problem(status: int):
     async def handler(request: Request, exc: Exception):
-        from geomap.api.errors import _unexpected, problem
-
         if status >= 500:
-            return await _unexpected(request, exc)
-        return problem(status, "Bad request" if status < 404 else ("Not found" if status == 404 else "Invalid input"),
-                       str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
+            return await internal_error(request, exc)
+        log.info("OGC request refused (%s): %s", type(exc).__name__, exc)
+        title = "Bad request" if status < 404 else ("Not found" if status == 404 else "Invalid input")
+        return problem(status, title, f"{_words(type(exc).__name__)}: check the parameters against "
+                                      "/ogc/collections/{collectionId}/queryables and the OpenAPI document at /ogc/api")
 
     return handler
 
 
 async def _bad_query(request: Request, exc: Exception):
-    from geomap.api.errors import problem
-
-    return problem(400, "Bad request", f"the query cannot be run: {str(exc).splitlines()[0][:200]}")
+    log.info("OGC query refused by the database: %s", exc)
+    return problem(400, "Bad request", "the query cannot be run: a filter or sortby names a property this collection "
+                                       "does not have, or compares it with a value of the wrong type "
+                                       "(see /ogc/collections/{collectionId}/queryables)")
 
 
 async def _bad_ogc_parameter(request: Request, exc: Exception):
     """Under /ogc a parse error of a client's parameter is a 400; anywhere else it is our bug (500)."""
-    from geomap.api.errors import _unexpected, problem
-
     if request.url.path.startswith(PREFIX):
-        return problem(400, "Bad request", f"invalid parameter: {str(exc).splitlines()[0][:200]}")
-    return await _unexpected(request, exc)
+        log.info("OGC parameter refused (%s): %s", type(exc).__name__, exc)
+        return problem(400, "Bad request", "a parameter has a value that cannot be read (bbox, datetime, limit, "
+                                           "zoom or a filter value); see the OpenAPI document at /ogc/api")
+    return await internal_error(request, exc)
 
 
 async def open_ogc(app: FastAPI, sqlalchemy_url: str) -> None:

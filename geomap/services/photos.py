@@ -23,6 +23,7 @@ from sqlalchemy import Connection, text
 from geomap.auth import Principal
 from geomap.errors import FieldProblem, Forbidden, InvalidInput, NotFound
 from geomap.layers.base import Layer
+from geomap.layers.registry import get_layer
 from geomap.services import permissions
 from geomap.services.features import fetch_row
 
@@ -140,7 +141,6 @@ def photo_file(conn: Connection, home: Path, name: str, principal: Principal) ->
     ).first()
     if row is None:
         raise NotFound("no such photo")
-    from geomap.layers.registry import get_layer
 
     fetch_row(conn, get_layer(row.layer), row.asset_id, principal)  # the asset must be visible
     own_ext = "png" if row.content_type == "image/png" else "jpg"
