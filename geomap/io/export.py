@@ -13,6 +13,7 @@ from sqlalchemy import Engine, text
 
 from geomap.io.csvcells import neutralise_frame
 from geomap.layers.base import Layer
+from geomap.sql import in_box_sql, q
 
 Format = Literal["geojson", "gpkg", "csv", "kml"]
 DRIVERS = {"geojson": "GeoJSON", "gpkg": "GPKG", "csv": "CSV", "kml": "KML"}
@@ -39,13 +40,13 @@ def read_layer(
     where_values: dict | None = None,
 ) -> gpd.GeoDataFrame:
     """Live assets of ``layer`` as a GeoDataFrame, within ``bbox`` and/or extra bound conditions."""
-    cols = ", ".join(f'"{c}"' for c in export_columns(layer, include_private))
+    cols = ", ".join(q(c) for c in export_columns(layer, include_private))
     where = " AND ".join(["deleted_at IS NULL", *(where_sql or [])])
     params: dict = dict(where_values or {})
     if bbox is not None:
-        where += " AND geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)"
+        where += " AND " + in_box_sql(":x0", ":y0", ":x1", ":y1")
         params.update(zip(("x0", "y0", "x1", "y1"), bbox))
-    sql = f'SELECT {cols}, geom FROM "{layer.table}" WHERE {where} ORDER BY code'
+    sql = f"SELECT {cols}, geom FROM {q(layer.table)} WHERE {where} ORDER BY code"
     with engine.connect() as conn:
         gdf = gpd.read_postgis(text(sql), conn, geom_col="geom", params=params, crs=4326)
     for attr in layer.all_attributes:

@@ -18,7 +18,7 @@ from geomap.layers.base import Attr, Layer
 from geomap.layers.common import REVIEW_STATES
 from geomap.schemas import _enum_normalizer, normalize_text
 from geomap.services.permissions import can_see_private
-from geomap.sql import BOOKKEEPING_COLUMNS, PUBLIC_VISIBLE, q, select_sql, visible_sql  # noqa: F401 (re-used by callers)
+from geomap.sql import BOOKKEEPING_COLUMNS, PUBLIC_VISIBLE, in_box_sql, q, select_sql, visible_sql  # noqa: F401 (re-used by callers)
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
@@ -176,7 +176,7 @@ def filter_sql(layer: Layer, params: Mapping[str, str], principal: Principal) ->
     if params.get("bbox"):
         x0, y0, x1, y1 = parse_bbox(params["bbox"])
         values.update(bx0=x0, by0=y0, bx1=x1, by1=y1)
-        where.append("geom && ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4326)")
+        where.append(in_box_sql())
     if params.get("q"):
         values["q"] = "%" + params["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         where.append("geomap_fold(code || ' ' || name) LIKE geomap_fold(:q)")

@@ -74,3 +74,27 @@ def test_database_errors_map_by_sqlstate(loaded):
     fk = domain_error(_refused(
         loaded, "UPDATE durian_trees SET farm_id = gen_random_uuid() WHERE code = :code", {"code": code}), trees)
     assert isinstance(fk, InvalidInput) and fk.problems[0].field == "farm_id"
+
+
+def test_bbox_is_exact_for_lists_and_downloads(world: World):
+    # A box inside a farm's bounding box but outside the farm itself: the farm is not in it.
+    with world.engine.connect() as conn:
+        row = conn.execute(text(
+            "WITH f AS (SELECT code, geom, ST_Envelope(geom) AS env FROM farms WHERE deleted_at IS NULL), "
+            "corner AS (SELECT f.code, ST_MakeEnvelope(ST_XMin(f.env), ST_YMin(f.env), ST_XMin(f.env) + 0.00002, "
+            "ST_YMin(f.env) + 0.00002, 4326) AS box, f.geom FROM f) "
+            "SELECT code, ST_XMin(box) AS x0, ST_YMin(box) AS y0, ST_XMax(box) AS x1, ST_YMax(box) AS y1 FROM corner "
+            "WHERE NOT ST_Intersects(geom, box) AND NOT EXISTS (SELECT 1 FROM farms o WHERE o.code <> corner.code "
+            "AND ST_Intersects(o.geom, box)) LIMIT 1")).one()
+    bbox = f"{row.x0},{row.y0},{row.x1},{row.y1}"
+    listed = world.client.get("/api/v1/layers/farms/features", params={"bbox": bbox}).json()["features"]
+    assert listed == []
+    download = world.client.get("/api/v1/layers/farms/download", params={"bbox": bbox, "format": "geojson"})
+    assert download.status_code == 200 and row.code not in download.text
+    # The farm's own centre box does find it.
+    with world.engine.connect() as conn:
+        c = conn.execute(text("SELECT ST_X(p) AS x, ST_Y(p) AS y FROM (SELECT ST_PointOnSurface(geom) AS p FROM farms "
+                              "WHERE code = :c) s"), {"c": row.code}).one()
+    near = f"{c.x - 0.00001},{c.y - 0.00001},{c.x + 0.00001},{c.y + 0.00001}"
+    found = world.client.get("/api/v1/layers/farms/features", params={"bbox": near}).json()["features"]
+    assert [f["properties"]["code"] for f in found] == [row.code]
