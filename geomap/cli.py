@@ -9,6 +9,9 @@ from typing import Optional
 
 import typer
 
+from geomap.cli_accounts import teams_app, users_app
+from geomap.cli_common import fail as _fail
+from geomap.cli_common import upgrade_and_publish as _upgrade
 from geomap.settings import Settings
 
 app = typer.Typer(
@@ -18,15 +21,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database: migrations and the embedded PostGIS.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-teams_app = typer.Typer(help="Volunteer teams (tổ công nghệ số) and their working areas.", no_args_is_help=True)
-users_app = typer.Typer(help="Users and their API tokens.", no_args_is_help=True)
 app.add_typer(teams_app, name="teams")
 app.add_typer(users_app, name="users")
-
-
-def _fail(message: str, code: int = 1) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(code)
 
 
 def _parse_bbox(bbox: Optional[str]) -> tuple[float, float, float, float] | None:
@@ -81,16 +77,6 @@ def serve(
                         log_level=settings.log_level, **SERVER_OPTIONS)
     finally:
         db.close()
-
-
-def _upgrade(url: str, revision: str = "head") -> None:
-    """Apply the schema migrations, then (at the newest one) publish the OGC views."""
-    from geomap.migrate import upgrade
-    from geomap.ogc.views import publish_views
-
-    upgrade(url, revision)
-    if revision == "head":
-        publish_views(url)
 
 
 def _load_sample_if_empty(engine) -> None:
@@ -269,83 +255,6 @@ def export(
     with open_engine(Settings()) as engine:
         n = export_layer(engine, lyr, fmt, out, bbox=box, include_private=include_private)  # type: ignore[arg-type]
     typer.echo(f"wrote {n} features to {out}")
-
-
-def _accounts(fn):
-    """Run ``fn(conn)`` in one transaction on the configured database, reporting domain errors."""
-    from geomap.database import open_engine
-    from geomap.errors import GeomapError
-
-    with open_engine(Settings()) as engine:
-        _upgrade(engine.url.render_as_string(hide_password=False))
-        try:
-            with engine.begin() as conn:
-                return fn(conn)
-        except GeomapError as exc:
-            _fail(exc.message)
-
-
-@teams_app.command("add")
-def teams_add(
-    code: str = typer.Argument(..., help="Team code, e.g. DL-EAKLY-01"),
-    name: str = typer.Option(..., "--name", help="Team name"),
-    province: list[str] = typer.Option([], "--province", help="Province of the working area (repeatable)"),
-    commune: list[str] = typer.Option([], "--commune", help="Commune of the working area (repeatable)"),
-    area: Optional[Path] = typer.Option(None, "--area", help="GeoJSON file with the working-area polygon"),
-    layer: list[str] = typer.Option([], "--layer", help="Layer the team may tag (repeatable; default: all but border markers)"),
-) -> None:
-    """Add a team with its working area and the layers it may tag."""
-    from geomap.services.accounts import add_team
-
-    geometry = None
-    if area is not None:
-        data = json.loads(area.read_text(encoding="utf-8"))
-        if data.get("type") == "FeatureCollection":
-            data = data["features"][0]
-        geometry = data.get("geometry", data)
-    _accounts(lambda conn: add_team(conn, code, name, province, commune, layer or None, geometry))
-    typer.echo(f"team {code} added")
-
-
-@users_app.command("add")
-def users_add(
-    username: str = typer.Argument(...),
-    role: str = typer.Option(..., "--role", help="admin, volunteer or farmer"),
-    team: Optional[str] = typer.Option(None, "--team", help="Team code (volunteers)"),
-    farm: list[str] = typer.Option([], "--farm", help="Farm code the farmer owns (repeatable)"),
-    name: Optional[str] = typer.Option(None, "--name", help="Display name"),
-    password: Optional[str] = typer.Option(
-        None, "--password", help="Password for web sign-in (or set GEOMAP_NEW_PASSWORD; omit for token-only)",
-        envvar="GEOMAP_NEW_PASSWORD",
-    ),
-) -> None:
-    """Add a user."""
-    from geomap.services.accounts import add_user
-
-    _accounts(lambda conn: add_user(conn, username, role, team, farm, password, name))
-    typer.echo(f"user {username} ({role}) added")
-
-
-@users_app.command("token")
-def users_token(
-    username: str = typer.Argument(...),
-    days: Optional[float] = typer.Option(None, "--days", help="Expire after this many days (default: never)"),
-    label: Optional[str] = typer.Option(None, "--label", help="What the token is for (e.g. the phone)"),
-) -> None:
-    """Create an API token. It is printed once and stored only as a hash."""
-    from geomap.services.accounts import issue_credential
-
-    secret = _accounts(lambda conn: issue_credential(conn, username, "token", days, label))
-    typer.echo(secret)
-
-
-@users_app.command("revoke")
-def users_revoke(username: str = typer.Argument(...)) -> None:
-    """Revoke every token and session of a user."""
-    from geomap.services.accounts import revoke
-
-    n = _accounts(lambda conn: revoke(conn, username))
-    typer.echo(f"revoked {n} credential(s) of {username}")
 
 
 def _on_database(fn) -> None:

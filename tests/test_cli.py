@@ -85,7 +85,8 @@ def test_cli_volunteer_token_tags_over_http(loaded, db_url, tmp_path):
     import httpx
 
     run(["teams", "add", "DL-EAKLY-01", "--name", "Tổ công nghệ số xã Ea Kly", "--province", "Đắk Lắk",
-         "--commune", "xã Ea Kly", "--layer", "durian_trees"], db_url, tmp_path)
+         "--commune", "xã Ea Kly", "--area", str(ROOT / "data/areas/xa-ea-kly.geojson"), "--layer", "durian_trees"],
+        db_url, tmp_path)
     run(["users", "add", "minh", "--role", "volunteer", "--team", "DL-EAKLY-01"], db_url, tmp_path)
     token = run(["users", "token", "minh", "--label", "điện thoại của Minh"], db_url, tmp_path).stdout.strip()
     assert token.startswith("gm_")
