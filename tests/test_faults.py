@@ -26,6 +26,7 @@ from geomap.database import make_engine
 from geomap.embedded import EmbeddedPostgres
 from geomap.io.load import load_file
 from geomap.migrate import upgrade
+from geomap.ogc.views import publish_views
 from geomap.services.accounts import add_user, issue_credential
 from geomap.settings import Settings
 from tests.conftest import ROOT, SAMPLE, sample_features
@@ -40,6 +41,7 @@ def cluster():
     pg = EmbeddedPostgres(home, run_as=Settings().pg_user)
     url = pg.acquire()
     upgrade(url)
+    publish_views(url)
     engine = make_engine(url)
     load_file(engine, SAMPLE / "farms.geojson")
     with engine.begin() as conn:

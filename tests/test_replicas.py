@@ -18,6 +18,7 @@ from geomap.api.app import create_app
 from geomap.database import make_engine
 from geomap.embedded import EmbeddedPostgres, EmbeddedReplica
 from geomap.migrate import upgrade
+from geomap.ogc.views import publish_views
 from geomap.replicas import FENCE_COOKIE, FENCE_HEADER, lsn_value, newest_fence
 from geomap.services.accounts import add_team, add_user, issue_credential
 from geomap.settings import Settings
@@ -57,6 +58,7 @@ def cluster(tmp_path_factory):
     primary_url = _recreate(server, "geomap_repl")
     _psql(primary_url, "CREATE EXTENSION IF NOT EXISTS postgis")
     upgrade(primary_url)
+    publish_views(primary_url)
     eng = make_engine(primary_url)
     with eng.begin() as conn:
         add_team(conn, "NB-DOANTN-01", "Tổ công nghệ số Ninh Bình", ["Ninh Bình"], [], ["wifi_points"],
