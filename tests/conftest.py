@@ -75,8 +75,15 @@ def suite_cluster_homes() -> list[Path]:
 def _no_cluster_left_behind():
     """When the suite ends, remove every test cluster that no live process uses any more."""
     yield
+    base = ROOT / ".geomap"
     for home in suite_cluster_homes():
-        EmbeddedPostgres(home, run_as=Settings().pg_user).remove()
+        if EmbeddedPostgres(home, run_as=Settings().pg_user).remove():
+            for folder in (home, home.parent):  # the emptied home folders too (never .geomap itself)
+                if folder != base:
+                    try:
+                        folder.rmdir()
+                    except OSError:  # not empty: something else lives there
+                        pass
 
 
 @pytest.fixture(scope="session")
