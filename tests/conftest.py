@@ -75,15 +75,14 @@ def suite_cluster_homes() -> list[Path]:
 def _no_cluster_left_behind():
     """When the suite ends, remove every test cluster that no live process uses any more."""
     yield
-    base = ROOT / ".geomap"
     for home in suite_cluster_homes():
-        if EmbeddedPostgres(home, run_as=Settings().pg_user).remove():
-            for folder in (home, home.parent):  # the emptied home folders too (never .geomap itself)
-                if folder != base:
-                    try:
-                        folder.rmdir()
-                    except OSError:  # not empty: something else lives there
-                        pass
+        EmbeddedPostgres(home, run_as=Settings().pg_user).remove()
+    base = ROOT / ".geomap"
+    for folder in [*base.glob("test*/*"), *base.glob("test*")]:  # the test homes left empty, deepest first
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (or not a folder): something else lives there
+            pass
 
 
 @pytest.fixture(scope="session")
