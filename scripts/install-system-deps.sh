@@ -19,6 +19,11 @@ if [ "${1:-}" = "--test" ]; then
 fi
 
 apt_install() {
+  if [ -n "$SUDO" ] && ! command -v sudo >/dev/null 2>&1; then
+    echo "missing system packages: $*" >&2
+    echo "install them as root: apt-get install -y --no-install-recommends $*" >&2
+    exit 1
+  fi
   export DEBIAN_FRONTEND=noninteractive
   if [ -z "${GEOMAP_APT_UPDATED:-}" ]; then $SUDO apt-get update -q; export GEOMAP_APT_UPDATED=1; fi
   $SUDO apt-get install -y -q --no-install-recommends "$@"

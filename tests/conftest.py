@@ -78,6 +78,12 @@ def _no_cluster_left_behind():
     yield
     for home in suite_cluster_homes():
         EmbeddedPostgres(home, run_as=Settings().pg_user).remove()
+    base = ROOT / ".geomap"
+    for folder in [*base.glob("test*/*"), *base.glob("test*")]:  # the test homes left empty, deepest first
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (or not a folder): something else lives there
+            pass
 
 
 @pytest.fixture(scope="session")

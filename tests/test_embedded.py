@@ -142,7 +142,7 @@ def test_recovers_after_unclean_stop(home):
 
 
 @pytest.mark.parametrize("home", ["relocated" if AS_ROOT else "in_place"], indirect=True)
-def test_remove_is_refused_while_another_process_uses_the_server(home):
+def test_remove_is_refused_while_in_use_then_leaves_nothing(home):
     pg = EmbeddedPostgres(home, run_as=PG_USER)
     pg.acquire()
     other = subprocess.Popen([sys.executable, "-c", SECOND_CLIENT.replace("print(pg.release(), flush=True)", "sys.stdin.read()"),
@@ -152,7 +152,14 @@ def test_remove_is_refused_while_another_process_uses_the_server(home):
         assert pg.remove() is False and (pg.data / "PG_VERSION").exists() and pg.running_port() is not None
     finally:
         other.communicate("")
-    assert pg.remove() is True
+    pg.release()
+    # `geomap db remove` (what `make clean` runs): asks for --yes, then deletes it wherever it lives.
+    env = {**os.environ, "GEOMAP_HOME": str(home), "GEOMAP_PG_USER": PG_USER}
+    env.pop("GEOMAP_DATABASE_URL", None)
+    cli = [sys.executable, "-m", "geomap.cli", "db", "remove"]
+    unconfirmed = subprocess.run(cli, capture_output=True, text=True, env=env, cwd=ROOT)
+    assert unconfirmed.returncode == 1 and "--yes" in unconfirmed.stderr and (pg.data / "PG_VERSION").exists()
+    subprocess.run([*cli, "--yes"], capture_output=True, text=True, env=env, cwd=ROOT, check=True)
     _gone(pg, home)
 
 
