@@ -139,3 +139,11 @@ def test_guard_reads_the_username_the_route_reads(content_type, body):
 
     scope = {"type": "http", "method": "POST", "path": LOGIN, "headers": [(b"content-type", content_type.encode())]}
     assert asyncio.run(username_of(scope, body)) == "farmer"
+
+
+def test_padding_the_body_does_not_escape_the_account_counter(world: World):
+    c = world.client
+    padded = b" " * (64 * 1024) + b'{"username": "farmer", "password": "sai"}'
+    for _ in range(5):
+        problem(c.post(LOGIN, content=padded, headers={"content-type": "application/json"}), 401)
+    problem(c.post(LOGIN, json={"username": "farmer", "password": PASSWORD}), 429)
