@@ -16,13 +16,13 @@ import unicodedata
 
 from starlette.requests import Request
 
-from geomap.problems import send_problem
+from geomap.api.limits import limit_for
 from geomap.api.throttle import Backoff
+from geomap.problems import send_problem
 
 API_LOGIN = "/api/v1/auth/login"
 PAGE_LOGIN = "/login"
 PATHS = (API_LOGIN, PAGE_LOGIN)
-MAX_BODY = 16 * 1024
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -31,8 +31,9 @@ def account_key(username: str) -> str:
     return "acct:" + unicodedata.normalize("NFC", username.strip()).casefold()
 
 
-async def _read_body(receive) -> tuple[bytes, bool]:
-    """The whole body (and True), or what was read when it passed ``MAX_BODY`` (and False)."""
+async def _read_body(receive, limit: int) -> tuple[bytes, bool]:
+    """The whole body (and True), or what was read when it passed ``limit`` (and False: the
+    body-size limit behind this refuses it with a 413 before any route reads it)."""
     chunks, size = [], 0
     while True:
         message = await receive()
@@ -40,7 +41,7 @@ async def _read_body(receive) -> tuple[bytes, bool]:
             return b"".join(chunks), False
         chunks.append(message.get("body", b""))
         size += len(chunks[-1])
-        if size > MAX_BODY:
+        if size > limit:
             return b"".join(chunks), False
         if not message.get("more_body"):
             return b"".join(chunks), True
@@ -88,7 +89,7 @@ class SignInGuard:
 
     async def __call__(self, app, scope, receive, send, address: str, headers: list) -> None:
         """Run the sign-in request ``scope`` through ``app`` unless it has to wait."""
-        body, whole = await _read_body(receive)
+        body, whole = await _read_body(receive, limit_for(scope["path"]))
         receive = _replay(body, receive)
         user = await username_of(scope, body) if whole else None
         keys = [(self.addresses, "ip:" + address)] + ([(self.accounts, account_key(user))] if user else [])

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from geomap.api.app import create_app
-from geomap.api.signin import SignInGuard
+from geomap.api.signin import username_of
 from geomap.api.throttle import Backoff
 from tests.api.test_features import problem
 from tests.world import PASSWORD, World, serve
@@ -137,8 +137,13 @@ def test_delays_grow_and_are_capped():
 def test_guard_reads_the_username_the_route_reads(content_type, body):
     import asyncio
 
-    from geomap.api.signin import username_of
-
     scope = {"type": "http", "method": "POST", "path": LOGIN, "headers": [(b"content-type", content_type.encode())]}
     assert asyncio.run(username_of(scope, body)) == "farmer"
-    _ = SignInGuard
+
+
+def test_padding_the_body_does_not_escape_the_account_counter(world: World):
+    c = world.client
+    padded = b" " * (64 * 1024) + b'{"username": "farmer", "password": "sai"}'
+    for _ in range(5):
+        problem(c.post(LOGIN, content=padded, headers={"content-type": "application/json"}), 401)
+    problem(c.post(LOGIN, json={"username": "farmer", "password": PASSWORD}), 429)
