@@ -79,6 +79,19 @@ def _private_tmp() -> Iterator[Path]:
         yield Path(tmp)
 
 
+def _extract(tar: tarfile.TarFile, dest: Path, archive: Path) -> None:
+    """Unpack ``tar`` into ``dest``, refusing anything but plain files and folders inside ``dest``
+    (Python before 3.11.4, Debian 12's included, has no ``filter="data"`` to do it for us)."""
+    inside = dest.resolve()
+    for member in tar.getmembers():
+        if not (member.isfile() or member.isdir()) or not (inside / member.name).resolve().is_relative_to(inside):
+            raise GeomapError(f"{archive} is not a geomap backup (unsafe entry {member.name!r})")
+    if hasattr(tarfile, "data_filter"):
+        tar.extractall(dest, filter="data")
+    else:
+        tar.extractall(dest)  # every entry checked above
+
+
 def backup(url: str, home: Path, out: Path) -> Path:
     """Write a backup of the database at ``url`` and the photos under ``home`` to ``out`` (mode 0600)."""
     out = Path(out).resolve()
@@ -108,7 +121,7 @@ def restore(url: str, home: Path, archive: Path) -> None:
     with _private_tmp() as tmp, tarfile.open(archive) as tar:
         if "database.dump" not in tar.getnames():
             raise GeomapError(f"{archive} is not a geomap backup (no database.dump)")
-        tar.extractall(tmp / "backup", filter="data")
+        _extract(tar, tmp / "backup", archive)
         target, env = libpq_target(url, tmp)
         proc = subprocess.run(restore_command(target, tmp / "backup" / "database.dump"),
                               capture_output=True, text=True, env=env)

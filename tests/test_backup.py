@@ -6,15 +6,18 @@ import io
 import os
 import stat
 import subprocess
+import tarfile
 import uuid
 from pathlib import Path
 from urllib.parse import quote
 
+import pytest
 from PIL import Image
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import geomap.backup
+from geomap.errors import GeomapError
 from geomap.backup import backup, restore
 from geomap.layers.registry import LAYERS
 from tests.conftest import _recreate
@@ -106,3 +109,21 @@ def test_backup_keeps_the_password_off_command_lines_and_the_archive_private(eng
             assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
     finally:
         check.dispose()
+
+
+@pytest.mark.parametrize("python_has_data_filter", [True, False])
+def test_restore_refuses_an_archive_that_writes_outside_its_folder(python_has_data_filter, db_url, tmp_path, monkeypatch):
+    if not python_has_data_filter:  # as on Debian 12's Python 3.11.2
+        monkeypatch.delattr(tarfile, "data_filter", raising=False)
+    elif not hasattr(tarfile, "data_filter"):
+        pytest.skip("this Python has no tarfile data filter")
+    hostile = tmp_path / "hostile.tar"
+    with tarfile.open(hostile, "w") as tar:
+        payload = b"not a dump"
+        for name in ("database.dump", "../escaped.txt"):
+            info = tarfile.TarInfo(name)
+            info.size = len(payload)
+            tar.addfile(info, io.BytesIO(payload))
+    with pytest.raises(GeomapError, match="unsafe entry '../escaped.txt'"):
+        restore(db_url, tmp_path / "home", hostile)
+    assert not (tmp_path / "home").exists()  # nothing restored
