@@ -212,7 +212,8 @@ def load(
         failed = False
         for path in sorted(paths, key=path_order):
             try:
-                for r in load_file(engine, path, layer_name=layer, repair=repair, progress=None):
+                for r in load_file(engine, path, layer_name=layer, repair=repair, progress=None,
+                                     max_vertices=settings.geometry_max_vertices):
                     typer.echo(f"{r.source}: {r.layer}: {r.inserted} new, {r.updated} updated, {r.unchanged} unchanged")
             except InvalidInput as exc:
                 failed = True

@@ -34,13 +34,14 @@ def load_file(
     repair: bool = False,
     actor: str = "loader",
     progress: bool | None = None,
+    max_vertices: int | None = None,
 ) -> list[WriteResult]:
     """Load one file in one transaction; raise :class:`InvalidInput`/:class:`LoadError` on any problem.
 
     A GeoPackage with several layers is loaded referenced-layers-first, still in one transaction.
     """
     sources = sorted(read_source(Path(path), layer_name), key=_layer_order)
-    frames = [(layer, validate_frame(layer, gdf, label, repair=repair), label) for layer, gdf, label in sources]
+    frames = [(layer, validate_frame(layer, gdf, label, repair=repair, max_vertices=max_vertices), label) for layer, gdf, label in sources]
     total = sum(len(f) for _, f, _ in frames)
     results: list[WriteResult] = []
     show = progress if progress is not None else total >= PROGRESS_MIN

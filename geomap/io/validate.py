@@ -36,7 +36,8 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return records
 
 
-def validate_frame(layer: Layer, gdf: gpd.GeoDataFrame, source: str, repair: bool = False) -> pd.DataFrame:
+def validate_frame(layer: Layer, gdf: gpd.GeoDataFrame, source: str, repair: bool = False,
+                   max_vertices: int | None = None) -> pd.DataFrame:
     """Validate every feature; return a frame ready for staging or raise :class:`InvalidInput`.
 
     The frame has ``idx`` (feature index in the file), the staging columns and ``geom`` as
@@ -57,7 +58,8 @@ def validate_frame(layer: Layer, gdf: gpd.GeoDataFrame, source: str, repair: boo
             clean.append({})
         if len(problems) >= MAX_PROBLEMS:
             break
-    geoms, geom_problems = check_geometries(layer, gdf.geometry.to_numpy(dtype=object), repair=repair)
+    geoms, geom_problems = check_geometries(layer, gdf.geometry.to_numpy(dtype=object), repair=repair,
+                                            max_vertices=max_vertices)
     problems.extend(geom_problems)
     out = pd.DataFrame(clean, columns=staging_columns(layer))
     problems.extend(_duplicates(out, "code"))

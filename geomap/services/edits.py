@@ -94,7 +94,8 @@ def patch_feature(conn: Connection, layer: Layer, principal: Principal, asset_id
     except ValidationError as exc:
         raise InvalidInput(problems_from(exc, layer=layer)) from None
     if "gps_accuracy_m" not in props:  # an edit that does not re-measure keeps the stored position's rules
-        options = WriteOptions(force=True, confirm_nearby=True, gps_accuracy_max_m=options.gps_accuracy_max_m)
+        options = WriteOptions(force=True, confirm_nearby=True, gps_accuracy_max_m=options.gps_accuracy_max_m,
+                               max_vertices=options.max_vertices)
     parsed = parse_features(layer, [_merged_feature(layer, row, props, body)], True, options, principal)
     if parsed.problems:
         raise InvalidInput(parsed.problems)

@@ -31,6 +31,7 @@ class WriteOptions:
     force: bool = False  # admins: accept poor GPS accuracy
     confirm_nearby: bool = False  # the client confirms a new asset close to an existing one
     gps_accuracy_max_m: float = 30.0
+    max_vertices: int | None = None  # GEOMAP_GEOMETRY_MAX_VERTICES (None: the default bound)
 
 
 @dataclass
@@ -100,7 +101,8 @@ def parse_features(layer: Layer, items: list, single: bool, options: WriteOption
             problems.append(gps)
         records.append(record)
         raw_geoms.append(_shape(item.get("geometry"), index, problems))
-    geoms, geom_problems = check_geometries(layer, raw_geoms, indexes=[None] * len(items) if single else None)
+    geoms, geom_problems = check_geometries(layer, raw_geoms, indexes=[None] * len(items) if single else None,
+                                            max_vertices=options.max_vertices)
     problems.extend(geom_problems)
     return ParsedFeatures(records, geoms, problems)
 

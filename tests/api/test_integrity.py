@@ -3,6 +3,8 @@ any text — whatever characters it holds — is stored byte for byte."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -98,3 +100,18 @@ def test_bbox_is_exact_for_lists_and_downloads(world: World):
     near = f"{c.x - 0.00001},{c.y - 0.00001},{c.x + 0.00001},{c.y + 0.00001}"
     found = world.client.get("/api/v1/layers/farms/features", params={"bbox": near}).json()["features"]
     assert [f["properties"]["code"] for f in found] == [row.code]
+
+
+def test_the_vertex_bound_is_the_configured_one(world: World, settings):
+    from fastapi.testclient import TestClient
+
+    from geomap.api.app import create_app
+
+    lon, lat = 108.32, 12.70
+    ring = [[lon + 0.001 * math.cos(2 * math.pi * i / 12), lat + 0.001 * math.sin(2 * math.pi * i / 12)] for i in range(12)]
+    farm = {"type": "Feature", "geometry": {"type": "MultiPolygon", "coordinates": [[ring + [ring[0]]]]},
+            "properties": {"code": "DL-VERTEX-1", "name": "Vườn thử", "owner_name": "Chủ vườn",
+                           "province": "Đắk Lắk", "commune": "xã Ea Kly"}}
+    with TestClient(create_app(settings.model_copy(update={"geometry_max_vertices": 8}))) as small:
+        problem(small.post("/api/v1/layers/farms/features", json=farm, headers=world.auth("admin")), 422, field="geometry")
+    assert world.client.post("/api/v1/layers/farms/features", json=farm, headers=world.auth("admin")).status_code == 201

@@ -19,7 +19,8 @@ IdemKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200, 
 
 
 def _options(settings, force: bool, confirm_nearby: bool) -> WriteOptions:
-    return WriteOptions(force=force, confirm_nearby=confirm_nearby, gps_accuracy_max_m=settings.gps_accuracy_max_m)
+    return WriteOptions(force=force, confirm_nearby=confirm_nearby, gps_accuracy_max_m=settings.gps_accuracy_max_m,
+                        max_vertices=settings.geometry_max_vertices)
 
 
 @router.get("", response_model=FeatureCollection, summary="Features with filters, search and paging")
