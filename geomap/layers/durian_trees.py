@@ -12,7 +12,7 @@ VARIETIES = (
 )
 
 HEALTH = (
-    Choice("khoe", "Khỏe", "Healthy", color="#2e7d32"),
+    Choice("khoe", "Khỏe", "Healthy", color="#43a047"),
     Choice("sau_benh", "Sâu bệnh", "Pests/disease", color="#f9a825"),
     Choice("chet", "Chết", "Dead", color="#b71c1c"),
 )

@@ -134,13 +134,13 @@
     var on = cfg.layers.filter(function (o) { return map.hasLayer(geomap.layers[o.name]); }).map(function (o) { return o.name; });
     return on.length === cfg.layers.length && cfg.allChosen ? [] : on;
   }
-  function pageUrl(params) {  // only non-empty values, the layers chosen, the language, the position
+  function pageUrl(params, keepPosition) {  // only non-empty values, the layers chosen, the language, the position
     var u = new URLSearchParams();
     params.forEach(function (kv) { if (kv[1]) { u.append(kv[0], kv[1]); } });
     layerParams().forEach(function (n) { u.append("layer", n); });
     if (cfg.lang === "en") { u.set("lang", "en"); }
     var s = u.toString();
-    return "/" + (s ? "?" + s : "") + location.hash;
+    return "/" + (s ? "?" + s : "") + (keepPosition ? location.hash : "");
   }
   sheet.querySelectorAll(".toggles input").forEach(function (box) {
     box.addEventListener("change", function () {
@@ -149,20 +149,26 @@
       var current = new URLSearchParams(location.search);
       current.delete("layer");
       current.delete("lang");
-      history.replaceState(null, "", pageUrl(Array.from(current.entries())));
+      history.replaceState(null, "", pageUrl(Array.from(current.entries()), true));
       syncUrl();
       document.querySelector(".geomap-legend .rows").innerHTML = legendHtml();
     });
   });
-  function submitClean(form) {
+  function submitClean(form, keepPosition, extra) {
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       var pairs = Array.from(new FormData(form).entries()).filter(function (kv) { return kv[0] !== "lang"; });
-      location.assign(pageUrl(pairs));
+      if (extra) { pairs = pairs.concat(extra()); }
+      location.assign(pageUrl(pairs, keepPosition));
     });
   }
-  submitClean(document.getElementById("filters"));
-  submitClean(document.getElementById("search"));
+  // Filters keep the place being looked at; a new search goes to what it finds (other filters kept).
+  submitClean(document.getElementById("filters"), true);
+  submitClean(document.getElementById("search"), false, function () {
+    var current = new URLSearchParams(location.search);
+    ["q", "layer", "lang"].forEach(function (k) { current.delete(k); });
+    return Array.from(current.entries());
+  });
 
   // ---- search results: a list that zooms to them ----
   var results = document.getElementById("results");
