@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 
 from geomap import __version__
 from geomap.api.errors import install_error_handlers
@@ -23,6 +24,7 @@ from geomap.ogc.app import add_ogc, close_ogc, open_ogc
 from geomap.replicas import ReadRouter
 from geomap.services.tiles import TileCache
 from geomap.web import routes as web_routes
+from geomap.web.static_cache import StaticCacheHeaders
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 from geomap.settings import Settings
@@ -88,6 +90,8 @@ def create_app(settings: Settings | None = None, migrate: bool | None = None) ->
         SecurityMiddleware, basemap_url=settings.basemap_url,
         per_credential_per_min=settings.write_rate_per_token, per_ip_per_min=settings.write_rate_per_ip,
     )
+    app.add_middleware(StaticCacheHeaders)
+    app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=6)  # pages, tiles, downloads on slow links
     for module in (health, layers, features, downloads, photos, places, auth, tiles, web_routes):
         app.include_router(module.router)
     if not (settings.assets_dir / "leaflet").exists():

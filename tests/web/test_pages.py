@@ -251,3 +251,23 @@ def test_orchard_of_a_large_farm_stays_small(world: World):
     trees = world.client.get(f"/farms/{code}/trees.json", headers={"Accept-Encoding": "gzip"})
     assert len(trees.json()["trees"]) == n
     assert len(page.content) < 20_000 and len(trees.content) < 80 * n  # about 60 bytes a tree before compression
+
+
+def test_responses_are_compressed_and_static_files_cached_by_version(world: World):
+    html = world.client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert html.headers["content-encoding"] == "gzip"
+    scripts = re.findall(r'<script src="([^"]+)"', html.text)
+    assert scripts and all("?v=" in s for s in scripts)
+    for src in scripts:
+        r = world.client.get(src, headers={"Accept-Encoding": "gzip"})
+        assert r.status_code == 200 and "immutable" in r.headers["cache-control"] and "max-age=31536000" in r.headers["cache-control"]
+    leaflet = world.client.get(scripts[0], headers={"Accept-Encoding": "gzip"})
+    assert leaflet.headers["content-encoding"] == "gzip" and int(leaflet.num_bytes_downloaded) < len(leaflet.content) / 2
+    assert "immutable" not in world.client.get("/static/geomap/map.js").headers["cache-control"]  # unversioned: short
+    tree = sample_features("durian_trees")[0]
+    x, y = tile_of(*tree["geometry"]["coordinates"], 16)
+    tile = world.client.get(f"/tiles/durian_trees/16/{x}/{y}.mvt", headers={"Accept-Encoding": "gzip"})
+    assert tile.headers["content-encoding"] == "gzip" and decode(tile.content, "durian_trees")
+    download = world.client.get("/api/v1/layers/durian_trees/download?format=geojson&farm_code=" + world.farm["properties"]["code"],
+                                headers={"Accept-Encoding": "gzip"})
+    assert download.headers["content-encoding"] == "gzip" and download.num_bytes_downloaded < len(download.content) / 4
