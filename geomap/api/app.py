@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None, migrate: bool | None = None) ->
         version=__version__,
         description="Bản đồ tài sản số cộng đồng — community digital asset map (PostGIS layers).",
         lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # /docs is served by geomap.web with Swagger UI from npm (no CDN)
     )
     app.state.settings = settings
     app.state.tile_cache = TileCache()

@@ -18,16 +18,18 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 EXEMPT = ("/api/v1/auth/login", "/login", "/logout")
 
 
-def security_headers(basemap_url: str) -> list[tuple[bytes, bytes]]:
-    """Headers added to every response."""
+def security_headers(basemap_url: str, inline_scripts: bool = False) -> list[tuple[bytes, bytes]]:
+    """Headers added to every response. Scripts come from this site only; ``inline_scripts`` is
+    for tipg's own HTML pages under /ogc, which still carry inline scripts."""
     from urllib.parse import urlsplit
 
     basemap = urlsplit(basemap_url.replace("{s}", "a"))
     img = f"'self' data: blob: {basemap.scheme}://{basemap.netloc}" if basemap.netloc else "'self' data: blob:"
+    scripts = "'self' 'unsafe-inline'" if inline_scripts else "'self'"
     csp = (
         "default-src 'self'; "
         f"img-src {img}; "
-        "script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+        f"script-src {scripts}; style-src 'self' 'unsafe-inline'; "
         "connect-src 'self'; frame-ancestors 'self'; base-uri 'self'; form-action 'self'; object-src 'none'"
     )
     return [
@@ -69,6 +71,7 @@ class SecurityMiddleware:
     def __init__(self, app, basemap_url: str, per_credential_per_min: float, per_ip_per_min: float) -> None:
         self.app = app
         self.headers = security_headers(basemap_url)
+        self.ogc_headers = security_headers(basemap_url, inline_scripts=True)
         self.by_credential = TokenBucket(per_credential_per_min, burst=max(10, int(per_credential_per_min / 6)))
         self.by_ip = TokenBucket(per_ip_per_min, burst=max(10, int(per_ip_per_min / 6)))
 
@@ -83,10 +86,12 @@ class SecurityMiddleware:
             if wait:
                 return await self._too_many(send, wait)
 
+        own = self.ogc_headers if scope["path"].startswith("/ogc") else self.headers
+
         async def with_headers(message):
             if message["type"] == "http.response.start":
                 existing = {k.lower() for k, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [h for h in self.headers if h[0] not in existing]
+                message["headers"] = list(message.get("headers", [])) + [h for h in own if h[0] not in existing]
             await send(message)
 
         await self.app(scope, receive, with_headers)

@@ -30,6 +30,18 @@ def favicon() -> Response:
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
 
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> HTMLResponse:
+    """Interactive API documentation (Swagger UI from npm, served here)."""
+    return html(request, "docs.html", {"request": request})
+
+
+@router.get("/redoc")
+def api_redoc() -> Response:
+    """The API documentation lives at /docs."""
+    return RedirectResponse("/docs", status_code=307)
+
+
 @router.get("/", response_class=HTMLResponse)
 def public_map_page(request: Request, settings: SettingsDep, engine: EngineDep, principal: PagePrincipal) -> HTMLResponse:
     """The national map: vector tiles per layer, filters and position in the URL, a legend."""
