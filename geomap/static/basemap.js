@@ -27,7 +27,10 @@
       var failed = 0;
       imagery.on("tileerror", function () {
         failed += 1;
-        if (failed === 4) { map.getContainer().classList.add("no-imagery"); }
+        if (failed === 4) {  // offline: say why the background is plain; the layers still draw
+          map.getContainer().classList.add("no-imagery");
+          if (opts.strings && opts.strings.no_imagery) { geomap.toast(map, opts.strings.no_imagery); }
+        }
       });
       imagery.addTo(map);
     }

@@ -70,6 +70,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "language": {"vi": "English", "en": "Tiếng Việt"},
     "farm_code": {"vi": "Mã vườn (cây sầu riêng)", "en": "Farm code (durian trees)"},
     "download_data": {"vi": "Tải dữ liệu", "en": "Download data"},
+    "no_imagery": {"vi": "Không tải được ảnh nền (mất mạng?) — dữ liệu vẫn hiển thị.", "en": "No background imagery (offline?) — the data still shows."},
     "find": {"vi": "Tìm", "en": "Find"},
     "menu": {"vi": "Lớp & bộ lọc", "en": "Layers & filters"},
     "close": {"vi": "Đóng", "en": "Close"},

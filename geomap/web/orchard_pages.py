@@ -22,7 +22,7 @@ router = APIRouter(include_in_schema=False, route_class=PageRoute)
 data_router = APIRouter(include_in_schema=False)
 ORCHARD_STRINGS = ("saving", "saved", "save_offline", "save_412", "save_401", "save_403", "save_422", "save_429",
                    "save_error", "details", "show_more", "update_health", "map_failed", "locate", "locate_failed",
-                   "legend", "age_unknown", "code")
+                   "legend", "age_unknown", "code", "no_imagery")
 
 
 def _canonical(request: Request, code: str, actual: str, suffix: str = "") -> Response | None:

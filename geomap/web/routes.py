@@ -20,7 +20,7 @@ from geomap.web.qr import asset_url, qr_png, qr_svg
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 router.include_router(orchard_pages.router)
 MAP_STRINGS = ("zoom_in", "details", "results", "no_results", "searching", "search_failed", "locate",
-               "locate_failed", "map_failed", "legend")
+               "locate_failed", "map_failed", "legend", "no_imagery")
 
 
 @router.get("/favicon.ico")
@@ -69,7 +69,7 @@ def asset_page(code: str, request: Request, engine: PageReadEngine, settings: Se
     geometry = context["feature"]["geometry"]
     context.update(qr_svg=qr_svg(url), qr_url=url, base_path=code_path(row["code"]),
                    map_config={"geometry": geometry, "color": layer.style.color, "basemap": settings.basemap_url,
-                               "strings": js_strings(pick_lang(request), ("locate", "locate_failed"))})
+                               "strings": js_strings(pick_lang(request), ("locate", "locate_failed", "no_imagery"))})
     return html(request, "detail.html", context)
 
 
