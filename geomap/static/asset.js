@@ -6,7 +6,7 @@
   var map = geomap.createMap("asset-map", { basemap: cfg.basemap, strings: cfg.strings });
   geomap.map = map;
   var shape = L.geoJSON(cfg.geometry, {
-    style: { color: cfg.color, weight: 3, fillOpacity: 0.15 },
+    style: function (f) { return f.geometry.type === "Point" ? {} : { color: cfg.color, weight: 3, fillOpacity: 0.15 }; },
     pointToLayer: function (_, ll) { return L.circleMarker(ll, { radius: 10, color: "#fff", weight: 2, fillColor: cfg.color, fillOpacity: 0.95 }); }
   }).addTo(map);
   var bounds = shape.getBounds();
