@@ -63,6 +63,7 @@
     var layer = L.vectorGrid.protobuf(opts.url, {
       rendererFactory: function (coords, size, o) { return new CountTile(coords, size, o); },
       interactive: true, maxNativeZoom: 20, maxZoom: 21, vectorTileLayerStyles: styles,
+      updateWhenZooming: false, updateWhenIdle: true, keepBuffer: 1,  // no tiles for the in-between zooms of a pinch
       getFeatureId: function (f) { return f.properties.id; }
     });
     function label(attr, value) { return (opts.enums[attr] || {})[value] || value; }
