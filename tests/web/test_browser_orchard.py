@@ -36,15 +36,15 @@ def test_orchard_map_draws_every_tree_in_its_health_colour(chromium, live, world
         seen = watch(page, live)
         page.goto(f"{live}/farms/{code}", wait_until="networkidle")
         assert page.evaluate("document.documentElement.lang") == lang
-        legend = page.locator("#orchard-legend")
-        expect(legend).to_contain_text("Sâu bệnh" if lang == "vi" else "Pests/disease")
-        expect(legend).to_contain_text(str(by_health["sau_benh"]))
-        expect(page.locator(".leaflet-control-scale-line")).to_be_visible()
         png = shot(page.locator(".orchardmap"), f"orchard-{size}-{lang}")
         seen_px = pixels_of(png, [HEALTH["khoe"], HEALTH["sau_benh"]])
         # Every tree is a filled dot of its health colour (a few dozen pixels each, a few more where dots touch).
         assert seen_px[HEALTH["khoe"]] >= 8 * by_health["khoe"], seen_px
         assert seen_px[HEALTH["sau_benh"]] >= 8 * by_health["sau_benh"], seen_px
+        legend = page.locator("#orchard-legend")
+        expect(legend).to_contain_text("Sâu bệnh" if lang == "vi" else "Pests/disease")
+        expect(legend).to_contain_text(str(by_health["sau_benh"]))
+        expect(page.locator(".leaflet-control-scale-line")).to_be_visible()
         assert zoom_allowed(page)
         assert small_tap_targets(page) == []
         assert small_text(page) == []
