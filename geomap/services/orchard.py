@@ -241,6 +241,13 @@ def my_farm_code(conn: Connection, principal: Principal) -> str | None:
                         {"ids": sorted(principal.farm_ids)}).scalar()
 
 
+def health_choices_for(principal: Principal, layer: Layer, row: Mapping, lang: str) -> list[tuple[str, str]] | None:
+    """The health values the caller may set on this tree (its owner or an admin), or None."""
+    if layer.name != TREES or not permissions.can_see_private(principal, layer, row):
+        return None
+    return [(c.value, c.label(lang)) for c in layer.attr("health").choices]
+
+
 def is_orchard_ref(attr: Attr) -> bool:
     """Whether ``attr`` points at a farm (its page is the orchard page, not the asset page)."""
     return attr.kind == "ref" and attr.ref_layer == FARMS

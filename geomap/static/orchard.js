@@ -165,30 +165,18 @@
   }
 
   function save(tree, health, status, button) {
-    if (navigator.onLine === false) { say(status, S.save_offline, false); return; }
     say(status, S.saving, true);
     button.disabled = true;
-    fetch("/api/v1/layers/durian_trees/features/" + value(tree, "id"), {
-      method: "PATCH",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/merge-patch+json", "If-Match": '"v' + value(tree, "version") + '"' },
-      body: JSON.stringify({ properties: { health: health } })
-    }).then(function (r) {
-      if (!r.ok) {
-        var key = "save_" + r.status;
-        say(status, S[key] || S.save_error, false);
-        return null;
-      }
-      return r.json().then(function (body) {
-        tree[col.version] = body.properties.version;
-        tree[col.health] = body.properties.health;
+    geomap.saveHealth(value(tree, "id"), value(tree, "version"), health, S).then(function (result) {
+      if (result.ok) {
+        tree[col.version] = result.version;
+        tree[col.health] = result.health;
         markers.forEach(function (m) { if (m.tree === tree) { m.setStyle({ fillColor: colorOf(tree) }); } });
         drawLegend();
-        say(status, "✓ " + S.saved, true);
-      });
-    }).catch(function () {
-      say(status, S.save_offline, false);
-    }).then(function () { button.disabled = false; });
+      }
+      say(status, result.text, result.ok);
+      button.disabled = false;
+    });
   }
 
   fetch(cfg.trees, { credentials: "same-origin" }).then(function (r) {

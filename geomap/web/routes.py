@@ -21,6 +21,8 @@ router = APIRouter(include_in_schema=False, route_class=PageRoute)
 router.include_router(orchard_pages.router)
 MAP_STRINGS = ("zoom_in", "details", "results", "no_results", "searching", "search_failed", "locate",
                "locate_failed", "map_failed", "legend", "no_imagery")
+ASSET_STRINGS = ("locate", "locate_failed", "no_imagery", "saving", "saved", "save_offline", "save_412", "save_401",
+                 "save_403", "save_422", "save_429", "save_error")
 
 
 @router.get("/favicon.ico")
@@ -66,10 +68,11 @@ def asset_page(code: str, request: Request, engine: PageReadEngine, settings: Se
             return RedirectResponse(code_path(row["code"]) + suffix, status_code=307)
         context = ctx(request, principal, layer=layer, **views.detail(conn, layer, row, principal, pick_lang(request)))
     url = asset_url(settings.public_url, row["code"])
-    geometry = context["feature"]["geometry"]
+    lang = pick_lang(request)
     context.update(qr_svg=qr_svg(url), qr_url=url, base_path=code_path(row["code"]),
-                   map_config={"geometry": geometry, "color": layer.style.color, "basemap": settings.basemap_url,
-                               "strings": js_strings(pick_lang(request), ("locate", "locate_failed", "no_imagery"))})
+                   health_edit=orchard.health_choices_for(principal, layer, row, lang),
+                   map_config={"geometry": context["feature"]["geometry"], "color": layer.style.color,
+                               "basemap": settings.basemap_url, "strings": js_strings(lang, ASSET_STRINGS)})
     return html(request, "detail.html", context)
 
 

@@ -120,3 +120,29 @@ def test_farmer_saves_health_and_is_told_when_it_did_not_work(chromium, live, wo
     shot(page, "orchard-save-conflict-phone-vi")
     seen.check()
     context.close()
+
+
+def test_the_owner_updates_a_tree_from_the_page_its_label_opens(chromium, live, world: World):
+    code = world.count(f"SELECT code FROM durian_trees WHERE farm_id = '{world.farm['id']}' AND health = 'khoe' ORDER BY code LIMIT 1")
+    context = open_context(chromium, live, "phone", "vi")
+    page = context.new_page()
+    seen = watch(page, live)
+    page.goto(f"{live}/a/{code}", wait_until="networkidle")
+    expect(page.locator("#tree-health")).to_have_count(0)  # the public cannot edit
+    page.locator("header a.sign-in").click()
+    page.fill("input[name=username]", "farmer")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.login button")
+    page.wait_for_url(f"**/a/{code}")
+    page.select_option("#tree-health select.health", "sau_benh")
+    page.locator("#tree-health button.save").click()
+    expect(page.locator("#tree-health .save-status")).to_have_text("✓ Đã lưu")
+    assert world.count(f"SELECT health FROM durian_trees WHERE code = '{code}'") == "sau_benh"
+    context.set_offline(True)
+    page.locator("#tree-health button.save").click()
+    expect(page.locator("#tree-health .save-status")).to_contain_text("Không có mạng")
+    context.set_offline(False)
+    assert small_tap_targets(page) == [] and small_text(page) == []
+    shot(page, "tree-page-owner-phone-vi")
+    seen.check()
+    context.close()
