@@ -7,10 +7,8 @@ import json
 import re
 
 import mapbox_vector_tile
-import pytest
 import zxingcpp
 from PIL import Image
-from sqlalchemy import text
 
 from geomap.layers.registry import LAYERS
 from tests.world import PASSWORD, World
