@@ -61,6 +61,7 @@
     var styles = {};
     styles[opts.name] = style(opts);
     var layer = L.vectorGrid.protobuf(opts.url, {
+      bounds: opts.bounds ? L.latLngBounds(opts.bounds) : undefined,  // no requests where the layer has no data
       rendererFactory: function (coords, size, o) { return new CountTile(coords, size, o); },
       interactive: true, maxNativeZoom: 20, maxZoom: 21, vectorTileLayerStyles: styles,
       updateWhenZooming: false, updateWhenIdle: true, keepBuffer: 1,  // no tiles for the in-between zooms of a pinch
@@ -105,7 +106,7 @@
   cfg.layers.forEach(function (opts) {
     var layer = vectorLayer(opts, map);
     geomap.layers[opts.name] = layer;
-    if (opts.on) { layer.addTo(map); }
+    if (opts.on && opts.bounds !== null) { layer.addTo(map); }  // an empty layer asks for nothing
   });
   map.addControl(geomap.legendControl(S.legend, legendHtml(), window.innerWidth >= 700));
 

@@ -122,11 +122,13 @@ def downloads(shown: list[tuple[Layer, dict, bool]], lang: str) -> list[dict]:
             for layer, f, context in shown if not context]
 
 
-def page_data(params, lang: str, basemap_url: str, strings: dict[str, str]) -> dict:
-    """Everything the public map template renders, including the script's configuration."""
+def page_data(params, lang: str, basemap_url: str, strings: dict[str, str], bounds=lambda layer: None) -> dict:
+    """Everything the public map template renders, including the script's configuration.
+    ``bounds(layer)`` is where the layer's data lies (tiles outside it are never asked for)."""
     chosen, filters = map_filters(params)
     shown = shown_layers(filters)
-    layers = [{**layer_config(layer, f, context, lang), "on": layer.name in chosen} for layer, f, context in shown]
+    layers = [{**layer_config(layer, f, context, lang), "on": layer.name in chosen, "bounds": bounds(layer)}
+              for layer, f, context in shown]
     config = {
         "lang": lang,
         "basemap": basemap_url,

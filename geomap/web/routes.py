@@ -12,6 +12,7 @@ from geomap.api.deps import SESSION_COOKIE, EngineDep, PublicReadEngineDep, Sett
 from geomap.auth import PUBLIC
 from geomap.errors import NotFound, Unauthorized
 from geomap.services import accounts, orchard
+from geomap.services.extents import ExtentCache
 from geomap.web import orchard_pages, public_map, views
 from geomap.web.i18n import js_strings, pick_lang, translator
 from geomap.web.pages import PagePrincipal, PageReadEngine, PageRoute, code_path, ctx, html, same_site_path
@@ -48,7 +49,11 @@ def api_redoc() -> Response:
 def public_map_page(request: Request, settings: SettingsDep, engine: EngineDep, principal: PagePrincipal) -> HTMLResponse:
     """The national map: vector tiles per layer, filters and position in the URL, a legend."""
     lang = pick_lang(request)
-    data = public_map.page_data(request.query_params, lang, settings.basemap_url, js_strings(lang, MAP_STRINGS))
+    extents = getattr(request.app.state, "extents", None)
+    if extents is None:
+        extents = request.app.state.extents = ExtentCache()
+    data = public_map.page_data(request.query_params, lang, settings.basemap_url, js_strings(lang, MAP_STRINGS),
+                                bounds=lambda layer: extents.bounds(engine, layer))
     with engine.connect() as conn:
         my_farm = orchard.my_farm_code(conn, principal)
     return html(request, "map.html", ctx(request, principal, my_farm=my_farm, **data))

@@ -61,6 +61,10 @@ def test_map_takes_the_screen_and_draws_clusters_with_counts(chromium, live, wor
             for b in controls:
                 if a < b:
                     assert not _overlaps(controls[a], controls[b]), (a, b, controls[a], controls[b])
+        # Tiles are asked for only where each layer has data: Ninh Bình's wifi points fill one or two tiles.
+        wifi = {u.split("?")[0] for u in seen.requests if "/tiles/wifi_points/" in u}
+        tiles = {u.split("?")[0] for u in seen.requests if "/tiles/" in u}
+        assert 1 <= len(wifi) <= 2 and len(tiles) <= 6 * 3, sorted(tiles)
         assert zoom_allowed(page)
         assert small_tap_targets(page) == []
         assert small_text(page) == []
