@@ -7,7 +7,7 @@
   geomap.map = map;
   var shape = L.geoJSON(cfg.geometry, {
     style: function (f) { return f.geometry.type === "Point" ? {} : { color: cfg.color, weight: 3, fillOpacity: 0.15 }; },
-    pointToLayer: function (_, ll) { return L.circleMarker(ll, { radius: 10, color: "#fff", weight: 2, fillColor: cfg.color, fillOpacity: 0.95 }); }
+    pointToLayer: function (_, ll) { return L.circleMarker(ll, { radius: 10, color: "#fff", weight: 2, fillColor: cfg.color, fillOpacity: 1 }); }
   }).addTo(map);
   var bounds = shape.getBounds();
   if (cfg.geometry.type === "Point") { map.setView(bounds.getCenter(), 17); } else { map.fitBounds(bounds, { padding: [10, 10] }); }
