@@ -12,7 +12,11 @@
     status.className = "save-status ok";
     button.disabled = true;
     geomap.saveHealth(form.dataset.id, form.dataset.version, form.querySelector("select.health").value, S).then(function (result) {
-      if (result.ok) { form.dataset.version = result.version; }
+      if (result.ok) {
+        form.dataset.version = result.version;
+        var select = form.querySelector("select.health"), cell = document.querySelector("tr[data-attr=health] td");
+        if (cell) { cell.textContent = select.options[select.selectedIndex].text; }
+      }
       status.textContent = result.text;
       status.className = "save-status " + (result.ok ? "ok" : "bad");
       button.disabled = false;

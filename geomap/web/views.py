@@ -74,7 +74,7 @@ def detail(conn: Connection, layer: Layer, row, principal: Principal, lang: str)
             continue
         value, href = _value(attr, row[attr.name], lang, conn)
         if attr.public:
-            rows.append((attr.label(lang), value, href))
+            rows.append((attr.label(lang), value, href, attr.name))
         elif private_ok:
             private_rows.append((attr.label(lang), value))
     entries = history(conn, layer, str(row["id"]), principal)[-10:]
@@ -86,4 +86,4 @@ def detail(conn: Connection, layer: Layer, row, principal: Principal, lang: str)
     ]
     return {"feature": feature, "rows": rows, "private_rows": private_rows, "history": short,
             "photos": list_photos(conn, layer, str(row["id"]), principal), "orchard_url": orchard.orchard_link(layer, row) or next(
-                (href for _, _, href in rows if href and href.startswith("/farms/")), None)}
+                (href for _, _, href, _ in rows if href and href.startswith("/farms/")), None)}

@@ -137,6 +137,7 @@ def test_the_owner_updates_a_tree_from_the_page_its_label_opens(chromium, live, 
     page.select_option("#tree-health select.health", "sau_benh")
     page.locator("#tree-health button.save").click()
     expect(page.locator("#tree-health .save-status")).to_have_text("✓ Đã lưu")
+    expect(page.locator("table.attrs tr[data-attr=health] td")).to_have_text("Sâu bệnh")
     assert world.count(f"SELECT health FROM durian_trees WHERE code = '{code}'") == "sau_benh"
     context.set_offline(True)
     page.locator("#tree-health button.save").click()
