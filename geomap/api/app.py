@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 
 from geomap import __version__
 from geomap.api.errors import install_error_handlers
@@ -25,6 +26,7 @@ from geomap.replicas import ReadRouter
 from geomap.services.tiles import TileCache, prewarm
 from geomap.settings import Settings
 from geomap.web import routes as web_routes
+from geomap.web.static_cache import StaticCacheHeaders
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -77,6 +79,7 @@ def create_app(settings: Settings | None = None, migrate: bool | None = None) ->
         version=__version__,
         description="Bản đồ tài sản số cộng đồng — community digital asset map (PostGIS layers).",
         lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # /docs is served by geomap.web with Swagger UI from npm (no CDN)
     )
     app.state.settings = settings
     app.state.tile_cache = TileCache()
@@ -88,6 +91,8 @@ def create_app(settings: Settings | None = None, migrate: bool | None = None) ->
         per_credential_per_min=settings.write_rate_per_token, per_ip_per_min=settings.write_rate_per_ip,
         settings=settings,
     )
+    app.add_middleware(StaticCacheHeaders)
+    app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=6)  # pages, tiles, downloads on slow links
     for module in (health, layers, features, downloads, photos, places, auth, tiles, web_routes):
         app.include_router(module.router)
     if not (settings.assets_dir / "leaflet").exists():

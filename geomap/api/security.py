@@ -27,16 +27,18 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 EXEMPT = ("/api/v1/auth/login", "/login", "/logout")  # sign-in has its own limits
 
 
-def security_headers(basemap_url: str) -> list[tuple[bytes, bytes]]:
-    """Headers added to every response."""
+def security_headers(basemap_url: str, inline_scripts: bool = False) -> list[tuple[bytes, bytes]]:
+    """Headers added to every response. Scripts come from this site only; ``inline_scripts`` is
+    for tipg's own HTML pages under /ogc, which still carry inline scripts."""
     from urllib.parse import urlsplit
 
     basemap = urlsplit(basemap_url.replace("{s}", "a"))
     img = f"'self' data: blob: {basemap.scheme}://{basemap.netloc}" if basemap.netloc else "'self' data: blob:"
+    scripts = "'self' 'unsafe-inline'" if inline_scripts else "'self'"
     csp = (
         "default-src 'self'; "
         f"img-src {img}; "
-        "script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+        f"script-src {scripts}; style-src 'self' 'unsafe-inline'; "
         "connect-src 'self'; frame-ancestors 'self'; base-uri 'self'; form-action 'self'; object-src 'none'"
     )
     return [
@@ -57,6 +59,7 @@ class SecurityMiddleware:
         settings = settings or Settings(_env_file=None)
         self.app = app
         self.headers = security_headers(basemap_url)
+        self.ogc_headers = security_headers(basemap_url, inline_scripts=True)  # tipg's HTML pages
         self.hsts = (b"strict-transport-security", f"max-age={settings.hsts_max_age_s}".encode())
         self.proxies = TrustedProxies(settings.trusted_proxies)
         self.by_credential = TokenBucket(per_credential_per_min, burst=max(10, int(per_credential_per_min / 6)))
@@ -71,7 +74,8 @@ class SecurityMiddleware:
         if b"%00" in raw or b"\x00" in raw:
             return await self._reject(send, 400, "Bad request", "NUL characters are not allowed in paths or parameters")
         client = self.proxies.client(scope)
-        headers = self.headers + [self.hsts] if client.https else self.headers
+        own = self.ogc_headers if scope["path"].startswith("/ogc") else self.headers
+        headers = own + [self.hsts] if client.https else own
         if scope["method"] == "POST" and scope["path"] in SIGN_IN_PATHS:
             return await self.sign_in(self._with_headers(headers), scope, receive, send, client.address, headers)
         if scope["method"] in WRITE_METHODS and not scope["path"].startswith(EXEMPT):

@@ -16,11 +16,17 @@ GeometryType = Literal["Point", "MultiPolygon"]
 
 @dataclass(frozen=True)
 class Choice:
-    """One allowed value of an enum attribute: the stored value and its labels."""
+    """One allowed value of an enum attribute: the stored value, its labels, and optionally the
+    colour maps draw it in (pages fall back to a neutral grey for a value without one)."""
 
     value: str
     vi: str
     en: str
+    color: str | None = None
+
+    def label(self, lang: str = "vi") -> str:
+        """The value's label in ``lang``."""
+        return self.en if lang == "en" else self.vi
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,7 @@ class Style:
     color: str
     icon: str
     radius: int = 6
+    color_by: str | None = None  # an enum attribute whose values' colours points are drawn in
 
 
 @dataclass(frozen=True)

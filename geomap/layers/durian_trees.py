@@ -3,19 +3,28 @@
 from geomap.layers.base import Attr, Choice, Layer, Style
 
 VARIETIES = (
-    Choice("ri6", "Ri6", "Ri6"),
-    Choice("monthong", "Monthong (Dona)", "Monthong (Dona)"),
-    Choice("musang_king", "Musang King", "Musang King"),
-    Choice("chuong_bo", "Chuồng Bò", "Chuong Bo"),
-    Choice("sau_huu", "Sáu Hữu", "Sau Huu"),
-    Choice("khac", "Khác", "Other"),
+    Choice("ri6", "Ri6", "Ri6", color="#1565c0"),
+    Choice("monthong", "Monthong (Dona)", "Monthong (Dona)", color="#6a1b9a"),
+    Choice("musang_king", "Musang King", "Musang King", color="#ef6c00"),
+    Choice("chuong_bo", "Chuồng Bò", "Chuong Bo", color="#00838f"),
+    Choice("sau_huu", "Sáu Hữu", "Sau Huu", color="#ad1457"),
+    Choice("khac", "Khác", "Other", color="#757575"),
 )
 
 HEALTH = (
-    Choice("khoe", "Khỏe", "Healthy"),
-    Choice("sau_benh", "Sâu bệnh", "Pests/disease"),
-    Choice("chet", "Chết", "Dead"),
+    Choice("khoe", "Khỏe", "Healthy", color="#43a047"),
+    Choice("sau_benh", "Sâu bệnh", "Pests/disease", color="#f9a825"),
+    Choice("chet", "Chết", "Dead", color="#b71c1c"),
 )
+
+#: Age classes of the orchard page (years since planting, upper bound inclusive; None = older).
+AGE_CLASSES = (
+    Choice("0-3", "0–3 năm", "0–3 years", color="#c5e1a5"),
+    Choice("4-7", "4–7 năm", "4–7 years", color="#7cb342"),
+    Choice("8-12", "8–12 năm", "8–12 years", color="#33691e"),
+    Choice("13+", "13 năm trở lên", "13 years and over", color="#1b3d0f"),
+)
+AGE_UPPER = {"0-3": 3, "4-7": 7, "8-12": 12, "13+": None}
 
 LAYER = Layer(
     name="durian_trees",
@@ -34,6 +43,6 @@ LAYER = Layer(
         Attr("last_yield_kg", "float", "Năng suất vụ trước (kg)", "Last yield (kg)", ge=0, le=2000, farmer_writable=True),
         Attr("notes", "text", "Ghi chú", "Notes", max_length=2000, farmer_writable=True),
     ),
-    style=Style(color="#8bc34a", icon="leaf", radius=4),
+    style=Style(color="#8bc34a", icon="leaf", radius=4, color_by="health"),
     min_spacing_m=2.0,
 )

@@ -18,7 +18,7 @@ from geomap.layers.base import Attr, Layer
 from geomap.layers.common import REVIEW_STATES
 from geomap.schemas import _enum_normalizer, normalize_text
 from geomap.services.permissions import can_see_private
-from geomap.sql import BOOKKEEPING_COLUMNS, PUBLIC_VISIBLE, in_box_sql, q, select_sql, visible_sql  # noqa: F401 (re-used by callers)
+from geomap.sql import BOOKKEEPING_COLUMNS, in_box_sql, q, select_sql, visible_sql
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100

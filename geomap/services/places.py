@@ -1,8 +1,7 @@
-"""Spatial questions: what is near a point, and what a farm holds."""
+"""Spatial questions: what is near a point. (What a farm holds is the orchard service's: ``farm_summary``
+is re-exported here for the API route.)"""
 
 from __future__ import annotations
-
-import datetime as dt
 
 from sqlalchemy import Connection, text
 
@@ -10,7 +9,11 @@ from geomap.auth import Principal
 from geomap.errors import FieldProblem, InvalidInput
 from geomap.geometry import extent_problem, in_vietnam
 from geomap.layers.registry import LAYERS, get_layer
-from geomap.services.features import fetch_row, q, select_sql, to_feature, visible_sql
+from geomap.services.features import to_feature
+from geomap.sql import select_sql, visible_sql
+from geomap.services.orchard import farm_summary
+
+__all__ = ["nearby", "farm_summary"]
 
 MAX_RADIUS_M = 5000
 MAX_NEARBY = 200
@@ -56,46 +59,3 @@ def nearby(conn: Connection, lon: float, lat: float, radius_m: float, layer_name
             found.append(feature)
     found.sort(key=lambda f: f["properties"]["distance_m"])
     return found[:limit]
-
-
-def farm_summary(conn: Connection, farm_id: str, principal: Principal) -> dict:
-    """Trees of a farm by variety, health and age; area and trees per hectare."""
-    farms, trees = get_layer("farms"), get_layer("durian_trees")
-    farm = fetch_row(conn, farms, farm_id, principal)
-    year = dt.date.today().year
-    stats = conn.execute(
-        text(
-            f"""
-            SELECT count(*) AS n,
-                   coalesce(jsonb_object_agg(variety, nv) FILTER (WHERE variety IS NOT NULL), '{{}}') AS by_variety
-              FROM (SELECT variety, count(*) AS nv FROM {q(trees.table)}
-                     WHERE farm_id = :f AND {visible_sql(principal)} GROUP BY variety) v
-            """
-        ),
-        {"f": farm_id},
-    ).one()
-    health = dict(conn.execute(
-        text(f"SELECT coalesce(health, 'unknown'), count(*) FROM {q(trees.table)} WHERE farm_id = :f AND {visible_sql(principal)} GROUP BY 1"),
-        {"f": farm_id},
-    ).all())
-    ages = dict(conn.execute(
-        text(
-            f"""SELECT CASE WHEN planting_year IS NULL THEN 'unknown'
-                            WHEN :y - planting_year < 4 THEN '0-3'
-                            WHEN :y - planting_year < 8 THEN '4-7'
-                            WHEN :y - planting_year < 13 THEN '8-12' ELSE '13+' END, count(*)
-                  FROM {q(trees.table)} WHERE farm_id = :f AND {visible_sql(principal)} GROUP BY 1"""
-        ),
-        {"f": farm_id, "y": year},
-    ).all())
-    total = sum(health.values())
-    area = farm["area_ha"]
-    return {
-        "farm": to_feature(farms, farm, principal),
-        "trees": total,
-        "by_variety": {k: int(v) for k, v in stats.by_variety.items()},
-        "by_health": {k: int(v) for k, v in health.items()},
-        "by_age": {k: int(v) for k, v in ages.items()},
-        "area_ha": round(area, 4),
-        "trees_per_ha": round(total / area, 1) if area else None,
-    }

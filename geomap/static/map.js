@@ -1,76 +1,222 @@
-/* geomap: vector-tile layers on a Folium/Leaflet map. Served by the app, no CDN. */
+/* geomap public map: vector-tile layers, clusters with counts (tap to zoom in), trees coloured by
+   health, a bottom sheet with layers/filters/search results, position in the URL (#z/lat/lon). */
 (function () {
   "use strict";
+  var geomap = window.geomap;
   // Leaflet >= 1.8 removed DomEvent.fakeStop, which VectorGrid 1.3 still calls on click.
-  if (window.L && L.DomEvent && !L.DomEvent.fakeStop) { L.DomEvent.fakeStop = function () { return true; }; }
-
-  // VectorGrid's point symbols are CircleMarkers without a latlng; Leaflet 1.9 asks small
-  // circle "markers" for one on every click. Derive it from the tile and the point's pixel.
-  if (window.L && L.CircleMarker) {
-    var getLatLng = L.CircleMarker.prototype.getLatLng;
-    L.CircleMarker.prototype.getLatLng = function () {
-      var r = this._renderer;
-      if (!this._latlng && r && r._tileCoord && r._map && this._point) {
-        var size = r._size || L.point(256, 256);
-        return r._map.unproject(r._tileCoord.scaleBy(size).add(this._point), r._tileCoord.z);
-      }
-      return getLatLng.call(this);
-    };
-  }
-
-  var geomap = (window.geomap = window.geomap || { layers: {}, maps: [] });
-
-  function esc(s) {
-    return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
-
-  geomap.style = function (opts) {
-    return function (props, zoom) {
-      var n = props.count || 1;
-      if (opts.polygon && !props.count) {
-        return { color: opts.color, weight: 2, fill: true, fillColor: opts.color, fillOpacity: 0.15 };
-      }
-      var r = n > 1 ? Math.min(22, opts.radius + 3 * Math.log(n)) : opts.radius + (zoom >= 17 ? 2 : 0);
-      return { radius: r, color: "#ffffff", weight: 1, fill: true, fillColor: opts.color, fillOpacity: 0.85 };
-    };
+  if (!L.DomEvent.fakeStop) { L.DomEvent.fakeStop = function () { return true; }; }
+  // VectorGrid's point symbols are CircleMarkers without a latlng; Leaflet 1.9 asks for one on click.
+  var getLatLng = L.CircleMarker.prototype.getLatLng;
+  L.CircleMarker.prototype.getLatLng = function () {
+    var r = this._renderer;
+    if (!this._latlng && r && r._tileCoord && r._map && this._point) {
+      var size = r._size || L.point(256, 256);
+      return r._map.unproject(r._tileCoord.scaleBy(size).add(this._point), r._tileCoord.z);
+    }
+    return getLatLng.call(this);
   };
 
-  geomap.vectorLayer = function (opts) {
+  var cfg = geomap.config();
+  var S = cfg.strings;
+  var esc = geomap.esc;
+  var DETAIL_ZOOM = 15;
+
+  function shortCount(n) {
+    return n >= 10000 ? Math.round(n / 1000) + "k" : n >= 1000 ? (n / 1000).toFixed(1).replace(".0", "") + "k" : String(n);
+  }
+
+  /* An SVG tile renderer that writes each cluster's count on it. */
+  var CountTile = L.SVG.Tile.extend({
+    _addPath: function (layer) {
+      L.SVG.Tile.prototype._addPath.call(this, layer);
+      var n = layer.properties && layer.properties.count;
+      if (n > 1 && layer._point) {
+        var t = L.SVG.create("text");
+        t.setAttribute("x", layer._point.x);
+        t.setAttribute("y", layer._point.y);
+        t.setAttribute("class", "geomap-count");
+        t.textContent = shortCount(n);
+        this._rootGroup.appendChild(t);
+      }
+    }
+  });
+
+  function style(opts) {
+    return function (p, zoom) {
+      var n = p.count || 1;
+      if (opts.polygon && !p.count) {
+        return { color: opts.color, weight: 2, fill: true, fillColor: opts.color, fillOpacity: opts.context ? 0.04 : 0.15 };
+      }
+      if (n > 1) {
+        return { radius: Math.min(30, 11 + 4 * Math.log(n) / Math.LN10 * 1.6), color: "#ffffff", weight: 2, fill: true,
+                 fillColor: opts.color, fillOpacity: 0.85 };
+      }
+      var fill = opts.colorBy ? (opts.colors[p[opts.colorBy]] || opts.fallback) : opts.color;
+      return { radius: opts.radius + (zoom >= 17 ? 3 : 1), color: "#ffffff", weight: 1, fill: true,
+               fillColor: fill, fillOpacity: 0.95 };
+    };
+  }
+
+  function vectorLayer(opts, map) {
     var styles = {};
-    styles[opts.layer] = geomap.style(opts);
+    styles[opts.name] = style(opts);
     var layer = L.vectorGrid.protobuf(opts.url, {
-      rendererFactory: L.svg.tile,
-      interactive: true,
-      maxNativeZoom: 20,
-      maxZoom: 21,
-      vectorTileLayerStyles: styles,
+      bounds: opts.bounds ? L.latLngBounds(opts.bounds) : undefined,  // no requests where the layer has no data
+      rendererFactory: function (coords, size, o) { return new CountTile(coords, size, o); },
+      interactive: true, maxNativeZoom: 20, maxZoom: 21, vectorTileLayerStyles: styles,
+      updateWhenZooming: false, updateWhenIdle: true, keepBuffer: 1,  // no tiles for the in-between zooms of a pinch
       getFeatureId: function (f) { return f.properties.id; }
     });
-    layer.geomapOptions = opts;
     function label(attr, value) { return (opts.enums[attr] || {})[value] || value; }
     layer.on("click", function (e) {
       var p = e.layer.properties || {};
-      var html;
-      if (p.count > 1) {
-        html = "<b>" + esc(opts.title) + "</b><br>" + esc(p.count) + " " + esc(opts.labels.zoom_in);
-      } else {
-        var q = opts.lang === "en" ? "?lang=en" : "";
-        html = "<b>" + esc(p.name) + "</b><br>" + esc(opts.title) + " · " + esc(p.code) +
-          (p.variety ? "<br>" + esc(label("variety", p.variety)) : "") + (p.health ? " · " + esc(label("health", p.health)) : "") +
-          "<br><a class='geomap-detail' href='/a/" + encodeURIComponent(p.code) + q + "'>" + esc(opts.labels.details) + " →</a>";
+      var latlng = e.latlng || map.mouseEventToLatLng(e.originalEvent);
+      if (p.count > 1) {  // a cluster: zoom in on it
+        map.setView(latlng, Math.min(map.getZoom() + 2, DETAIL_ZOOM));
+        return;
       }
-      // Events from VectorGrid's SVG tiles carry no latlng: take it from the mouse event.
-      var latlng = e.latlng || layer._map.mouseEventToLatLng(e.originalEvent);
-      L.popup().setLatLng(latlng).setContent(html).openOn(layer._map);
+      var q = cfg.lang === "en" ? "?lang=en" : "";
+      var html = "<b>" + esc(p.name) + "</b><br>" + esc(opts.title) + " · " + esc(p.code) +
+        (p.variety ? "<br>" + esc(label("variety", p.variety)) : "") + (p.health ? " · " + esc(label("health", p.health)) : "") +
+        "<br><a class='geomap-detail' href='/a/" + encodeURIComponent(p.code) + q + "'>" + esc(S.details) + " →</a>";
+      L.popup().setLatLng(latlng).setContent(html).openOn(map);
     });
     return layer;
-  };
+  }
 
-  geomap.register = function (name, layer, map) {
-    geomap.layers[name] = layer;
-    if (geomap.maps.indexOf(map) < 0) { geomap.maps.push(map); }
-    geomap.map = map;
-  };
+  // ---- the map, its position in the URL ----
+  var map = geomap.createMap("map", { basemap: cfg.basemap, strings: S });
+  geomap.map = map;
+  geomap.layers = {};
+  function fromHash() {
+    var m = /^#(\d{1,2})\/(-?\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)$/.exec(location.hash);
+    return m ? { z: +m[1], lat: +m[2], lon: +m[3] } : null;
+  }
+  var start = fromHash();
+  if (start) { map.setView([start.lat, start.lon], start.z); } else { map.fitBounds(cfg.bounds); }
+  function syncUrl() {
+    var c = map.getCenter(), z = map.getZoom(), d = Math.max(0, Math.ceil(Math.log(1 << z) / Math.LN2 * 0.3) + 1);
+    var hash = "#" + z + "/" + c.lat.toFixed(d + 1) + "/" + c.lng.toFixed(d + 1);
+    history.replaceState(null, "", location.pathname + location.search + hash);
+    document.querySelectorAll("a.lang-switch").forEach(function (a) { a.href = a.href.split("#")[0] + hash; });
+  }
+  map.on("moveend", syncUrl);
+  syncUrl();
+
+  cfg.layers.forEach(function (opts) {
+    var layer = vectorLayer(opts, map);
+    geomap.layers[opts.name] = layer;
+    if (opts.on && opts.bounds !== null) { layer.addTo(map); }  // an empty layer asks for nothing
+  });
+  map.addControl(geomap.legendControl(S.legend, legendHtml(), window.innerWidth >= 700));
+
+  function legendHtml() {
+    var rows = [];
+    cfg.layers.forEach(function (o) {
+      if (!map.hasLayer(geomap.layers[o.name])) { return; }
+      rows.push([o.color, o.title]);
+      o.legend.forEach(function (v) { rows.push([v[1], "· " + v[2]]); });
+    });
+    return geomap.legendRows(rows);
+  }
+
+  // ---- the sheet: layers, filters, search results ----
+  var sheet = document.getElementById("sheet");
+  var menu = document.getElementById("menu");
+  function openSheet(open) {
+    sheet.hidden = !open;
+    menu.setAttribute("aria-expanded", open ? "true" : "false");
+    document.body.classList.toggle("sheet-open", open);
+    map.invalidateSize();
+  }
+  menu.addEventListener("click", function () { openSheet(sheet.hidden); });
+  document.getElementById("sheet-close").addEventListener("click", function () { openSheet(false); });
+
+  function layerParams() {
+    var on = cfg.layers.filter(function (o) { return map.hasLayer(geomap.layers[o.name]); }).map(function (o) { return o.name; });
+    return on.length === cfg.layers.length && cfg.allChosen ? [] : on;
+  }
+  function pageUrl(params, keepPosition) {  // only non-empty values, the layers chosen, the language, the position
+    var u = new URLSearchParams();
+    params.forEach(function (kv) { if (kv[1]) { u.append(kv[0], kv[1]); } });
+    layerParams().forEach(function (n) { u.append("layer", n); });
+    if (cfg.lang === "en") { u.set("lang", "en"); }
+    var s = u.toString();
+    return "/" + (s ? "?" + s : "") + (keepPosition ? location.hash : "");
+  }
+  sheet.querySelectorAll(".toggles input").forEach(function (box) {
+    box.addEventListener("change", function () {
+      var layer = geomap.layers[box.value];
+      if (box.checked) { layer.addTo(map); } else { map.removeLayer(layer); }
+      var current = new URLSearchParams(location.search);
+      current.delete("layer");
+      current.delete("lang");
+      history.replaceState(null, "", pageUrl(Array.from(current.entries()), true));
+      syncUrl();
+      document.querySelector(".geomap-legend .rows").innerHTML = legendHtml();
+    });
+  });
+  function submitClean(form, keepPosition, extra) {
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var pairs = Array.from(new FormData(form).entries()).filter(function (kv) { return kv[0] !== "lang"; });
+      if (extra) { pairs = pairs.concat(extra()); }
+      location.assign(pageUrl(pairs, keepPosition));
+    });
+  }
+  // Filters keep the place being looked at; a new search goes to what it finds (other filters kept).
+  submitClean(document.getElementById("filters"), true);
+  submitClean(document.getElementById("search"), false, function () {
+    var current = new URLSearchParams(location.search);
+    ["q", "layer", "lang"].forEach(function (k) { current.delete(k); });
+    return Array.from(current.entries());
+  });
+
+  // ---- search results: a list that zooms to them ----
+  var results = document.getElementById("results");
+  var highlight = L.layerGroup().addTo(map);
+  function bounds(geometry) { return L.geoJSON(geometry).getBounds(); }
+  function showResults(found) {
+    var list = results.querySelector("ul");
+    list.innerHTML = "";
+    results.querySelector(".status").textContent = found.length ? "" : S.no_results;
+    var all = L.latLngBounds([]);
+    found.forEach(function (f) {
+      var b = bounds(f.geometry);
+      all.extend(b);
+      var li = document.createElement("li");
+      var btn = document.createElement("button");
+      btn.type = "button";
+      btn.className = "result";
+      btn.innerHTML = "<b>" + esc(f.properties.name) + "</b><span>" + esc(f.title) + " · " + esc(f.properties.code) + "</span>";
+      btn.addEventListener("click", function () {
+        if (window.innerWidth < 700) { openSheet(false); }
+        map.fitBounds(b, { maxZoom: 18 });
+        highlight.clearLayers();
+        L.geoJSON(f.geometry, { pointToLayer: function (_, ll) { return L.circleMarker(ll, { radius: 14, color: "#d50000", weight: 3, fill: false }); },
+                                style: { color: "#d50000", weight: 3, fill: false } }).addTo(highlight);
+      });
+      li.appendChild(btn);
+      list.appendChild(li);
+    });
+    if (found.length && !start) { map.fitBounds(all, { maxZoom: 17, padding: [30, 30] }); }
+  }
+  function search(q) {
+    results.hidden = false;
+    results.querySelector(".status").textContent = S.searching;
+    var asks = cfg.layers.filter(function (o) { return o.on && !o.context; }).map(function (o) {
+      var u = new URLSearchParams(o.filters);
+      u.set("limit", "10");
+      return fetch("/api/v1/layers/" + o.name + "/features?" + u.toString()).then(function (r) {
+        return r.ok ? r.json() : { features: [] };
+      }).then(function (fc) { return fc.features.map(function (f) { f.title = o.title; return f; }); });
+    });
+    Promise.all(asks).then(function (lists) {
+      showResults([].concat.apply([], lists));
+    }).catch(function () { results.querySelector(".status").textContent = S.search_failed; });
+  }
+  if (cfg.q) {
+    openSheet(true);
+    search(cfg.q);
+  }
 })();

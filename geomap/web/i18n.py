@@ -32,8 +32,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "No asset has code {code}.",
     },
     "how_to_register": {
-        "vi": "Cách đăng ký: tình nguyện viên của tổ công nghệ số đứng tại cây, mở ứng dụng gắn thẻ và tạo tài sản mới với mã {code} (API: POST /api/v1/layers/durian_trees/features với \"code\": \"{code}\"). Sau đó quét lại mã này để xem trang của tài sản.",
-        "en": "To register: a volunteer of the community digital technology team, standing at the tree, creates a new asset with code {code} in the tagging app (API: POST /api/v1/layers/durian_trees/features with \"code\": \"{code}\"). Scan this code again afterwards to see the asset's page.",
+        "vi": "Cách đăng ký: tình nguyện viên của tổ công nghệ số đứng tại cây, mở ứng dụng thực địa, quét mã {code} và lưu cây mới. Sau đó quét lại mã này để xem trang của cây.",
+        "en": "To register: a volunteer of the community digital technology team, standing at the tree, opens the field app, scans code {code} and saves the new tree. Scan this code again afterwards to see the tree's page.",
     },
     "orchard": {"vi": "Vườn", "en": "Orchard"},
     "area": {"vi": "Diện tích", "en": "Area"},
@@ -70,7 +70,60 @@ STRINGS: dict[str, dict[str, str]] = {
     "language": {"vi": "English", "en": "Tiếng Việt"},
     "farm_code": {"vi": "Mã vườn (cây sầu riêng)", "en": "Farm code (durian trees)"},
     "download_data": {"vi": "Tải dữ liệu", "en": "Download data"},
+    "no_imagery": {"vi": "Không tải được ảnh nền (mất mạng?) — dữ liệu vẫn hiển thị.", "en": "No background imagery (offline?) — the data still shows."},
+    "find": {"vi": "Tìm", "en": "Find"},
+    "menu": {"vi": "Lớp & bộ lọc", "en": "Layers & filters"},
+    "close": {"vi": "Đóng", "en": "Close"},
+    "locate": {"vi": "Vị trí của tôi", "en": "My location"},
+    "locate_failed": {"vi": "Không lấy được vị trí (hãy bật định vị).", "en": "Could not get your location (turn location on)."},
+    "my_orchard": {"vi": "Vườn của tôi", "en": "My orchard"},
+    "results": {"vi": "Kết quả tìm kiếm", "en": "Search results"},
+    "no_results": {"vi": "Không tìm thấy kết quả.", "en": "Nothing found."},
+    "searching": {"vi": "Đang tìm…", "en": "Searching…"},
+    "search_failed": {"vi": "Không tìm được (mất mạng?).", "en": "Search failed (offline?)."},
+    "show_on_map": {"vi": "Xem trên bản đồ", "en": "Show on map"},
+    "open_in_maps": {"vi": "Mở trong ứng dụng bản đồ", "en": "Open in the maps app"},
+    "loading_map": {"vi": "Đang tải bản đồ…", "en": "Loading the map…"},
+    "map_failed": {"vi": "Không tải được dữ liệu bản đồ. Kiểm tra kết nối rồi tải lại trang.", "en": "Could not load the map data. Check the connection and reload."},
+    "show_more": {"vi": "Xem thêm", "en": "Show more"},
+    "filter_trees": {"vi": "Lọc theo mã cây", "en": "Filter by tree code"},
+    "saving": {"vi": "Đang lưu…", "en": "Saving…"},
+    "save_offline": {"vi": "Không có mạng — chưa lưu. Hãy bấm lại khi có sóng.", "en": "Offline — not saved. Press again when you have signal."},
+    "save_412": {"vi": "Cây này vừa được người khác sửa. Tải lại trang để xem bản mới nhất.", "en": "Someone else just changed this tree. Reload to see the latest."},
+    "save_401": {"vi": "Phiên đăng nhập đã hết hạn. Hãy đăng nhập lại.", "en": "Your session has expired. Please sign in again."},
+    "save_403": {"vi": "Bạn không có quyền sửa cây này.", "en": "You may not edit this tree."},
+    "save_422": {"vi": "Giá trị không hợp lệ.", "en": "That value is not allowed."},
+    "save_429": {"vi": "Lưu quá nhiều lần. Đợi một phút rồi thử lại.", "en": "Too many saves. Wait a minute and try again."},
+    "save_error": {"vi": "Máy chủ đang lỗi, chưa lưu. Thử lại sau.", "en": "Server error, not saved. Try again later."},
+    "age_unknown": {"vi": "Chưa rõ năm trồng", "en": "Planting year unknown"},
+    "issue_labels": {"vi": "Cấp mã nhãn mới", "en": "Issue new label codes"},
+    "issue_count": {"vi": "Số nhãn mới", "en": "How many new labels"},
+    "issue_button": {"vi": "Cấp mã và in", "en": "Issue and print"},
+    "print_new_only": {"vi": "Chỉ in các mã vừa cấp", "en": "Printing just the new codes"},
+    "print_all": {"vi": "In nhãn cho mọi cây", "en": "Labels for every tree"},
+    "loopback_warning": {"vi": "Cảnh báo: mã QR đang trỏ tới {url} — địa chỉ chỉ dùng được trên máy chủ này. Đặt GEOMAP_PUBLIC_URL là địa chỉ công khai trước khi in.", "en": "Warning: the QR codes point at {url}, which only works on this server. Set GEOMAP_PUBLIC_URL to the public address before printing."},
+    "sheet_hint": {"vi": "Khổ A4, 3 × 7 = 21 nhãn (70 × 42,3 mm) mỗi trang.", "en": "A4, 3 × 7 = 21 labels (70 × 42.3 mm) per page."},
+    "register_in_field_app": {"vi": "Mở ứng dụng thực địa để gắn mã này", "en": "Open the field app to tag this code"},
+    "back_to_map": {"vi": "Về bản đồ", "en": "Back to the map"},
+    "error_title": {"vi": "Không mở được trang", "en": "This page could not be opened"},
+    "login_failed": {"vi": "Sai tên đăng nhập hoặc mật khẩu.", "en": "Wrong username or password."},
+    "view_orchard": {"vi": "Xem vườn (bản đồ cây)", "en": "View the orchard (tree map)"},
 }
+
+ERRORS: dict[int, dict[str, str]] = {
+    400: {"vi": "Yêu cầu không hợp lệ.", "en": "The request is not valid."},
+    401: {"vi": "Bạn cần đăng nhập để làm việc này.", "en": "You need to sign in to do this."},
+    403: {"vi": "Tài khoản của bạn không có quyền làm việc này.", "en": "Your account may not do this."},
+    404: {"vi": "Không tìm thấy trang hoặc mã này.", "en": "This page or code was not found."},
+    409: {"vi": "Dữ liệu vừa thay đổi. Tải lại trang rồi thử lại.", "en": "The data just changed. Reload and try again."},
+    422: {"vi": "Giá trị nhập vào không hợp lệ.", "en": "A value you entered is not valid."},
+}
+
+
+def error_text(status: int, lang: str) -> str:
+    """A plain message for an error page (never the API's English detail)."""
+    entry = ERRORS.get(status) or ERRORS[400]
+    return entry[lang] if lang in entry else entry["vi"]
 
 
 def pick_lang(request: Request) -> str:
@@ -91,3 +144,10 @@ def translator(lang: str):
         return text.format(**fmt) if fmt else text
 
     return t
+
+
+
+def js_strings(lang: str, keys: tuple[str, ...]) -> dict[str, str]:
+    """The page strings a script needs, in ``lang``."""
+    t = translator(lang)
+    return {k: t(k) for k in keys}

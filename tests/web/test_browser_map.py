@@ -1,0 +1,190 @@
+"""The public map in a real Chromium, offline, as a person sees it: the map takes the screen on a
+phone, clusters show their counts and zoom in when tapped, trees are coloured by health, search
+lists its results and goes to them, filters and position live in the URL and survive a language
+switch, controls do not cover each other, and nothing on the page errs."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from geomap.layers.registry import get_layer
+from tests.conftest import sample_features
+from tests.web.browser import open_context, pixels_of, shot, small_tap_targets, small_text, watch, zoom_allowed
+from tests.world import PASSWORD, World
+
+pytestmark = pytest.mark.browser
+TREES = get_layer("durian_trees")
+HEALTH = {c.value: c.color for c in TREES.attr("health").choices}
+
+
+def _hash(page) -> tuple[int, float, float]:
+    z, lat, lon = re.search(r"#(\d+)/(-?[\d.]+)/(-?[\d.]+)$", page.url).groups()
+    return int(z), float(lat), float(lon)
+
+
+def _overlaps(a: dict, b: dict) -> bool:
+    return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"] or
+                a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+
+
+def _count(text: str) -> float:
+    return float(text[:-1]) * 1000 if text.endswith("k") else float(text)
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_map_takes_the_screen_and_draws_clusters_with_counts(chromium, live, world: World, size):
+    for lang in ("vi", "en"):
+        context = open_context(chromium, live, size, lang)
+        page = context.new_page()
+        seen = watch(page, live)
+        page.goto(live + "/", wait_until="networkidle")
+        assert page.evaluate("document.documentElement.lang") == lang
+        expect(page.locator("#sheet")).to_be_hidden()  # filters and layers wait in a closed sheet
+        counts = page.locator(".leaflet-overlay-pane text.geomap-count, .leaflet-tile-container text.geomap-count")
+        expect(counts.first).to_be_attached()
+        numbers = [_count(t) for t in counts.all_text_contents()]
+        assert max(numbers) >= 1000, numbers  # 10,000 sample trees gathered into a few clusters
+        viewport = page.viewport_size
+        box = page.locator("#map").bounding_box()
+        assert box["width"] * box["height"] >= 0.8 * viewport["width"] * viewport["height"], box
+        png = shot(page.locator("#map"), f"map-{size}-{lang}")
+        assert pixels_of(png, [TREES.style.color])[TREES.style.color] > 200  # the tree clusters are drawn
+        controls = {name: page.locator(sel).bounding_box() for name, sel in {
+            "zoom": ".leaflet-control-zoom", "locate": ".geomap-locate", "legend": ".geomap-legend",
+            "scale": ".leaflet-control-scale", "attribution": ".leaflet-control-attribution",
+            "bar": ".mapbar", "header": "header.top"}.items()}
+        for a in controls:
+            for b in controls:
+                if a < b:
+                    assert not _overlaps(controls[a], controls[b]), (a, b, controls[a], controls[b])
+        # Tiles are asked for only where each layer has data: Ninh Bình's wifi points fill one or two tiles.
+        wifi = {u.split("?")[0] for u in seen.requests if "/tiles/wifi_points/" in u}
+        tiles = {u.split("?")[0] for u in seen.requests if "/tiles/" in u}
+        assert 1 <= len(wifi) <= 2 and len(tiles) <= 6 * 3, sorted(tiles)
+        assert zoom_allowed(page)
+        assert small_tap_targets(page) == []
+        assert small_text(page) == []
+        # A cluster tapped zooms in on it (the URL follows the map).
+        z0, _, _ = _hash(page)
+        biggest = max(counts.all(), key=lambda t: _count(t.text_content()))
+        tb = biggest.bounding_box()
+        page.mouse.click(tb["x"] + tb["width"] / 2, tb["y"] + tb["height"] / 2)
+        expect(page).to_have_url(re.compile(rf"#{z0 + 2}/"))
+        seen.check()
+        context.close()
+
+
+def test_trees_coloured_by_health_and_farms_visible_when_trees_filtered(chromium, live, world: World):
+    farm = world.farm
+    lon, lat = sample_features("durian_trees")[0]["geometry"]["coordinates"]
+    context = open_context(chromium, live, "phone", "vi")
+    page = context.new_page()
+    seen = watch(page, live)
+    page.goto(f"{live}/#18/{lat}/{lon}", wait_until="networkidle")
+    expect(page.locator(".leaflet-tile-container svg path").first).to_be_attached()
+    png = shot(page.locator("#map"), "map-trees-by-health-phone-vi")
+    assert pixels_of(png, [HEALTH["khoe"]])[HEALTH["khoe"]] > 300
+    # Filter to sick trees from the sheet: only non-empty filters in the URL, position kept, farms still drawn.
+    page.locator("#menu").click()
+    expect(page.locator("#sheet")).to_be_visible()
+    page.select_option("#filters select[name=health]", "sau_benh")
+    page.locator("#filters button[type=submit]").click()
+    page.wait_for_load_state("networkidle")
+    parts = urlsplit(page.url)
+    assert parse_qsl(parts.query) == [("health", "sau_benh")]
+    assert parts.fragment.startswith("18/")
+    trees = [u for u in seen.requests if "/tiles/durian_trees/" in u]
+    assert trees and all("health=sau_benh" in u for u in trees[-3:])
+    assert any("/tiles/farms/" in u for u in seen.requests[-40:]), "farm boundaries stay on the map"
+    expect(page.locator("#sheet")).to_be_hidden()
+    png = shot(page.locator("#map"), "map-sick-trees-phone-vi")
+    px = pixels_of(png, [HEALTH["khoe"], get_layer("farms").style.color])
+    assert px[HEALTH["khoe"]] < 30  # healthy trees are filtered out
+    # The language switch keeps the filter and the position.
+    page.locator("header a.lang-switch").click()
+    page.wait_for_load_state("networkidle")
+    parts = urlsplit(page.url)
+    assert dict(parse_qsl(parts.query)) == {"health": "sau_benh", "lang": "en"}
+    assert parts.fragment.startswith("18/")
+    page.locator("#menu").click()
+    expect(page.locator("#filters select[name=health]")).to_have_value("sau_benh")
+    shot(page, "map-sick-trees-sheet-phone-en")
+    seen.check()
+    context.close()
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_search_lists_results_and_goes_to_them(chromium, live, world: World, size):
+    context = open_context(chromium, live, size, "vi")
+    page = context.new_page()
+    seen = watch(page, live)
+    page.goto(live + "/", wait_until="networkidle")
+    page.fill("#search input[name=q]", "dong huong")
+    page.locator("#search button").click()
+    page.wait_for_load_state("networkidle")
+    assert parse_qsl(urlsplit(page.url).query) == [("q", "dong huong")]
+    results = page.locator("#results button.result")
+    expect(results).to_have_count(2)
+    expect(results.first).to_contain_text("Đồng Hướng")
+    shot(page, f"map-search-{size}-vi")
+    results.first.click()
+    expect(page).to_have_url(re.compile(r"#1[5-8]/20\.0"))
+    shot(page, f"map-search-result-{size}-vi")
+    seen.check()
+    context.close()
+
+
+def test_asset_popup_leads_to_its_page_and_qr(chromium, live, world: World):
+    import zxingcpp
+    from PIL import Image
+
+    tree = sample_features("durian_trees")[0]
+    code = tree["properties"]["code"]
+    lon, lat = tree["geometry"]["coordinates"]
+    context = open_context(chromium, live, "desktop", "vi")
+    page = context.new_page()
+    seen = watch(page, live)
+    page.goto(f"{live}/?layer=durian_trees&q={code}#20/{lat}/{lon}", wait_until="networkidle")
+    page.locator(".leaflet-tile-container svg path.leaflet-interactive").first.wait_for(state="attached")
+    page.locator("#sheet-close").click()
+    page.locator(".leaflet-tile-container svg path.leaflet-interactive").first.wait_for(state="attached")
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup).to_contain_text(code)
+    popup.locator("a.geomap-detail").click()
+    page.wait_for_load_state("networkidle")
+    assert page.url.endswith(f"/a/{code}")
+    expect(page.locator("#asset-map .leaflet-interactive")).to_have_count(1)  # the small map shows the tree
+    expect(page.locator("#orchard-link")).to_have_attribute("href", f"/farms/{world.farm['properties']['code']}" if
+                                                            tree["properties"]["farm_id"] == world.farm["id"] else re.compile("/farms/"))
+    qr = page.locator("figure#qr svg")
+    assert qr.bounding_box()["width"] > 100
+    path = shot(qr, "detail-qr")
+    [decoded] = zxingcpp.read_barcodes(Image.open(path))
+    assert decoded.text == page.url
+    seen.check()
+    context.close()
+
+
+def test_sign_in_returns_to_the_map_with_my_orchard(chromium, live, world: World):
+    context = open_context(chromium, live, "phone", "vi")
+    page = context.new_page()
+    seen = watch(page, live)
+    page.goto(f"{live}/?health=chet", wait_until="networkidle")
+    expect(page.locator("#my-orchard")).to_have_count(0)
+    page.locator("header a.sign-in").click()
+    page.fill("input[name=username]", "farmer")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.login button")
+    page.wait_for_load_state("networkidle")
+    assert urlsplit(page.url).path == "/" and "health=chet" in page.url
+    page.locator("#my-orchard").click()
+    page.wait_for_load_state("networkidle")
+    assert urlsplit(page.url).path == f"/farms/{world.farm['properties']['code']}"
+    seen.check()
+    context.close()
