@@ -7,7 +7,7 @@ user reads and writes.
 
 from __future__ import annotations
 
-from geomap.layers.base import Attr, Choice
+from geomap.layers.attributes import Attr, Choice
 
 STATUS = (
     Choice("hoat_dong", "Hoạt động", "In service"),
