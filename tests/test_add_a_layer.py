@@ -176,8 +176,8 @@ def _use_the_new_layer(c: httpx.Client) -> None:
 
 def test_a_new_enum_value_yields_a_real_migration(project: Project):
     project.geomap("db", "upgrade")
-    project.edit("geomap/layers/durian_trees.py", '    Choice("khac", "Khác", "Other"),\n',
-                 '    Choice("black_thorn", "Gai Đen", "Black Thorn"),\n    Choice("khac", "Khác", "Other"),\n')
+    project.edit("geomap/layers/durian_trees.py", '    Choice("khac", "Khác", "Other"',
+                 '    Choice("black_thorn", "Gai Đen", "Black Thorn"),\n    Choice("khac", "Khác", "Other"')
     project.geomap("db", "revision", "-m", "add the black thorn variety")
     [migration] = project.new_migrations()
     assert "drop_constraint(op.f('ck_durian_trees_variety_enum')" in migration.split("def downgrade")[0]
