@@ -15,7 +15,7 @@ from geomap.api.errors import install_error_handlers
 from geomap.api.limits import BodySizeLimit
 from geomap.api.openapi import install_openapi
 from geomap.api.security import SecurityMiddleware
-from geomap.api.routes import auth, downloads, features, health, layers, photos, places, tiles
+from geomap.api.routes import auth, downloads, features, field_api, health, layers, photos, places, tiles
 from geomap.database import Database, make_engine
 from geomap.layers.registry import LAYERS
 from geomap.migrate import upgrade
@@ -25,6 +25,7 @@ from geomap.replicas import ReadRouter
 from geomap.services.tiles import TileCache, prewarm
 from geomap.settings import Settings
 from geomap.web import routes as web_routes
+from geomap.field import routes as field_routes
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -88,7 +89,7 @@ def create_app(settings: Settings | None = None, migrate: bool | None = None) ->
         per_credential_per_min=settings.write_rate_per_token, per_ip_per_min=settings.write_rate_per_ip,
         settings=settings,
     )
-    for module in (health, layers, features, downloads, photos, places, auth, tiles, web_routes):
+    for module in (health, layers, features, downloads, photos, places, auth, tiles, web_routes, field_api, field_routes):
         app.include_router(module.router)
     if not (settings.assets_dir / "leaflet").exists():
         log.warning("%s/leaflet is missing: run `make assets` (npm ci) so map pages can load Leaflet", settings.assets_dir)

@@ -1,0 +1,82 @@
+"""``/field``: the page, its web app manifest, its service worker and its files (gzip when asked)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from geomap.field.assets import FieldAssets
+
+router = APIRouter(include_in_schema=False)
+_env = Environment(loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+                   autoescape=select_autoescape(["html"]))
+#: Geolocation and the camera (QR labels, photos) are what this page is for.
+PERMISSIONS = "geolocation=(self), camera=(self), microphone=()"
+TITLES = {"vi": "Sổ thực địa", "en": "Field book"}
+
+
+def _assets(request: Request) -> FieldAssets:
+    state = request.app.state
+    if getattr(state, "field_assets", None) is None:
+        state.field_assets = FieldAssets(state.settings.assets_dir)
+    return state.field_assets
+
+
+def _lang(request: Request) -> str:
+    return "en" if request.query_params.get("lang") == "en" else "vi"
+
+
+@router.get("/field", response_class=HTMLResponse)
+def field_page(request: Request) -> Response:
+    """The app's one page; everything else happens in its scripts."""
+    lang = _lang(request)
+    html = _env.get_template("field.html").render(lang=lang, title=TITLES[lang], version=_assets(request).version,
+                                                  basemap=request.app.state.settings.basemap_url)
+    return HTMLResponse(html, headers={"Permissions-Policy": PERMISSIONS, "Cache-Control": "no-cache"})
+
+
+@router.get("/field/")
+def field_slash() -> Response:
+    """``/field/`` is ``/field``."""
+    return RedirectResponse("/field", status_code=308)
+
+
+@router.get("/field/manifest.webmanifest")
+def manifest(request: Request) -> Response:
+    """What makes the page installable (Add to Home screen)."""
+    lang = _lang(request)
+    body = {
+        "name": "geomap — " + TITLES[lang], "short_name": TITLES[lang], "lang": lang,
+        "start_url": "/field" + ("?lang=en" if lang == "en" else ""), "scope": "/field", "display": "standalone",
+        "background_color": "#ffffff", "theme_color": "#1b5e20",
+        "icons": [{"src": "/field/static/icon.svg", "sizes": "any", "type": "image/svg+xml", "purpose": "any"}],
+    }
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/manifest+json",
+                    headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/field/sw.js")
+def service_worker(request: Request) -> Response:
+    """The service worker, versioned by the content of every file it caches."""
+    assets = _assets(request)
+    urls = ["/field", "/field?lang=en", "/field/manifest.webmanifest", *assets.urls()]
+    body = _env.get_template("sw.js").render(version=assets.version, urls=json.dumps(urls))
+    return Response(body, media_type="text/javascript; charset=utf-8",
+                    headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/field"})
+
+
+@router.get("/field/static/{name:path}")
+def static_file(name: str, request: Request) -> Response:
+    """One of the app's files or of its npm packages, gzip-compressed when the client accepts it."""
+    asset = _assets(request).get(name)
+    etag = f'"{asset.digest}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(asset.gzipped, media_type=asset.media_type, headers={**headers, "Content-Encoding": "gzip"})
+    return Response(asset.body, media_type=asset.media_type, headers=headers)
