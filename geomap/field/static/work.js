@@ -76,8 +76,10 @@ function fixRecord(r) {
   if (r.problem) flash(problemLines(r).join(" "), "warn");
 }
 
-function show(v) {
-  return v === null || v === undefined || v === "" ? "—" : String(v);
+function show(field, v) {
+  if (v === null || v === undefined || v === "") return "—";
+  const choice = field && field.enum ? field.enum.find((c) => c.value === v) : null;
+  return choice ? label(choice.label) : String(v);
 }
 
 function conflictTable(r) {
@@ -92,7 +94,7 @@ function conflictTable(r) {
     const caption = f ? label(f.label) : name;
     const pick = (side, v) => el("td", {}, el("label", { class: "choice" },
       el("input", { type: "radio", name: `c-${r.id}-${name}`, value: side, ...(side === "mine" ? { checked: "" } : {}) }),
-      el("span", {}, show(v))));
+      el("span", {}, show(f, v))));
     table.append(el("tr", { "data-field": name }, el("td", {}, caption), pick("mine", value), pick("theirs", theirs[name])));
   }
   const wrap = el("div", { class: "conflict-box" }, table);

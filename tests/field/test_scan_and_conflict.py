@@ -1,0 +1,82 @@
+"""Scanning a tree's QR label from a (fake) camera opens it for edit with its ETag; when the
+tree changed meanwhile the server says 412 and the app shows both versions field by field;
+the volunteer's choice is what is stored, and nothing is overwritten silently."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import segno
+from PIL import Image
+from playwright.sync_api import expect, sync_playwright
+
+from tests.conftest import sample_features
+from tests.field.conftest import ARTIFACTS, Phone, launch
+from tests.field.test_offline_capture import sign_in_with_token
+from tests.world import World
+
+pytestmark = pytest.mark.browser
+
+
+def qr_video(path, text: str, size=(640, 480), frames: int = 10) -> str:
+    """A .y4m video (4:2:0) whose every frame shows a QR code of ``text``."""
+    qr = segno.make(text, error="m")
+    buf = path.with_suffix(".png")
+    qr.save(str(buf), scale=8, border=4)
+    code = Image.open(buf).convert("L")
+    frame = Image.new("L", size, 255)
+    frame.paste(code, ((size[0] - code.width) // 2, (size[1] - code.height) // 2))
+    y = np.asarray(frame, dtype=np.uint8).tobytes()
+    uv = bytes([128]) * ((size[0] // 2) * (size[1] // 2))
+    with open(path, "wb") as out:
+        out.write(f"YUV4MPEG2 W{size[0]} H{size[1]} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            out.write(b"FRAME\n" + y + uv + uv)
+    return str(path)
+
+
+def test_scan_opens_the_tree_and_a_conflicting_edit_shows_the_choice(live, world: World, tmp_path):
+    tree = next(t for t in sample_features("durian_trees") if t["properties"]["farm_id"] == world.farm["id"])
+    code = tree["properties"]["code"]
+    video = qr_video(tmp_path / "label.y4m", f"{live}/a/{code}")
+    lon, lat = tree["geometry"]["coordinates"]
+    with sync_playwright() as p:
+        browser = launch(p, ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                             f"--use-file-for-fake-video-capture={video}"])
+        phone = Phone(browser, live, lon, lat)
+        phone.expected_statuses = {412}  # the conflict this test makes
+        page = phone.page
+        sign_in_with_token(page, live, world.tokens["volunteer"])
+        page.click("[data-tab=scan]")
+        expect(page.locator("#form-title")).to_contain_text("Sửa tài sản", timeout=20000)
+        expect(page.locator("#f-code")).to_have_value(code)
+
+        # Meanwhile an administrator changes the same tree.
+        headers = world.auth("admin")
+        current = world.client.get(f"/api/v1/layers/durian_trees/features/{tree['id']}", headers=headers)
+        changed = world.client.patch(
+            f"/api/v1/layers/durian_trees/features/{tree['id']}",
+            json={"properties": {"health": "sau_benh", "height_m": 7.5}},
+            headers={**headers, "If-Match": current.headers["ETag"]})
+        assert changed.status_code == 200
+
+        page.locator(".field[data-name=health] .choice", has_text="Chết").click()
+        page.screenshot(path=str(ARTIFACTS / "field-edit.png"), full_page=True)
+        page.click("#capture-form button[type=submit]")
+        page.click("[data-tab=work]")
+        record = page.locator("#list-queue li.record[data-state=attention]")
+        expect(record).to_have_count(1, timeout=20000)
+        row = record.locator("table.conflict tr[data-field=health]")
+        expect(row).to_contain_text("Chết")
+        expect(row).to_contain_text("Sâu bệnh")
+        expect(record.locator(".problem")).to_contain_text("người khác sửa")
+        page.screenshot(path=str(ARTIFACTS / "field-conflict.png"), full_page=True)
+        # Nothing was overwritten while the volunteer had not chosen.
+        assert world.count(f"SELECT count(*) FROM durian_trees WHERE id = '{tree['id']}' AND health = 'sau_benh'") == 1
+
+        record.locator("button.primary").click()  # keep mine (the default choice)
+        expect(page.locator("#list-today li.record[data-state=sent]")).to_have_count(1, timeout=20000)
+        assert world.count(f"SELECT count(*) FROM durian_trees WHERE id = '{tree['id']}' "
+                           "AND health = 'chet' AND height_m = 7.5") == 1
+        assert phone.errors == []
+        browser.close()
