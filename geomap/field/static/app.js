@@ -11,6 +11,8 @@ import { placeOnMap } from "./mapview.js";
 import { renderWork, setupWork } from "./work.js";
 import { setupScan } from "./edit.js";
 import { explain } from "./problems.js";
+import { nearbyAssets, askSame } from "./nearby.js";
+import { openAsset } from "./edit.js";
 
 const $ = (sel) => document.querySelector(sel);
 export const state = { auth: null, profile: null, layers: [], form: null };
@@ -28,11 +30,14 @@ export function api(url, init = {}) {
   return fetch(url, { credentials: "same-origin", ...init, headers: { ...authHeaders(), ...(init.headers || {}) } });
 }
 
+let flashTimer = null;
 export function flash(text, kind = "info") {
   const node = $("#flash");
   node.textContent = text;
   node.className = "flash " + kind;
   node.hidden = !text;
+  clearTimeout(flashTimer);
+  if (kind !== "warn") flashTimer = setTimeout(() => { node.hidden = true; }, 8000);
 }
 
 export function layerByName(name) {
@@ -167,6 +172,7 @@ function showGps() {
   const f = state.form;
   const node = $("#gps-status");
   if (f.manual) { node.textContent = `${t("placed")}: ${f.manual.lat.toFixed(6)}, ${f.manual.lon.toFixed(6)}`; node.className = "gps good"; return; }
+  if (f.kept) { node.textContent = `${t("kept_position")}: ${f.kept.lat.toFixed(6)}, ${f.kept.lon.toFixed(6)}`; node.className = "gps good"; return; }
   const avg = fixes.average();
   if (!avg) { node.textContent = t("waiting_gps"); node.className = "gps"; return; }
   node.textContent = `${t("accuracy")}: ${avg.accuracy} m · ${avg.n} ${t("fixes")}`;
@@ -176,6 +182,7 @@ function showGps() {
 function position() {
   const f = state.form;
   if (f.manual) return { lon: f.manual.lon, lat: f.manual.lat, accuracy: null, source: "manual" };
+  if (f.kept) return f.kept;
   const avg = fixes.average();
   if (!avg) return null;
   if (avg.accuracy <= goodEnough()) return { ...avg, source: "gps" };
@@ -213,12 +220,22 @@ export function openCapture(layer, values = {}, edit = null) {
   $("#layer-choice").hidden = true;
   $("#capture-form").hidden = false;
   showTab("capture");
+  if (state.form.recordId) keepPosition(state.form).catch(report);
   if (!edit) {
     fixes.reset();
     stopGps();
     stopWatch = watch(fixes, showGps, () => showGps());
     showGps();
   }
+}
+
+// Fixing a refused record keeps the position it was captured at (unless placed again by hand).
+async function keepPosition(f) {
+  const previous = await records.get(f.recordId);
+  if (!previous || state.form !== f) return;
+  const [lon, lat] = previous.feature.geometry.coordinates;
+  f.kept = { lon, lat, accuracy: previous.feature.properties.gps_accuracy_m ?? null, source: previous.position };
+  showGps();
 }
 
 function closeForm() {
@@ -246,18 +263,44 @@ function cleanValues(values) {
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== null && v !== ""));
 }
 
+function editRecord(f, values) {
+  const changed = Object.fromEntries(Object.entries(values).filter(([k, v]) => (f.edit.values[k] ?? null) !== v));
+  return newRecord({ id: crypto.randomUUID(), op: "edit", layer: f.layer.name, assetId: f.edit.id, etag: f.edit.etag,
+    patch: { properties: changed }, code: f.edit.values.code, photos: f.photos });
+}
+
+async function createRecord(f, values, pos) {
+  const props = cleanValues(values);
+  if (pos.accuracy !== null && pos.accuracy !== undefined) props.gps_accuracy_m = pos.accuracy;
+  if (state.profile.team && f.layer.fields.some((x) => x.name === "team_code")) props.team_code = state.profile.team.code;
+  const previous = f.recordId ? await records.get(f.recordId) : null;
+  return newRecord({
+    id: f.recordId || crypto.randomUUID(), op: "create", layer: f.layer.name, code: props.code,
+    confirmNearby: !!f.confirmNearby, position: pos.source, photos: [...(previous ? previous.photos : []), ...f.photos],
+    feature: { type: "Feature", geometry: { type: "Point", coordinates: [pos.lon, pos.lat] }, properties: props },
+  }, previous ? previous.createdAt : Date.now());
+}
+
+// The server's nearby rule, before the server says it: false when the volunteer went to edit the other asset.
+async function nearbyChecked(f, pos) {
+  if (f.confirmNearby || f.kept) return true;
+  const found = await nearbyAssets(api, f.layer, pos);
+  if (!found.length) return true;
+  const answer = await askSame($("#form-error"), found);
+  if (answer === "same") { await openAsset(f.layer.name, found[0].id); return false; }
+  f.confirmNearby = true;
+  return true;
+}
+
 async function saveForm(event) {
   event.preventDefault();
   const f = state.form;
   const { values, errors } = readForm($("#fields"), f.fields);
-  const lines = showErrors($("#fields"), errors, (e) => e.reason);
-  $("#form-error").textContent = lines.join(" ");
+  $("#form-error").textContent = showErrors($("#fields"), errors, (e) => e.reason).join(" ");
   if (errors.length) return;
   let record;
   if (f.edit) {
-    const changed = Object.fromEntries(Object.entries(values).filter(([k, v]) => (f.edit.values[k] ?? null) !== v));
-    record = newRecord({ id: crypto.randomUUID(), op: "edit", layer: f.layer.name, assetId: f.edit.id, etag: f.edit.etag,
-      patch: { properties: changed }, code: f.edit.values.code, photos: f.photos });
+    record = editRecord(f, values);
   } else {
     const pos = position();
     if (!pos) {
@@ -265,20 +308,12 @@ async function saveForm(event) {
       $("#form-error").textContent = avg && avg.accuracy > state.profile.gps_accuracy_max_m ? t("gps_too_poor") : t("gps_not_ready");
       return;
     }
-    const props = cleanValues(values);
-    if (pos.accuracy !== null) props.gps_accuracy_m = pos.accuracy;
-    if (state.profile.team && f.fields.every((x) => x.name !== "team_code") && f.layer.fields.some((x) => x.name === "team_code")) {
-      props.team_code = state.profile.team.code;
-    }
-    const previous = f.recordId ? await records.get(f.recordId) : null;
-    record = newRecord({ id: f.recordId || crypto.randomUUID(), op: "create", layer: f.layer.name, code: props.code,
-      position: pos.source, photos: [...(previous ? previous.photos : []), ...f.photos],
-      feature: { type: "Feature", geometry: { type: "Point", coordinates: [pos.lon, pos.lat] }, properties: props } },
-    previous ? previous.createdAt : Date.now());
+    if (!(await nearbyChecked(f, pos))) return;
+    record = await createRecord(f, values, pos);
   }
   await outbox.add(record);
   closeForm();
-  flash(t("saved"), "ok");
+  flash(navigator.onLine ? t("saved_online") : t("saved"), "ok");
   outbox.run().catch(report);
 }
 

@@ -38,7 +38,9 @@ const WORDS = {
   open_failed: ["Không mở được tài sản (cần có mạng).", "Could not open the asset (needs a network)."],
   team: ["Tổ", "Team"], poor_mark: ["vị trí kém", "poor position"], no_layers: ["Tài khoản chưa được giao lớp nào.", "No layers are assigned to this account."],
   comment: ["Nhận xét", "Comment"], signin_again: ["Hãy đăng nhập lại để gửi tiếp (bản ghi vẫn được giữ).", "Sign in again to keep sending (records are kept)."],
-  check_mark: ["Đã gửi", "Sent"],
+  kept_position: ["Giữ vị trí đã ghi", "Keeping the recorded position"],
+  saved_online: ["Đã lưu trên máy; đang gửi…", "Saved on the phone; sending…"],
+  nearby_warn: ["Đã có tài sản rất gần điểm này:", "There is an asset very close to this point:"],
 };
 
 /** The word for `key` in the page's language. */

@@ -109,12 +109,25 @@ function conflictTable(r) {
   return wrap;
 }
 
+// The team's working area as [west, south, east, north].
+function bbox(geometry) {
+  const xs = [];
+  const ys = [];
+  const walk = (c) => { if (typeof c[0] === "number") { xs.push(c[0]); ys.push(c[1]); } else c.forEach(walk); };
+  walk(geometry.coordinates);
+  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+}
+
+// Assets of the team's layers and area that reviewers marked "has issues" (the comment shows
+// to those the API shows it to).
 async function flagged() {
   const list = $("#list-flagged");
   if (!navigator.onLine) return;
   const items = [];
+  const area = state.profile.team && state.profile.team.area;
+  const where = area ? `&bbox=${bbox(area).join(",")}` : "";
   for (const name of state.profile.layers) {
-    const res = await api(`/api/v1/layers/${name}/features?review_state=has_issues&limit=50`).catch(() => null);
+    const res = await api(`/api/v1/layers/${name}/features?review_state=has_issues&limit=50${where}`).catch(() => null);
     if (!res || !res.ok) continue;
     for (const f of (await res.json()).features) items.push({ name, f });
   }
