@@ -197,7 +197,8 @@ async function openMap() {
   if (state.form.map) return;
   state.form.map = await placeOnMap($("#map"), {
     start, area: team && team.area, basemap: document.body.dataset.basemap,
-    onPlace: (p) => { state.form.manual = p; showGps(); },
+    onPlace: (p) => { state.form.manual = p; $("#form-error").textContent = ""; showGps(); },
+    nearby: avg ? await nearbyAssets(api, state.form.layer, avg, 100) : [],
   });
 }
 
@@ -246,15 +247,19 @@ function closeForm() {
   $("#layer-choice").hidden = false;
 }
 
-async function addPhotos(event) {
-  for (const file of event.target.files) {
-    const blob = await resize(file);
-    const photo = { id: crypto.randomUUID(), blob, name: "photo.jpg" };
+function addThumbs(photos) {
+  for (const photo of photos) {
     state.form.photos.push(photo);
     const img = document.createElement("img");
-    img.src = URL.createObjectURL(blob);
+    img.src = URL.createObjectURL(photo.blob);
     img.alt = t("photos") + " " + state.form.photos.length;
     $("#photo-thumbs").append(img);
+  }
+}
+
+async function addPhotos(event) {
+  for (const file of event.target.files) {
+    addThumbs([{ id: crypto.randomUUID(), blob: await resize(file), name: "photo.jpg" }]);
   }
   event.target.value = "";
 }
@@ -287,7 +292,11 @@ async function nearbyChecked(f, pos) {
   const found = await nearbyAssets(api, f.layer, pos);
   if (!found.length) return true;
   const answer = await askSame($("#form-error"), found);
-  if (answer === "same") { await openAsset(f.layer.name, found[0].id); return false; }
+  if (answer === "same") {
+    await openAsset(f.layer.name, found[0].id);
+    if (state.form && state.form.edit) addThumbs(f.photos); // the photos taken go to that asset
+    return false;
+  }
   f.confirmNearby = true;
   return true;
 }
