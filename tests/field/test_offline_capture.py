@@ -4,7 +4,8 @@ their photos arrive exactly once."""
 
 from __future__ import annotations
 
-import io
+import json
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -68,6 +69,12 @@ def test_offline_capture_survives_reload_and_arrives_once(phone, live, world: Wo
     expect(page.locator("#list-queue li.record")).to_have_count(2)
     expect(page.locator("#list-queue li.record[data-state=waiting]")).to_have_count(2)
     page.screenshot(path=str(ARTIFACTS / "field-queue-offline.png"), full_page=True)
+
+    with page.expect_download() as download:  # the last resort: every unsent record, photos included
+        page.click("#export")
+    exported = json.loads(Path(download.value.path()).read_text())
+    assert sorted(r["feature"]["properties"]["code"] for r in exported["records"]) == ["FIELD-T1", "FIELD-T2"]
+    assert all(r["photos"][0]["data"].startswith("data:image/jpeg;base64,") for r in exported["records"])
 
     page.reload()  # offline: the app shell comes from the service worker, the queue from IndexedDB
     expect(page.locator("#app")).to_be_visible()

@@ -80,3 +80,32 @@ def test_scan_opens_the_tree_and_a_conflicting_edit_shows_the_choice(live, world
                            "AND health = 'chet' AND height_m = 7.5") == 1
         assert phone.errors == []
         browser.close()
+
+
+def test_a_farmer_scans_a_tree_and_updates_its_health(live, world: World, tmp_path):
+    from tests.field.test_field_pages import sign_in_with_password
+
+    tree = [t for t in sample_features("durian_trees") if t["properties"]["farm_id"] == world.farm["id"]][2]
+    video = qr_video(tmp_path / "label.y4m", f"{live}/a/{tree['properties']['code']}")
+    lon, lat = tree["geometry"]["coordinates"]
+    with sync_playwright() as p:
+        browser = launch(p, ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                             f"--use-file-for-fake-video-capture={video}"])
+        phone = Phone(browser, live, lon, lat)
+        page = phone.page
+        sign_in_with_password(page, live, "farmer")  # a farmer lands on the scanner
+        expect(page.locator("#form-title")).to_contain_text("Sửa tài sản", timeout=20000)
+        names = page.locator("#fields .field").evaluate_all("els => els.map(e => e.dataset.name)")
+        layers = world.client.get("/api/v1/layers").json()["layers"]
+        trees = next(layer for layer in layers if layer["name"] == "durian_trees")
+        assert names == [f["name"] for f in trees["fields"] if f.get("farmer_writable")]
+        page.locator(".field[data-name=health] .choice", has_text="Sâu bệnh").click()
+        page.fill("#f-height_m", "9.5")
+        page.screenshot(path=str(ARTIFACTS / "field-farmer.png"), full_page=True)
+        page.click("#capture-form button[type=submit]")
+        page.click("[data-tab=work]")
+        expect(page.locator("#list-today li.record[data-state=sent]")).to_have_count(1, timeout=20000)
+        assert world.count(f"SELECT count(*) FROM durian_trees WHERE id = '{tree['id']}' AND health = 'sau_benh' "
+                           "AND height_m = 9.5 AND updated_by = 'farmer'") == 1
+        assert phone.errors == []
+        browser.close()
