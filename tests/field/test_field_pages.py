@@ -168,3 +168,31 @@ def test_my_work_shows_what_reviewers_flagged_in_the_team_area(phone, live, worl
     items.get_by_role("button").click()
     expect(page.locator("#f-code")).to_have_value(ours["properties"]["code"])
     assert phone.errors == []
+
+
+def test_a_revoked_token_keeps_the_records_until_the_next_sign_in(phone, live, world: World, tmp_path):
+    from geomap.services.accounts import issue_credential, revoke
+
+    page = phone.page
+    phone.expected_statuses = {401}  # the revoked token, on purpose
+    sign_in_with_token(page, live, world.tokens["volunteer"])
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    phone.context.set_offline(True)
+    capture_tree(page, "FIELD-REVOKED", jpeg(tmp_path / "p.jpg", (200, 200, 20)))
+    with world.engine.begin() as conn:
+        revoke(conn, "vol")
+        fresh = issue_credential(conn, "vol")
+    phone.context.set_offline(False)
+    page.click("[data-tab=work]")
+    expect(page.locator("#flash")).to_contain_text("đăng nhập lại", timeout=20000)
+    expect(page.locator("#list-queue li.record[data-state=waiting]")).to_have_count(1)
+    assert world.count("SELECT count(*) FROM durian_trees WHERE code = 'FIELD-REVOKED'") == 0
+    page.click("#signout")
+    page.fill("#signin-form input[name=token]", fresh)
+    page.click("#signin-form button[type=submit]")
+    page.click("[data-tab=work]")
+    expect(page.locator("#list-today li.record[data-state=sent]")).to_have_count(1, timeout=20000)
+    assert world.count("SELECT count(*) FROM durian_trees WHERE code = 'FIELD-REVOKED'") == 1
+    assert world.count("SELECT count(*) FROM photos p JOIN durian_trees t ON t.id = p.asset_id "
+                       "WHERE t.code = 'FIELD-REVOKED'") == 1
+    assert phone.errors == []

@@ -345,7 +345,8 @@ async function start() {
   for (const b of document.querySelectorAll("[data-tab]")) b.addEventListener("click", () => showTab(b.dataset.tab));
   window.addEventListener("online", () => { showNet(); outbox.run().catch(report); });
   window.addEventListener("offline", showNet);
-  setInterval(() => { if (navigator.onLine) outbox.run().catch(report); }, 5000);
+  // Every 5 s while online (the backoff decides what is due); not while the sign-in is refused.
+  setInterval(() => { if (navigator.onLine && !outbox.authNeeded) outbox.run().catch(report); }, 5000);
   setupScan();
   setupWork();
 
