@@ -109,3 +109,27 @@ def test_a_farmer_scans_a_tree_and_updates_its_health(live, world: World, tmp_pa
                            "AND height_m = 9.5 AND updated_by = 'farmer'") == 1
         assert phone.errors == []
         browser.close()
+
+
+def test_scanning_an_unregistered_label_starts_a_capture_with_its_code(live, world: World, tmp_path):
+    video = qr_video(tmp_path / "label.y4m", f"{live}/a/NHAN-MOI-0042")
+    lon, lat = world.tree_in(slot=4)["geometry"]["coordinates"]
+    with sync_playwright() as p:
+        browser = launch(p, ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                             f"--use-file-for-fake-video-capture={video}"])
+        phone = Phone(browser, live, lon, lat)
+        page = phone.page
+        sign_in_with_token(page, live, world.tokens["volunteer"])
+        page.click("[data-tab=scan]")
+        expect(page.locator("#f-code")).to_have_value("NHAN-MOI-0042", timeout=20000)
+        expect(page.locator("#form-title")).to_have_text("Cây sầu riêng")
+        expect(page.locator("#flash")).to_contain_text("Mã chưa có trên bản đồ")
+        page.fill("#f-name", "Cây nhãn mới")
+        page.locator(".field[data-name=variety] .choice", has_text="Ri6").click()
+        expect(page.locator("#gps-status.good")).to_be_visible()
+        page.click("#capture-form button[type=submit]")
+        page.click("[data-tab=work]")
+        expect(page.locator("#list-today li.record[data-state=sent]")).to_have_count(1, timeout=20000)
+        assert world.count("SELECT count(*) FROM durian_trees WHERE code = 'NHAN-MOI-0042'") == 1
+        assert phone.errors == []
+        browser.close()
