@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
+from functools import lru_cache
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from PIL import Image, ImageDraw
 
+from geomap.errors import NotFound
 from geomap.field.assets import FieldAssets
 
 router = APIRouter(include_in_schema=False)
@@ -17,6 +21,7 @@ _env = Environment(loader=FileSystemLoader(Path(__file__).resolve().parent / "te
 #: Geolocation and the camera (QR labels, photos) are what this page is for.
 PERMISSIONS = "geolocation=(self), camera=(self), microphone=()"
 TITLES = {"vi": "Sổ thực địa", "en": "Field book"}
+ICON_SIZES = (192, 512)  # what Android's "Add to Home screen" asks for
 
 
 def _assets(request: Request) -> FieldAssets:
@@ -53,7 +58,8 @@ def manifest(request: Request) -> Response:
         "name": "geomap — " + TITLES[lang], "short_name": TITLES[lang], "lang": lang,
         "start_url": "/field" + ("?lang=en" if lang == "en" else ""), "scope": "/field", "display": "standalone",
         "background_color": "#ffffff", "theme_color": "#1b5e20",
-        "icons": [{"src": "/field/static/icon.svg", "sizes": "any", "type": "image/svg+xml", "purpose": "any"}],
+        "icons": [{"src": "/field/static/icon.svg", "sizes": "any", "type": "image/svg+xml", "purpose": "any"},
+                  *({"src": f"/field/icon-{n}.png", "sizes": f"{n}x{n}", "type": "image/png"} for n in ICON_SIZES)],
     }
     return Response(json.dumps(body, ensure_ascii=False), media_type="application/manifest+json",
                     headers={"Cache-Control": "no-cache"})
@@ -63,7 +69,8 @@ def manifest(request: Request) -> Response:
 def service_worker(request: Request) -> Response:
     """The service worker, versioned by the content of every file it caches."""
     assets = _assets(request)
-    urls = ["/field", "/field?lang=en", "/field/manifest.webmanifest", *assets.urls()]
+    urls = ["/field", "/field?lang=en", "/field/manifest.webmanifest", *assets.urls(),
+            *(f"/field/icon-{n}.png" for n in ICON_SIZES)]
     body = _env.get_template("sw.js").render(version=assets.version, urls=json.dumps(urls))
     return Response(body, media_type="text/javascript; charset=utf-8",
                     headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/field"})
@@ -80,3 +87,25 @@ def static_file(name: str, request: Request) -> Response:
     if "gzip" in request.headers.get("accept-encoding", ""):
         return Response(asset.gzipped, media_type=asset.media_type, headers={**headers, "Content-Encoding": "gzip"})
     return Response(asset.body, media_type=asset.media_type, headers=headers)
+
+
+@lru_cache(maxsize=len(ICON_SIZES))
+def _icon(size: int) -> bytes:
+    """The app's icon as a PNG: a white map pin on the app's green."""
+    image = Image.new("RGB", (size, size), "#1b5e20")
+    draw = ImageDraw.Draw(image)
+    u = size / 512
+    draw.ellipse([128 * u, 80 * u, 384 * u, 336 * u], fill="white")
+    draw.polygon([(150 * u, 260 * u), (362 * u, 260 * u), (256 * u, 432 * u)], fill="white")
+    draw.ellipse([204 * u, 154 * u, 308 * u, 258 * u], fill="#1b5e20")
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+@router.get("/field/icon-{size}.png")
+def icon_png(size: int) -> Response:
+    """The home-screen icon in the sizes phones ask for."""
+    if size not in ICON_SIZES:
+        raise NotFound("no icon of that size")
+    return Response(_icon(size), media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})

@@ -196,3 +196,18 @@ def test_a_revoked_token_keeps_the_records_until_the_next_sign_in(phone, live, w
     assert world.count("SELECT count(*) FROM photos p JOIN durian_trees t ON t.id = p.asset_id "
                        "WHERE t.code = 'FIELD-REVOKED'") == 1
     assert phone.errors == []
+
+
+def test_the_app_is_installable(phone, live, world: World):
+    """Chromium's own verdict (what decides whether "Add to Home screen" installs an app)."""
+    page = phone.page
+    page.goto(live + "/field")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    expect(page.locator("#signin-form")).to_be_visible()
+    cdp = phone.context.new_cdp_session(page)
+    errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    assert [e["errorId"] for e in errors if e["errorId"] != "in-incognito"] == []
+    manifest = cdp.send("Page.getAppManifest")
+    assert manifest["errors"] == [] and manifest["url"].endswith("/field/manifest.webmanifest")
+    assert phone.errors == []

@@ -3,9 +3,12 @@ worker and its files (from npm packages, gzip-compressed), and the first-load bu
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import subprocess
+
+from PIL import Image
 
 from tests.conftest import ROOT
 from tests.world import World
@@ -36,7 +39,12 @@ def test_manifest_makes_it_installable(world: World):
     assert m["short_name"] == "Sổ thực địa" and m["start_url"] == "/field" and m["scope"] == "/field"
     assert m["display"] == "standalone" and m["icons"]
     for icon in m["icons"]:
-        assert world.client.get(icon["src"]).status_code == 200
+        r = world.client.get(icon["src"])
+        assert r.status_code == 200 and r.headers["content-type"] == icon["type"]
+        if icon["type"] == "image/png":
+            assert Image.open(io.BytesIO(r.content)).size == tuple(int(n) for n in icon["sizes"].split("x"))
+    assert {"192x192", "512x512"} <= {icon["sizes"] for icon in m["icons"]}
+    assert world.client.get("/field/icon-7.png").status_code == 404
     assert world.client.get("/field/manifest.webmanifest?lang=en").json()["start_url"] == "/field?lang=en"
 
 
