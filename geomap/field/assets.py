@@ -60,6 +60,11 @@ class FieldAssets:
             raise NotFound("no such file of the field app")
         return asset
 
+    def modules(self) -> list[str]:
+        """URLs of the ES modules the page imports at start (preloaded together, not one level at a time)."""
+        own = [f"/field/static/{name}" for name in self.files if name.endswith(".js") and "/" not in name]
+        return own + ["/field/static/vendor/idb.js"]
+
     def urls(self) -> list[str]:
         """Every file's URL (what the service worker caches)."""
         return [f"/field/static/{name}" for name in self.files]

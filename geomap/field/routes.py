@@ -39,8 +39,9 @@ def _lang(request: Request) -> str:
 def field_page(request: Request) -> Response:
     """The app's one page; everything else happens in its scripts."""
     lang = _lang(request)
-    html = _env.get_template("field.html").render(lang=lang, title=TITLES[lang], version=_assets(request).version,
-                                                  basemap=request.app.state.settings.basemap_url)
+    assets = _assets(request)
+    html = _env.get_template("field.html").render(lang=lang, title=TITLES[lang], version=assets.version,
+                                                  basemap=request.app.state.settings.basemap_url, modules=assets.modules())
     return HTMLResponse(html, headers={"Permissions-Policy": PERMISSIONS, "Cache-Control": "no-cache"})
 
 
