@@ -6,6 +6,7 @@ import io
 import json
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -72,9 +73,22 @@ def service_worker(request: Request) -> Response:
     assets = _assets(request)
     urls = ["/field", "/field?lang=en", "/field/manifest.webmanifest", *assets.urls(),
             *(f"/field/icon-{n}.png" for n in ICON_SIZES)]
-    body = _env.get_template("sw.js").render(version=assets.version, urls=json.dumps(urls))
+    tiles = tile_origins(request.app.state.settings.basemap_url)
+    body = _env.get_template("sw.js").render(version=assets.version, urls=json.dumps(urls), tile_origins=json.dumps(tiles))
+    # The worker fetches basemap tiles itself (to keep them): its own policy lets it reach the tile server.
+    csp = "default-src 'self'; connect-src 'self' " + " ".join(tiles)
     return Response(body, media_type="text/javascript; charset=utf-8",
-                    headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/field"})
+                    headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/field", "Content-Security-Policy": csp})
+
+
+def tile_origins(basemap_url: str) -> list[str]:
+    """The origins basemap tiles come from (``{s}`` stands for the subdomains a, b and c)."""
+    origins = []
+    for sub in ("a", "b", "c") if "{s}" in basemap_url else ("",):
+        parts = urlsplit(basemap_url.replace("{s}", sub))
+        if parts.scheme in ("http", "https") and parts.netloc and f"{parts.scheme}://{parts.netloc}" not in origins:
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+    return origins
 
 
 @router.get("/field/static/{name:path}")

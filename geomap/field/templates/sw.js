@@ -4,6 +4,11 @@ const VERSION = "{{ version }}";
 const SHELL = "geomap-field-shell-" + VERSION;
 const DATA = "geomap-field-data";
 const URLS = {{ urls }};
+// Basemap tiles the volunteer has looked at are kept (at most MAX_TILES) so the map of the area
+// they work in still draws with no network.
+const TILES = "geomap-field-tiles";
+const TILE_ORIGINS = {{ tile_origins }};
+const MAX_TILES = 3000;
 
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
@@ -49,10 +54,36 @@ async function networkFirst(request) {
   }
 }
 
+async function trim(cache) {
+  const keys = await cache.keys();
+  for (const key of keys.slice(0, Math.max(0, keys.length - MAX_TILES))) await cache.delete(key);
+}
+
+async function tileFirst(request) {
+  const cache = await caches.open(TILES);
+  const cached = await cache.match(request.url);
+  if (cached) return cached;
+  let response;
+  try {
+    response = await fetch(request.url, { mode: "cors", credentials: "omit" });
+  } catch (err) {
+    return fetch(request); // a tile server without CORS: shown, not kept (opaque answers would fill the quota)
+  }
+  if (response.ok) {
+    await cache.put(request.url, response.clone());
+    trim(cache);
+  }
+  return response;
+}
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET") return;
   const url = new URL(request.url);
+  if (TILE_ORIGINS.includes(url.origin)) {
+    event.respondWith(tileFirst(request));
+    return;
+  }
   if (url.origin !== self.location.origin) return;
   if (url.pathname === "/field" || url.pathname.startsWith("/field/static/") || url.pathname === "/field/manifest.webmanifest") {
     event.respondWith(shellFirst(request));
