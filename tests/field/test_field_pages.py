@@ -211,3 +211,21 @@ def test_the_app_is_installable(phone, live, world: World):
     manifest = cdp.send("Page.getAppManifest")
     assert manifest["errors"] == [] and manifest["url"].endswith("/field/manifest.webmanifest")
     assert phone.errors == []
+
+
+def test_a_point_outside_the_team_area_is_refused_before_saving(phone, live, world: World):
+    page = phone.page
+    sign_in_with_token(page, live, world.tokens["volunteer"])
+    lon, lat = world.tree_in(farm=world.other_farm, slot=0)["geometry"]["coordinates"]  # another commune's orchard
+    phone.move(lon, lat)
+    page.click("button.layer[data-layer=durian_trees]")
+    expect(page.locator("#gps-status.good")).to_be_visible()
+    page.fill("#f-code", "FIELD-OUTSIDE")
+    page.fill("#f-name", "Cây ngoài địa bàn")
+    page.locator(".field[data-name=variety] .choice", has_text="Ri6").click()
+    page.click("#capture-form button[type=submit]")
+    expect(page.locator("#form-error")).to_contain_text("ngoài địa bàn của tổ")
+    expect(page.locator("#capture-form")).to_be_visible()
+    page.click("[data-tab=work]")
+    expect(page.locator("#list-queue li.record")).to_have_count(0)
+    assert phone.errors == []

@@ -13,6 +13,7 @@ import { setupScan } from "./edit.js";
 import { explain } from "./problems.js";
 import { nearbyAssets, askSame } from "./nearby.js";
 import { openAsset } from "./edit.js";
+import { insideArea } from "./area.js";
 
 const $ = (sel) => document.querySelector(sel);
 export const state = { auth: null, profile: null, layers: [], form: null };
@@ -315,6 +316,11 @@ async function saveForm(event) {
     if (!pos) {
       const avg = fixes.average();
       $("#form-error").textContent = avg && avg.accuracy > state.profile.gps_accuracy_max_m ? t("gps_too_poor") : t("gps_not_ready");
+      return;
+    }
+    const team = state.profile.team;
+    if (state.profile.role === "volunteer" && team && !insideArea(team.area, pos.lon, pos.lat)) {
+      $("#form-error").textContent = t("outside_area");
       return;
     }
     if (!(await nearbyChecked(f, pos))) return;

@@ -38,6 +38,8 @@ const WORDS = {
   open_failed: ["Không mở được tài sản (cần có mạng).", "Could not open the asset (needs a network)."],
   team: ["Tổ", "Team"], poor_mark: ["vị trí kém", "poor position"], no_layers: ["Tài khoản chưa được giao lớp nào.", "No layers are assigned to this account."],
   comment: ["Nhận xét", "Comment"], signin_again: ["Hãy đăng nhập lại để gửi tiếp (bản ghi vẫn được giữ).", "Sign in again to keep sending (records are kept)."],
+  outside_area: ["Vị trí này nằm ngoài địa bàn của tổ: máy chủ sẽ không nhận. Kiểm tra GPS hoặc đặt điểm trên bản đồ.",
+    "This position is outside the team's working area: the server will refuse it. Check the GPS or place it on the map."],
   kept_position: ["Giữ vị trí đã ghi", "Keeping the recorded position"],
   saved_online: ["Đã lưu trên máy; đang gửi…", "Saved on the phone; sending…"],
   nearby_warn: ["Đã có tài sản rất gần điểm này:", "There is an asset very close to this point:"],
