@@ -368,6 +368,8 @@ async function start() {
   } else {
     $("#signin").hidden = false;
   }
+  // Ask the browser never to evict the outbox when the phone runs short of space.
+  if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(report);
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/field/sw.js", { scope: "/field" }).catch(report);
   }
