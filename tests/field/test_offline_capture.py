@@ -35,7 +35,7 @@ def wait_for_service_worker(page) -> None:
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
 
 
-def capture_tree(page, code: str, photo: str) -> None:
+def capture_tree(page, code: str, photo: str | list[str]) -> None:
     page.click("button.layer[data-layer=durian_trees]")
     expect(page.locator("#capture-form")).to_be_visible()
     expect(page.locator("#gps-status.good")).to_contain_text("m")
@@ -44,7 +44,7 @@ def capture_tree(page, code: str, photo: str) -> None:
     page.locator(".field[data-name=variety] .choice", has_text="Ri6").click()
     page.fill("#f-planting_year", "2019")
     page.set_input_files("#photo-input", photo)
-    expect(page.locator("#photo-thumbs img")).to_have_count(1)
+    expect(page.locator("#photo-thumbs img")).to_have_count(len(photo) if isinstance(photo, list) else 1)
     page.click("#capture-form button[type=submit]")
     expect(page.locator("#capture-form")).to_be_hidden()
 
@@ -62,9 +62,11 @@ def test_offline_capture_survives_reload_and_arrives_once(phone, live, world: Wo
     phone.context.set_offline(True)
     expect(page.locator("#net")).to_have_text("Mất mạng — vẫn ghi được")
     spots = [world.tree_in(slot=i)["geometry"]["coordinates"] for i in (0, 1)]
-    for i, (lon, lat) in enumerate(spots):
+    photos = {1: [jpeg(tmp_path / "p1a.jpg", (30, 120, 40)), jpeg(tmp_path / "p1b.jpg", (90, 20, 40))],
+              2: [jpeg(tmp_path / "p2.jpg", (200, 120, 40))]}  # several photos per asset
+    for i, (lon, lat) in enumerate(spots, start=1):
         phone.move(lon, lat)
-        capture_tree(page, f"FIELD-T{i + 1}", jpeg(tmp_path / f"p{i}.jpg", (30 * i, 120, 40)))
+        capture_tree(page, f"FIELD-T{i}", photos[i])
     page.click("[data-tab=work]")
     expect(page.locator("#list-queue li.record")).to_have_count(2)
     expect(page.locator("#list-queue li.record[data-state=waiting]")).to_have_count(2)
@@ -74,7 +76,8 @@ def test_offline_capture_survives_reload_and_arrives_once(phone, live, world: Wo
         page.click("#export")
     exported = json.loads(Path(download.value.path()).read_text())
     assert sorted(r["feature"]["properties"]["code"] for r in exported["records"]) == ["FIELD-T1", "FIELD-T2"]
-    assert all(r["photos"][0]["data"].startswith("data:image/jpeg;base64,") for r in exported["records"])
+    assert sorted(len(r["photos"]) for r in exported["records"]) == [1, 2]
+    assert all(p["data"].startswith("data:image/jpeg;base64,") for r in exported["records"] for p in r["photos"])
 
     page.reload()  # offline: the app shell comes from the service worker, the queue from IndexedDB
     expect(page.locator("#app")).to_be_visible()
@@ -87,11 +90,11 @@ def test_offline_capture_survives_reload_and_arrives_once(phone, live, world: Wo
     expect(page.locator("#list-queue li.record")).to_have_count(0)
     page.screenshot(path=str(ARTIFACTS / "field-sent.png"), full_page=True)
     assert world.count("SELECT count(*) FROM durian_trees") == before + 2
-    for code in ("FIELD-T1", "FIELD-T2"):
+    for i, code in ((1, "FIELD-T1"), (2, "FIELD-T2")):
         assert world.count(f"SELECT count(*) FROM durian_trees WHERE code = '{code}' AND created_by = 'vol'") == 1
-        assert world.count(
+        assert world.count(  # resized on the phone: 2400 × 1800 → 1600 × 1200
             "SELECT count(*) FROM photos p JOIN durian_trees t ON t.id = p.asset_id "
-            f"WHERE t.code = '{code}' AND p.width <= 1600") == 1
+            f"WHERE t.code = '{code}' AND p.width = 1600 AND p.height = 1200") == len(photos[i])
     assert world.count("SELECT count(*) FROM durian_trees WHERE code = 'FIELD-T1' AND planting_year = 2019 "
                        "AND gps_accuracy_m <= 10 AND team_code = 'DL-EAKLY-01'") == 1
     assert phone.errors == []
