@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import re
+
 from geomap.problems import send_problem
 
 MiB = 1024 * 1024
 
-#: (path suffix, limit in bytes); the first match wins, the last entry is the default.
-BODY_LIMITS: list[tuple[str, int]] = [
-    ("/photos", 11 * MiB),
-    ("/features/batch", 24 * MiB),
-    ("", 1 * MiB),
+#: (path pattern, limit in bytes); the first match wins, the last entry is the default. Photos are
+#: POSTed to …/photos or PUT to …/photos/{client-chosen id} (the field app's exactly-once upload).
+BODY_LIMITS: list[tuple[re.Pattern, int]] = [
+    (re.compile(r"/photos(/[^/]+)?$"), 11 * MiB),
+    (re.compile(r"/features/batch$"), 24 * MiB),
+    (re.compile(r""), 1 * MiB),
 ]
 
 
 def limit_for(path: str) -> int:
     """Largest body accepted for ``path``."""
-    for suffix, limit in BODY_LIMITS:
-        if path.endswith(suffix):
+    for pattern, limit in BODY_LIMITS:
+        if pattern.search(path):
             return limit
     return BODY_LIMITS[-1][1]
 

@@ -21,7 +21,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import Connection, text
 
 from geomap.auth import Principal
-from geomap.errors import FieldProblem, Forbidden, InvalidInput, NotFound
+from geomap.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from geomap.layers.base import Layer
 from geomap.layers.registry import get_layer
 from geomap.services import permissions
@@ -82,9 +82,27 @@ def _check_can_write(conn: Connection, layer: Layer, principal: Principal, row) 
 def add_photo(conn: Connection, home: Path, layer: Layer, asset_id: str, principal: Principal, data: bytes,
               *, max_pixels: int = MAX_PIXELS) -> dict:
     """Store a photo of an asset; return its description."""
+    return put_photo(conn, home, layer, asset_id, principal, data, photo_id=str(uuid.uuid4()), max_pixels=max_pixels)[0]
+
+
+def put_photo(conn: Connection, home: Path, layer: Layer, asset_id: str, principal: Principal, data: bytes,
+              *, photo_id: str, max_pixels: int = MAX_PIXELS) -> tuple[dict, bool]:
+    """Store a photo under a client-chosen id, once: a retry of the same id for the same asset
+    returns the stored photo (and False); the id on another asset is a :class:`Conflict`."""
     row = fetch_row(conn, layer, asset_id, principal)
     _check_can_write(conn, layer, principal, row)
-    photo_id = str(uuid.uuid4())
+    try:
+        photo_id = str(uuid.UUID(photo_id))
+    except ValueError:
+        raise InvalidInput([FieldProblem("photo_id", "is not a UUID")]) from None
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:id))"), {"id": photo_id})  # in-flight retries wait
+    existing = conn.execute(
+        text("SELECT layer, asset_id::text, content_type, width, height FROM photos WHERE id = :id"), {"id": photo_id}
+    ).first()
+    if existing is not None:
+        if (existing.layer, existing.asset_id) != (layer.name, str(row["id"])):
+            raise Conflict("this photo id is already used by another asset's photo; use a new one")
+        return describe(photo_id, layer.name, existing.content_type, existing.width, existing.height), False
     folder = photo_dir(home)
     with _decoding:
         fmt, clean = _store(data, max_pixels, folder, photo_id)
@@ -96,7 +114,7 @@ def add_photo(conn: Connection, home: Path, layer: Layer, asset_id: str, princip
         {"id": photo_id, "l": layer.name, "a": asset_id, "t": content_type, "b": size, "w": clean.width,
          "h": clean.height, "by": principal.actor},
     )
-    return describe(photo_id, layer.name, content_type, clean.width, clean.height)
+    return describe(photo_id, layer.name, content_type, clean.width, clean.height), True
 
 
 def _store(data: bytes, max_pixels: int, folder: Path, photo_id: str) -> tuple[str, Image.Image]:

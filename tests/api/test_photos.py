@@ -87,3 +87,12 @@ def test_pixels_are_bounded_before_decoding(world: World, settings):
         problem(small.post(url, files={"file": ("a.jpg", _jpeg_with_gps((800, 600)), "image/jpeg")}, headers=h), 422, "file", "0.4 megapixels")
         assert small.post(url, files={"file": ("a.jpg", _jpeg_with_gps((600, 600)), "image/jpeg")}, headers=h).status_code == 201
     assert world.count("SELECT count(*) FROM photos") == 1
+
+
+def test_photo_uploads_get_the_photo_body_limit_by_post_and_by_put():
+    from geomap.api.limits import MiB, limit_for
+
+    base = "/api/v1/layers/durian_trees/features/0b6f0a52-8a64-4c38-9d55-0f4f3c2b7a11/photos"
+    assert limit_for(base) == limit_for(base + "/5f1e0a52-8a64-4c38-9d55-0f4f3c2b7a12") == 11 * MiB
+    assert limit_for("/api/v1/layers/durian_trees/features") == 1 * MiB
+    assert limit_for("/api/v1/layers/durian_trees/features/batch") == 24 * MiB

@@ -1,0 +1,36 @@
+// Live GPS with a running average of the fixes that are good enough: the volunteer watches the
+// accuracy (metres) settle before saving.
+
+/** Accumulates fixes; the average weights each by 1/accuracy². */
+export class Fixes {
+  constructor() { this.reset(); }
+  reset() { this.n = 0; this.w = 0; this.lon = 0; this.lat = 0; this.last = null; }
+  add(lon, lat, accuracy) {
+    const w = 1 / Math.max(accuracy, 1) ** 2;
+    this.n += 1;
+    this.w += w;
+    this.lon += lon * w;
+    this.lat += lat * w;
+    this.last = { lon, lat, accuracy };
+  }
+  /** The averaged position and its accuracy (the best of the last fix and 1/sqrt(sum of weights)). */
+  average() {
+    if (!this.n) return null;
+    const acc = Math.min(this.last.accuracy, 1 / Math.sqrt(this.w));
+    return { lon: this.lon / this.w, lat: this.lat / this.w, accuracy: Math.round(acc * 10) / 10, n: this.n };
+  }
+}
+
+/** Start watching; calls `onFix(average, lastFix)` / `onError(err)`; returns a stop function. */
+export function watch(fixes, onFix, onError) {
+  if (!("geolocation" in navigator)) { onError(new Error("no geolocation")); return () => {}; }
+  const id = navigator.geolocation.watchPosition(
+    (pos) => {
+      fixes.add(pos.coords.longitude, pos.coords.latitude, pos.coords.accuracy);
+      onFix(fixes.average(), fixes.last);
+    },
+    onError,
+    { enableHighAccuracy: true, maximumAge: 0, timeout: 30000 },
+  );
+  return () => navigator.geolocation.clearWatch(id);
+}
