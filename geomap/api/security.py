@@ -12,6 +12,7 @@ effective limit is per worker; put a shared limiter in the reverse proxy for mor
 from __future__ import annotations
 
 import math
+import secrets
 
 from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
@@ -23,18 +24,22 @@ from geomap.api.throttle import TokenBucket
 from geomap.auth import SESSION_COOKIE, bearer_secret, secret_hash
 from geomap.settings import Settings
 
+OGC_PREFIX = "/ogc"
+#: Key in the ASGI scope's state under which this request's CSP nonce is kept.
+CSP_NONCE = "csp_nonce"
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 EXEMPT = ("/api/v1/auth/login", "/login", "/logout")  # sign-in has its own limits
 
 
-def security_headers(basemap_url: str, inline_scripts: bool = False) -> list[tuple[bytes, bytes]]:
-    """Headers added to every response. Scripts come from this site only; ``inline_scripts`` is
-    for tipg's own HTML pages under /ogc, which still carry inline scripts."""
+def security_headers(basemap_url: str, nonce: str | None = None) -> list[tuple[bytes, bytes]]:
+    """Headers added to every response. Scripts come from this site only; ``nonce`` admits the
+    inline scripts of tipg's HTML pages under /ogc, which carry this request's nonce
+    (geomap/ogc/app.py writes it into their templates) — never ``'unsafe-inline'``."""
     from urllib.parse import urlsplit
 
     basemap = urlsplit(basemap_url.replace("{s}", "a"))
     img = f"'self' data: blob: {basemap.scheme}://{basemap.netloc}" if basemap.netloc else "'self' data: blob:"
-    scripts = "'self' 'unsafe-inline'" if inline_scripts else "'self'"
+    scripts = f"'self' 'nonce-{nonce}'" if nonce else "'self'"
     csp = (
         "default-src 'self'; "
         f"img-src {img}; "
@@ -59,7 +64,7 @@ class SecurityMiddleware:
         settings = settings or Settings(_env_file=None)
         self.app = app
         self.headers = security_headers(basemap_url)
-        self.ogc_headers = security_headers(basemap_url, inline_scripts=True)  # tipg's HTML pages
+        self.basemap_url = basemap_url
         self.hsts = (b"strict-transport-security", f"max-age={settings.hsts_max_age_s}".encode())
         self.proxies = TrustedProxies(settings.trusted_proxies)
         self.by_credential = TokenBucket(per_credential_per_min, burst=max(10, int(per_credential_per_min / 6)))
@@ -74,7 +79,7 @@ class SecurityMiddleware:
         if b"%00" in raw or b"\x00" in raw:
             return await self._reject(send, 400, "Bad request", "NUL characters are not allowed in paths or parameters")
         client = self.proxies.client(scope)
-        own = self.ogc_headers if scope["path"].startswith("/ogc") else self.headers
+        own = self._ogc_headers(scope) if scope["path"].startswith(OGC_PREFIX) else self.headers
         headers = own + [self.hsts] if client.https else own
         if scope["method"] == "POST" and scope["path"] in SIGN_IN_PATHS:
             return await self.sign_in(self._with_headers(headers), scope, receive, send, client.address, headers)
@@ -95,6 +100,12 @@ class SecurityMiddleware:
             await self.app(scope, receive, with_headers)
 
         return app
+
+    def _ogc_headers(self, scope) -> list[tuple[bytes, bytes]]:
+        """Headers for /ogc, with a fresh nonce that tipg's HTML templates read from the scope."""
+        nonce = secrets.token_urlsafe(16)
+        scope.setdefault("state", {})[CSP_NONCE] = nonce
+        return security_headers(self.basemap_url, nonce=nonce)
 
     def _limit(self, scope, address: str) -> float:
         waits = [self.by_ip.take(f"ip:{address}")]

@@ -64,14 +64,19 @@ LOCAL_ASSETS = {
 }
 
 
+#: tipg's inline scripts get the request's CSP nonce (geomap/api/security.py sets it in the scope).
+NONCED_SCRIPT = "<script nonce=\"{{ request.scope.get('state', {}).get('csp_nonce', '') }}\">"
+
+
 class LocalAssetsLoader(jinja2.PackageLoader):
-    """tipg's templates, with CDN links swapped for the app's own copies (pages work offline)."""
+    """tipg's templates, with CDN links swapped for the app's own copies (pages work offline) and
+    their inline scripts marked with the request's CSP nonce (no 'unsafe-inline' anywhere)."""
 
     def get_source(self, environment, template):
         source, filename, uptodate = super().get_source(environment, template)
         for cdn, local in LOCAL_ASSETS.items():
             source = source.replace(cdn, local)
-        return source, filename, uptodate
+        return source.replace("<script>", NONCED_SCRIPT), filename, uptodate
 
 
 def add_ogc(app: FastAPI) -> None:
