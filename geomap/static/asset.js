@@ -3,7 +3,7 @@
   "use strict";
   var geomap = window.geomap;
   var cfg = geomap.config();
-  var map = geomap.createMap("asset-map", { basemap: cfg.basemap, strings: cfg.strings });
+  var map = geomap.createMap("asset-map", { basemap: cfg.basemap, outline: cfg.outline, strings: cfg.strings });
   geomap.map = map;
   var shape = L.geoJSON(cfg.geometry, {
     style: function (f) { return f.geometry.type === "Point" ? {} : { color: cfg.color, weight: 3, fillOpacity: 0.15 }; },

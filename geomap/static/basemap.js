@@ -30,6 +30,7 @@
         if (failed === 4) {  // offline: say why the background is plain; the layers still draw
           map.getContainer().classList.add("no-imagery");
           if (opts.strings && opts.strings.no_imagery) { geomap.toast(map, opts.strings.no_imagery); }
+          if (opts.outline) { geomap.outline(map, opts.outline); }
         }
       });
       imagery.addTo(map);
@@ -38,6 +39,55 @@
     geomap.locateControl(map, opts.strings || {}).addTo(map);
     return map;
   };
+
+  /* Archipelagos drawn as Vietnam's whatever the outline data holds: their main islands and a label.
+     (Natural Earth's countries have no feature for them; a national map of Vietnam must show them.) */
+  var ARCHIPELAGOS = {
+    hoang_sa: { label: [16.55, 111.95], islands: [[16.83, 112.33], [16.53, 111.6], [15.78, 111.2], [16.67, 112.73],
+                                                   [16.45, 111.5], [16.97, 112.27]] },
+    truong_sa: { label: [9.6, 114.0], islands: [[8.64, 111.92], [11.43, 114.33], [9.88, 114.33], [10.18, 114.37],
+                                                 [10.38, 114.36], [7.89, 112.92], [10.92, 114.08], [8.85, 112.22]] }
+  };
+
+  /* The outline basemap (country outlines and coastline from npm's world-atlas, decoded by
+     topojson-client), under the data, once: used when imagery cannot load. */
+  geomap.outline = function (map, outline) {
+    if (map._geomapOutline) { return map._geomapOutline; }
+    map.createPane("outline").style.zIndex = 150;
+    var group = (map._geomapOutline = L.layerGroup().addTo(map));
+    Object.keys(ARCHIPELAGOS).forEach(function (key) {
+      var a = ARCHIPELAGOS[key];
+      a.islands.forEach(function (p) {
+        L.circleMarker(p, { pane: "outline", radius: 3, weight: 1, color: "#8d6e63", fillColor: "#efe7d3",
+                            fillOpacity: 1, interactive: false, className: "geomap-outline geomap-island" }).addTo(group);
+      });
+      L.marker(a.label, { pane: "outline", interactive: false, keyboard: false,
+        icon: L.divIcon({ className: "geomap-archipelago", html: "<span>" + geomap.esc(outline.labels[key]) + "</span>", iconSize: null })
+      }).addTo(group);
+    });
+    loadScript(outline.decoder, function () {
+      fetch(outline.world).then(function (r) { return r.json(); }).then(function (world) {
+        var countries = window.topojson.feature(world, world.objects.countries);
+        L.geoJSON(countries, {
+          pane: "outline", interactive: false, attribution: "Natural Earth (world-atlas)",
+          style: function (f) {
+            var vn = f.properties && f.properties.name === "Vietnam";
+            return { className: "geomap-outline" + (vn ? " geomap-outline-vn" : ""), weight: vn ? 1.5 : 0.8,
+                     color: vn ? "#8d6e63" : "#b0aaa0", fillColor: vn ? "#efe7d3" : "#f7f5f0", fillOpacity: 1 };
+          }
+        }).addTo(group);
+      }).catch(function () { /* the outline is a comfort, never an error */ });
+    });
+    return group;
+  };
+
+  function loadScript(src, done) {
+    if (window.topojson) { return done(); }
+    var el = document.createElement("script");
+    el.src = src;
+    el.onload = done;
+    document.head.appendChild(el);
+  }
 
   geomap.locateControl = function (map, strings) {
     var Locate = L.Control.extend({

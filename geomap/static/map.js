@@ -85,7 +85,7 @@
   }
 
   // ---- the map, its position in the URL ----
-  var map = geomap.createMap("map", { basemap: cfg.basemap, strings: S });
+  var map = geomap.createMap("map", { basemap: cfg.basemap, outline: cfg.outline, strings: S });
   geomap.map = map;
   geomap.layers = {};
   function fromHash() {

@@ -10,7 +10,7 @@
   var statusBox = document.getElementById("map-status");
   var PAGE = 100;
 
-  var map = geomap.createMap("orchard-map", { basemap: cfg.basemap, strings: S });
+  var map = geomap.createMap("orchard-map", { basemap: cfg.basemap, outline: cfg.outline, strings: S });
   geomap.map = map;
   var farm = L.geoJSON(cfg.farm, { style: { color: "#1b5e20", weight: 3, fillOpacity: 0.06 }, interactive: false }).addTo(map);
   map.fitBounds(farm.getBounds(), { padding: [12, 12] });

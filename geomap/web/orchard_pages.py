@@ -15,7 +15,7 @@ from geomap.api.deps import EngineDep, SettingsDep
 from geomap.errors import Forbidden
 from geomap.services import orchard
 from geomap.web.i18n import js_strings, pick_lang
-from geomap.web.pages import PagePrincipal, PageReadEngine, PageRoute, ctx, html
+from geomap.web.pages import PagePrincipal, PageReadEngine, PageRoute, ctx, html, outline_config
 from geomap.web.qr import asset_url, qr_svg
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -47,7 +47,8 @@ def orchard_page(code: str, request: Request, engine: PageReadEngine, principal:
         return redirect
     settings = request.app.state.settings
     config = {"trees": f"/farms/{quote(farm_code, safe='')}/trees.json" + ("?lang=en" if lang == "en" else ""),
-              "color": color, "basemap": settings.basemap_url, "lang": lang, "editable": data["can_edit"],
+              "color": color, "basemap": settings.basemap_url, "outline": outline_config(request, lang),
+              "lang": lang, "editable": data["can_edit"],
               "farm": data["farm"]["geometry"], "strings": js_strings(lang, ORCHARD_STRINGS),
               "healthChoices": [[c.value, c.label(lang)] for c in data["trees_layer"].attr("health").choices]}
     return html(request, "orchard.html", ctx(request, principal, color=color, config=config, **data))

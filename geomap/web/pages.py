@@ -52,6 +52,19 @@ def vendor_url(request: Request, name: str) -> str:
     return f"/static/vendor/{name}?v={_digest(str(Path(assets) / name))}"
 
 
+#: The offline outline basemap: Natural Earth's countries (npm ``world-atlas``, decoded in the browser
+#: by ``topojson-client``), drawn only when basemap imagery cannot load (geomap/static/basemap.js).
+OUTLINE_WORLD = "world-atlas/countries-110m.json"
+OUTLINE_DECODER = "topojson-client/dist/topojson-client.min.js"
+
+
+def outline_config(request: Request, lang: str) -> dict:
+    """What a map page's script needs to draw the outline basemap, with the archipelagos' labels."""
+    t = translator(lang)
+    return {"world": vendor_url(request, OUTLINE_WORLD), "decoder": vendor_url(request, OUTLINE_DECODER),
+            "labels": {"hoang_sa": t("hoang_sa"), "truong_sa": t("truong_sa")}}
+
+
 templates.env.globals.update(static_url=static_url, vendor_url=vendor_url)
 
 

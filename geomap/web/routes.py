@@ -15,7 +15,9 @@ from geomap.services import accounts, orchard
 from geomap.services.extents import ExtentCache
 from geomap.web import orchard_pages, public_map, views
 from geomap.web.i18n import js_strings, pick_lang, translator
-from geomap.web.pages import PagePrincipal, PageReadEngine, PageRoute, code_path, ctx, html, same_site_path
+from geomap.web.pages import (
+    PagePrincipal, PageReadEngine, PageRoute, code_path, ctx, html, outline_config, same_site_path,
+)
 from geomap.web.qr import asset_url, qr_png, qr_svg
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -54,6 +56,7 @@ def public_map_page(request: Request, settings: SettingsDep, engine: EngineDep, 
         extents = request.app.state.extents = ExtentCache()
     data = public_map.page_data(request.query_params, lang, settings.basemap_url, js_strings(lang, MAP_STRINGS),
                                 bounds=lambda layer: extents.bounds(engine, layer))
+    data["config"]["outline"] = outline_config(request, lang)
     with engine.connect() as conn:
         my_farm = orchard.my_farm_code(conn, principal)
     return html(request, "map.html", ctx(request, principal, my_farm=my_farm, **data))
@@ -77,7 +80,8 @@ def asset_page(code: str, request: Request, engine: PageReadEngine, settings: Se
     context.update(qr_svg=qr_svg(url), qr_url=url, base_path=code_path(row["code"]),
                    health_edit=orchard.health_choices_for(principal, layer, row, lang),
                    map_config={"geometry": context["feature"]["geometry"], "color": layer.style.color,
-                               "basemap": settings.basemap_url, "strings": js_strings(lang, ASSET_STRINGS)})
+                               "basemap": settings.basemap_url, "outline": outline_config(request, lang),
+                               "strings": js_strings(lang, ASSET_STRINGS)})
     return html(request, "detail.html", context)
 
 
