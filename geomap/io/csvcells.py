@@ -30,22 +30,22 @@ def restore(value: Any) -> Any:
     return value
 
 
-def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` whose text cells are neutralised (numeric columns untouched)."""
+def _map_text(frame: pd.DataFrame, cell) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
         if _text(out[column]):
-            out[column] = out[column].map(neutralise)
+            out[column] = out[column].map(cell)
     return out
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells are neutralised (numeric columns untouched)."""
+    return _map_text(frame, neutralise)
 
 
 def restore_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The inverse of :func:`neutralise_frame` on a CSV read as text."""
-    out = frame.copy()
-    for column in out.columns:
-        if _text(out[column]):
-            out[column] = out[column].map(restore)
-    return out
+    return _map_text(frame, restore)
 
 
 def _text(column: pd.Series) -> bool:
