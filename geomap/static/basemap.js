@@ -69,7 +69,7 @@
       fetch(outline.world).then(function (r) { return r.json(); }).then(function (world) {
         var countries = window.topojson.feature(world, world.objects.countries);
         L.geoJSON(countries, {
-          pane: "outline", interactive: false, attribution: "Natural Earth (world-atlas)",
+          pane: "outline", interactive: false, attribution: "Natural Earth",
           style: function (f) {
             var vn = f.properties && f.properties.name === "Vietnam";
             return { className: "geomap-outline" + (vn ? " geomap-outline-vn" : ""), weight: vn ? 1.5 : 0.8,

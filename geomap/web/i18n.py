@@ -70,7 +70,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "language": {"vi": "English", "en": "Tiếng Việt"},
     "farm_code": {"vi": "Mã vườn (cây sầu riêng)", "en": "Farm code (durian trees)"},
     "download_data": {"vi": "Tải dữ liệu", "en": "Download data"},
-    "no_imagery": {"vi": "Không tải được ảnh nền (mất mạng?) — đang dùng bản đồ đường viền; dữ liệu vẫn hiển thị.", "en": "No background imagery (offline?) — showing the outline map; the data still shows."},
+    "no_imagery": {"vi": "Không tải được ảnh nền (mất mạng?) — dùng bản đồ đường viền.", "en": "No background imagery (offline?) — outline map shown."},
     "hoang_sa": {"vi": "Quần đảo Hoàng Sa (Việt Nam)", "en": "Hoang Sa archipelago (Viet Nam)"},
     "truong_sa": {"vi": "Quần đảo Trường Sa (Việt Nam)", "en": "Truong Sa archipelago (Viet Nam)"},
     "find": {"vi": "Tìm", "en": "Find"},
