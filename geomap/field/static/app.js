@@ -4,7 +4,7 @@
 import { t, label, lang } from "./i18n.js";
 import { records, kv } from "./store.js";
 import { Outbox, newRecord } from "./queue.js";
-import { Fixes, watch } from "./gps.js";
+import { Fixes, accuracyLimits, watch } from "./gps.js";
 import { formFields, buildForm, readForm, showErrors } from "./form.js";
 import { resize } from "./photos.js";
 import { placeOnMap } from "./mapview.js";
@@ -165,8 +165,12 @@ let stopWatch = () => {};
 
 function stopGps() { stopWatch(); stopWatch = () => {}; }
 
+function limits() {
+  return accuracyLimits(state.form && state.form.layer, state.profile.gps_accuracy_max_m);
+}
+
 function goodEnough() {
-  return Math.min(10, state.profile.gps_accuracy_max_m);
+  return limits().good;
 }
 
 function showGps() {
@@ -176,7 +180,7 @@ function showGps() {
   if (f.kept) { node.textContent = `${t("kept_position")}: ${f.kept.lat.toFixed(6)}, ${f.kept.lon.toFixed(6)}`; node.className = "gps good"; return; }
   const avg = fixes.average();
   if (!avg) { node.textContent = t("waiting_gps"); node.className = "gps"; return; }
-  node.textContent = `${t("accuracy")}: ${avg.accuracy} m · ${avg.n} ${t("fixes")}`;
+  node.textContent = `${t("accuracy")}: ${avg.accuracy} m (≤ ${goodEnough()} m) · ${avg.n} ${t("fixes")}`;
   node.className = "gps " + (avg.accuracy <= goodEnough() ? "good" : "poor");
 }
 
@@ -187,7 +191,7 @@ function position() {
   const avg = fixes.average();
   if (!avg) return null;
   if (avg.accuracy <= goodEnough()) return { ...avg, source: "gps" };
-  if ($("#gps-poor").checked && avg.accuracy <= state.profile.gps_accuracy_max_m) return { ...avg, source: "gps-poor" };
+  if ($("#gps-poor").checked && avg.accuracy <= limits().max) return { ...avg, source: "gps-poor" };
   return null;
 }
 
@@ -216,6 +220,8 @@ export function openCapture(layer, values = {}, edit = null) {
   $("#photo-thumbs").replaceChildren();
   $("#form-error").textContent = "";
   $("#gps-poor").checked = false;
+  const lim = limits(); // a layer with its own limit (trees: 10 m) has no "poor but accepted" band
+  $("#gps-poor").closest("label").hidden = lim.good >= lim.max;
   $("#map").hidden = true;
   $("#map").replaceChildren();
   $("#capture-form").querySelector(".position").hidden = !!edit;
@@ -315,7 +321,7 @@ async function saveForm(event) {
     const pos = position();
     if (!pos) {
       const avg = fixes.average();
-      $("#form-error").textContent = avg && avg.accuracy > state.profile.gps_accuracy_max_m ? t("gps_too_poor") : t("gps_not_ready");
+      $("#form-error").textContent = avg && avg.accuracy > limits().max ? t("gps_too_poor") : t("gps_not_ready");
       return;
     }
     const team = state.profile.team;
