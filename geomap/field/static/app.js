@@ -7,11 +7,11 @@ import { Outbox, newRecord } from "./queue.js";
 import { Fixes, accuracyLimits, watch } from "./gps.js";
 import { formFields, buildForm, readForm, showErrors } from "./form.js";
 import { resize } from "./photos.js";
-import { placeOnMap } from "./mapview.js";
+import { smallMap } from "./mapview.js";
 import { renderWork, setupWork } from "./work.js";
 import { setupScan } from "./edit.js";
 import { explain } from "./problems.js";
-import { nearbyAssets, askSame } from "./nearby.js";
+import { nearbyAssets, askSame, withinSpacing } from "./nearby.js";
 import { openAsset } from "./edit.js";
 import { insideArea } from "./area.js";
 
@@ -195,16 +195,41 @@ function position() {
   return null;
 }
 
-async function openMap() {
+// The form's map: always shown for a new asset (working area, assets around, the GPS position).
+async function showMap(f) {
   const avg = fixes.average();
   const team = state.profile.team;
-  const start = avg ? [avg.lat, avg.lon] : [0, 0];
-  if (state.form.map) return;
-  state.form.map = await placeOnMap($("#map"), {
-    start, area: team && team.area, basemap: document.body.dataset.basemap,
-    onPlace: (p) => { state.form.manual = p; $("#form-error").textContent = ""; showGps(); },
-    nearby: avg ? await nearbyAssets(api, state.form.layer, avg, 100) : [],
+  const view = await smallMap($("#map"), {
+    start: avg ? [avg.lat, avg.lon] : null, area: team && team.area, basemap: document.body.dataset.basemap,
+    onPlace: (p) => { f.manual = p; $("#form-error").textContent = ""; showGps(); },
   });
+  if (state.form !== f) { view.remove(); return; }
+  f.map = view;
+  onFix();
+}
+
+// Each GPS fix: the accuracy, the dot on the map, and (once, online) the assets around it.
+function onFix() {
+  showGps();
+  const f = state.form;
+  const avg = fixes.average();
+  if (!f || !f.map || !avg) return;
+  f.map.setHere(avg.lat, avg.lon);
+  if (f.nearbyLoaded) return;
+  f.nearbyLoaded = true;
+  nearbyAssets(api, f.layer, avg, 100, 50).then((found) => {
+    if (state.form !== f || !f.map) return;
+    f.nearby = found;
+    f.map.setNearby(found);
+  });
+}
+
+function startPlacing() {
+  const f = state.form;
+  if (!f || !f.map) return;
+  f.map.placing = true;
+  $("#gps-status").textContent = t("tap_map");
+  $("#map").scrollIntoView({ block: "center" });
 }
 
 // ---- capture -------------------------------------------------------------------------------
@@ -214,7 +239,8 @@ export function openCapture(layer, values = {}, edit = null) {
   const p = state.profile;
   const defaults = { province: p.team && p.team.provinces[0], commune: p.team && p.team.communes[0] };
   const fields = formFields(layer, p.role);
-  state.form = { layer, fields, photos: [], manual: null, map: null, edit, recordId: values.__recordId || null };
+  if (state.form && state.form.map) state.form.map.remove();
+  state.form = { layer, fields, photos: [], manual: null, map: null, nearby: [], edit, recordId: values.__recordId || null };
   $("#form-title").textContent = (edit ? t("editing") + ": " : "") + label(layer.title);
   buildForm($("#fields"), fields, edit ? values : { ...defaults, ...values });
   $("#photo-thumbs").replaceChildren();
@@ -232,8 +258,9 @@ export function openCapture(layer, values = {}, edit = null) {
   if (!edit) {
     fixes.reset();
     stopGps();
-    stopWatch = watch(fixes, showGps, () => showGps());
+    stopWatch = watch(fixes, onFix, () => showGps());
     showGps();
+    showMap(state.form).catch(report);
   }
 }
 
@@ -296,7 +323,8 @@ async function createRecord(f, values, pos) {
 // The server's nearby rule, before the server says it: false when the volunteer went to edit the other asset.
 async function nearbyChecked(f, pos) {
   if (f.confirmNearby || f.kept) return true;
-  const found = await nearbyAssets(api, f.layer, pos);
+  let found = await nearbyAssets(api, f.layer, pos);
+  if (!found.length) found = withinSpacing(f.nearby, pos, f.layer.min_spacing_m); // offline: the map's assets
   if (!found.length) return true;
   const answer = await askSame($("#form-error"), found);
   if (answer === "same") {
@@ -353,7 +381,7 @@ async function start() {
   $("#capture-form").addEventListener("submit", saveForm);
   $("#form-cancel").addEventListener("click", closeForm);
   $("#photo-input").addEventListener("change", (e) => addPhotos(e).catch(report));
-  $("#place-on-map").addEventListener("click", () => openMap().catch(report));
+  $("#place-on-map").addEventListener("click", startPlacing);
   for (const b of document.querySelectorAll("[data-tab]")) b.addEventListener("click", () => showTab(b.dataset.tab));
   window.addEventListener("online", () => { showNet(); outbox.run().catch(report); });
   window.addEventListener("offline", showNet);
