@@ -8,6 +8,8 @@ import { Fixes, accuracyLimits, watch } from "./gps.js";
 import { formFields, buildForm, readForm, showErrors } from "./form.js";
 import { resize } from "./photos.js";
 import { smallMap } from "./mapview.js";
+import { isArea, toMultiPolygon } from "./polygon.js";
+import { addVertex, showShape, undoVertex } from "./shape.js";
 import { renderWork, setupWork } from "./work.js";
 import { setupScan } from "./edit.js";
 import { explain } from "./problems.js";
@@ -146,7 +148,7 @@ function renderLayers() {
   const names = p.role === "farmer" ? [] : p.layers;
   for (const name of names) {
     const layer = layerByName(name);
-    if (!layer || layer.geometry_type !== "Point") continue; // polygons (farms) are drawn on a computer
+    if (!layer || !(layer.geometry_type === "Point" || isArea(layer))) continue; // areas: drawn vertex by vertex
     const b = document.createElement("button");
     b.type = "button";
     b.className = "layer";
@@ -202,9 +204,11 @@ async function showMap(f) {
   const view = await smallMap($("#map"), {
     start: avg ? [avg.lat, avg.lon] : null, area: team && team.area, basemap: document.body.dataset.basemap,
     onPlace: (p) => { f.manual = p; $("#form-error").textContent = ""; showGps(); },
+    onVertex: (p) => addVertex(f, p),
   });
   if (state.form !== f) { view.remove(); return; }
   f.map = view;
+  view.drawing = f.area;
   onFix();
 }
 
@@ -240,14 +244,18 @@ export function openCapture(layer, values = {}, edit = null) {
   const defaults = { province: p.team && p.team.provinces[0], commune: p.team && p.team.communes[0] };
   const fields = formFields(layer, p.role);
   if (state.form && state.form.map) state.form.map.remove();
-  state.form = { layer, fields, photos: [], manual: null, map: null, nearby: [], edit, recordId: values.__recordId || null };
+  state.form = { layer, fields, photos: [], manual: null, map: null, nearby: [], edit, recordId: values.__recordId || null,
+    area: isArea(layer), vertices: [] };
   $("#form-title").textContent = (edit ? t("editing") + ": " : "") + label(layer.title);
   buildForm($("#fields"), fields, edit ? values : { ...defaults, ...values });
   $("#photo-thumbs").replaceChildren();
   $("#form-error").textContent = "";
   $("#gps-poor").checked = false;
   const lim = limits(); // a layer with its own limit (trees: 10 m) has no "poor but accepted" band
-  $("#gps-poor").closest("label").hidden = lim.good >= lim.max;
+  $("#gps-poor").closest("label").hidden = lim.good >= lim.max || state.form.area;
+  $("#place-on-map").hidden = state.form.area; // an area is drawn vertex by vertex instead
+  $("#shape-tools").hidden = !state.form.area;
+  if (state.form.area) showShape(state.form);
   $("#map").hidden = true;
   $("#map").replaceChildren();
   $("#capture-form").querySelector(".position").hidden = !!edit;
@@ -268,6 +276,11 @@ export function openCapture(layer, values = {}, edit = null) {
 async function keepPosition(f) {
   const previous = await records.get(f.recordId);
   if (!previous || state.form !== f) return;
+  if (f.area) { // a refused boundary comes back with its vertices
+    f.vertices = previous.feature.geometry.coordinates[0][0].slice(0, -1).map(([lon, lat]) => ({ lon, lat }));
+    showShape(f);
+    return;
+  }
   const [lon, lat] = previous.feature.geometry.coordinates;
   f.kept = { lon, lat, accuracy: previous.feature.properties.gps_accuracy_m ?? null, source: previous.position };
   showGps();
@@ -308,7 +321,7 @@ function editRecord(f, values) {
     patch: { properties: changed }, code: f.edit.values.code, photos: f.photos });
 }
 
-async function createRecord(f, values, pos) {
+async function createRecord(f, values, pos, geometry = { type: "Point", coordinates: [pos.lon, pos.lat] }) {
   const props = cleanValues(values);
   if (pos.accuracy !== null && pos.accuracy !== undefined) props.gps_accuracy_m = pos.accuracy;
   if (state.profile.team && f.layer.fields.some((x) => x.name === "team_code")) props.team_code = state.profile.team.code;
@@ -316,7 +329,7 @@ async function createRecord(f, values, pos) {
   return newRecord({
     id: f.recordId || crypto.randomUUID(), op: "create", layer: f.layer.name, code: props.code,
     confirmNearby: !!f.confirmNearby, position: pos.source, photos: [...(previous ? previous.photos : []), ...f.photos],
-    feature: { type: "Feature", geometry: { type: "Point", coordinates: [pos.lon, pos.lat] }, properties: props },
+    feature: { type: "Feature", geometry, properties: props },
   }, previous ? previous.createdAt : Date.now());
 }
 
@@ -336,6 +349,26 @@ async function nearbyChecked(f, pos) {
   return true;
 }
 
+// A farm boundary: at least 3 vertices, all inside the team's working area (the server checks again).
+async function areaRecord(f, values) {
+  const geometry = toMultiPolygon(f.vertices);
+  if (!geometry) { $("#form-error").textContent = t("need_shape"); return null; }
+  const team = state.profile.team;
+  if (state.profile.role === "volunteer" && team && !f.vertices.every((v) => insideArea(team.area, v.lon, v.lat))) {
+    $("#form-error").textContent = t("outside_area");
+    return null;
+  }
+  return createRecord(f, values, { accuracy: null, source: "manual" }, geometry);
+}
+
+function vertexFromGps() {
+  const f = state.form;
+  const avg = fixes.average();
+  if (!f || !avg) { $("#form-error").textContent = t("gps_not_ready"); return; }
+  if (avg.accuracy > limits().max) { $("#form-error").textContent = t("gps_too_poor"); return; }
+  addVertex(f, avg);
+}
+
 async function saveForm(event) {
   event.preventDefault();
   const f = state.form;
@@ -345,6 +378,9 @@ async function saveForm(event) {
   let record;
   if (f.edit) {
     record = editRecord(f, values);
+  } else if (f.area) {
+    record = await areaRecord(f, values);
+    if (!record) return;
   } else {
     const pos = position();
     if (!pos) {
@@ -382,6 +418,8 @@ async function start() {
   $("#form-cancel").addEventListener("click", closeForm);
   $("#photo-input").addEventListener("change", (e) => addPhotos(e).catch(report));
   $("#place-on-map").addEventListener("click", startPlacing);
+  $("#vertex-gps").addEventListener("click", vertexFromGps);
+  $("#vertex-undo").addEventListener("click", () => state.form && undoVertex(state.form));
   for (const b of document.querySelectorAll("[data-tab]")) b.addEventListener("click", () => showTab(b.dataset.tab));
   window.addEventListener("online", () => { showNet(); outbox.run().catch(report); });
   window.addEventListener("offline", showNet);
