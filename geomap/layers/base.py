@@ -27,6 +27,9 @@ class Layer:
     attributes: tuple[Attr, ...]
     style: Style
     min_spacing_m: float = 1.0
+    #: Worst GPS accuracy (m) accepted for this layer's assets; None = the global
+    #: GEOMAP_GPS_ACCURACY_MAX_M. The stricter of the two applies (see geomap/services/feature_input.py).
+    gps_accuracy_max_m: float | None = None
     taggable_by_default: bool = True
     #: Assets a farmer account owns (farms): the farmer reads their private attributes, and so those
     #: of assets that reference them (the farm's trees) — see geomap/services/permissions.py.

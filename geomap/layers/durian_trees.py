@@ -45,4 +45,5 @@ LAYER = Layer(
     ),
     style=Style(color="#8bc34a", icon="leaf", radius=4, color_by="health"),
     min_spacing_m=2.0,
+    gps_accuracy_max_m=10.0,  # trees stand 8–10 m apart: a worse fix may land on the neighbour
 )

@@ -66,13 +66,23 @@ def _properties(layer: Layer, item: Any, index: int | None, problems: list[Field
     return props
 
 
-def _gps_problem(record: dict, options: WriteOptions, principal: Principal, index: int | None) -> FieldProblem | None:
+def gps_limit(layer: Layer, options: WriteOptions) -> float:
+    """The worst GPS accuracy (m) accepted for ``layer``: the stricter of the layer's own limit
+    (when it declares one) and the global GEOMAP_GPS_ACCURACY_MAX_M."""
+    if layer.gps_accuracy_max_m is None:
+        return options.gps_accuracy_max_m
+    return min(layer.gps_accuracy_max_m, options.gps_accuracy_max_m)
+
+
+def _gps_problem(layer: Layer, record: dict, options: WriteOptions, principal: Principal,
+                 index: int | None) -> FieldProblem | None:
     acc = record.get("gps_accuracy_m")
-    if acc is None or acc <= options.gps_accuracy_max_m or (options.force and principal.is_admin):
+    limit = gps_limit(layer, options)
+    if acc is None or acc <= limit or (options.force and principal.is_admin):
         return None
     return FieldProblem(
         "gps_accuracy_m",
-        f"GPS accuracy {acc:g} m is worse than the {options.gps_accuracy_max_m:g} m allowed; "
+        f"GPS accuracy {acc:g} m is worse than the {limit:g} m allowed for this layer; "
         "wait for a better fix (an administrator can force it)",
         index,
     )
@@ -96,7 +106,7 @@ def parse_features(layer: Layer, items: list, single: bool, options: WriteOption
         except ValidationError as exc:
             problems.extend(problems_from(exc, index=index, layer=layer))
             record = {}
-        gps = _gps_problem(record, options, principal, index)
+        gps = _gps_problem(layer, record, options, principal, index)
         if gps is not None:
             problems.append(gps)
         records.append(record)

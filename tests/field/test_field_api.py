@@ -98,3 +98,33 @@ def test_in_flight_duplicates_of_a_photo_store_one(live, world: World):
         t.join()
     assert sorted(statuses) == [200, 200, 200, 201]
     assert world.count(f"SELECT count(*) FROM photos WHERE id = '{photo_id}'") == 1
+
+
+WIFI = "/api/v1/layers/wifi_points/features"
+
+
+def _wifi(code: str, accuracy: float) -> dict:
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [106.0433, 20.0706]},
+            "properties": {"code": code, "name": "Wifi chợ xã", "venue": "Chợ xã", "province": "Ninh Bình",
+                           "commune": "xã Đồng Hướng", "gps_accuracy_m": accuracy}}
+
+
+def test_a_layer_declares_its_own_gps_limit_and_the_server_applies_it(world: World):
+    layers = {layer["name"]: layer for layer in world.client.get("/api/v1/layers").json()["layers"]}
+    assert layers["durian_trees"]["gps_accuracy_max_m"] == 10.0
+    assert layers["wifi_points"]["gps_accuracy_max_m"] is None  # the global limit (30 m in tests)
+    assert layers["durian_trees"]["min_spacing_m"] == 2.0
+
+    tree = world.client.post(BASE, json=world.tree_in(code="T-GPS15", gps_accuracy_m=15), headers=world.auth("volunteer"))
+    assert tree.status_code == 422 and tree.headers["content-type"] == "application/problem+json"
+    errors = tree.json()["errors"]
+    assert [e["field"] for e in errors] == ["gps_accuracy_m"] and "10 m" in errors[0]["reason"]
+    assert world.count("SELECT count(*) FROM durian_trees WHERE code = 'T-GPS15'") == 0
+    ok_tree = world.client.post(BASE, json=world.tree_in(code="T-GPS10", gps_accuracy_m=10), headers=world.auth("volunteer"))
+    assert ok_tree.status_code == 201, ok_tree.text
+
+    wifi = world.client.post(WIFI, json=_wifi("NB-WIFI-GPS15", 15), headers=world.auth("other_volunteer"))
+    assert wifi.status_code == 201, wifi.text
+    assert world.count("SELECT count(*) FROM wifi_points WHERE code = 'NB-WIFI-GPS15' AND gps_accuracy_m = 15") == 1
+    worse = world.client.post(WIFI, json=_wifi("NB-WIFI-GPS45", 45), headers=world.auth("other_volunteer"))
+    assert worse.status_code == 422 and worse.json()["errors"][0]["field"] == "gps_accuracy_m"

@@ -37,6 +37,8 @@ def describe_layer(layer: Layer) -> dict:
         "description": {"vi": layer.description_vi, "en": layer.description_en},
         "geometry_type": layer.geometry,
         "min_spacing_m": layer.min_spacing_m,
+        # None: the global GEOMAP_GPS_ACCURACY_MAX_M (GET /api/v1/field/me); the stricter applies.
+        "gps_accuracy_max_m": layer.gps_accuracy_max_m,
         "fields": [describe_attr(a) for a in layer.all_attributes],
         "review_states": [{"value": c.value, "label": {"vi": c.vi, "en": c.en}} for c in REVIEW_STATES],
         "style": {"color": layer.style.color, "icon": layer.style.icon},

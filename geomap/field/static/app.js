@@ -4,14 +4,16 @@
 import { t, label, lang } from "./i18n.js";
 import { records, kv } from "./store.js";
 import { Outbox, newRecord } from "./queue.js";
-import { Fixes, watch } from "./gps.js";
+import { Fixes, accuracyLimits, watch } from "./gps.js";
 import { formFields, buildForm, readForm, showErrors } from "./form.js";
 import { resize } from "./photos.js";
-import { placeOnMap } from "./mapview.js";
+import { smallMap } from "./mapview.js";
+import { isArea, toMultiPolygon } from "./polygon.js";
+import { addVertex, showShape, undoVertex } from "./shape.js";
 import { renderWork, setupWork } from "./work.js";
 import { setupScan } from "./edit.js";
 import { explain } from "./problems.js";
-import { nearbyAssets, askSame } from "./nearby.js";
+import { nearbyAssets, askSame, withinSpacing } from "./nearby.js";
 import { openAsset } from "./edit.js";
 import { insideArea } from "./area.js";
 
@@ -146,7 +148,7 @@ function renderLayers() {
   const names = p.role === "farmer" ? [] : p.layers;
   for (const name of names) {
     const layer = layerByName(name);
-    if (!layer || layer.geometry_type !== "Point") continue; // polygons (farms) are drawn on a computer
+    if (!layer || !(layer.geometry_type === "Point" || isArea(layer))) continue; // areas: drawn vertex by vertex
     const b = document.createElement("button");
     b.type = "button";
     b.className = "layer";
@@ -165,8 +167,12 @@ let stopWatch = () => {};
 
 function stopGps() { stopWatch(); stopWatch = () => {}; }
 
+function limits() {
+  return accuracyLimits(state.form && state.form.layer, state.profile.gps_accuracy_max_m);
+}
+
 function goodEnough() {
-  return Math.min(10, state.profile.gps_accuracy_max_m);
+  return limits().good;
 }
 
 function showGps() {
@@ -176,7 +182,7 @@ function showGps() {
   if (f.kept) { node.textContent = `${t("kept_position")}: ${f.kept.lat.toFixed(6)}, ${f.kept.lon.toFixed(6)}`; node.className = "gps good"; return; }
   const avg = fixes.average();
   if (!avg) { node.textContent = t("waiting_gps"); node.className = "gps"; return; }
-  node.textContent = `${t("accuracy")}: ${avg.accuracy} m · ${avg.n} ${t("fixes")}`;
+  node.textContent = `${t("accuracy")}: ${avg.accuracy} m (≤ ${goodEnough()} m) · ${avg.n} ${t("fixes")}`;
   node.className = "gps " + (avg.accuracy <= goodEnough() ? "good" : "poor");
 }
 
@@ -187,20 +193,47 @@ function position() {
   const avg = fixes.average();
   if (!avg) return null;
   if (avg.accuracy <= goodEnough()) return { ...avg, source: "gps" };
-  if ($("#gps-poor").checked && avg.accuracy <= state.profile.gps_accuracy_max_m) return { ...avg, source: "gps-poor" };
+  if ($("#gps-poor").checked && avg.accuracy <= limits().max) return { ...avg, source: "gps-poor" };
   return null;
 }
 
-async function openMap() {
+// The form's map: always shown for a new asset (working area, assets around, the GPS position).
+async function showMap(f) {
   const avg = fixes.average();
   const team = state.profile.team;
-  const start = avg ? [avg.lat, avg.lon] : [0, 0];
-  if (state.form.map) return;
-  state.form.map = await placeOnMap($("#map"), {
-    start, area: team && team.area, basemap: document.body.dataset.basemap,
-    onPlace: (p) => { state.form.manual = p; $("#form-error").textContent = ""; showGps(); },
-    nearby: avg ? await nearbyAssets(api, state.form.layer, avg, 100) : [],
+  const view = await smallMap($("#map"), {
+    start: avg ? [avg.lat, avg.lon] : null, area: team && team.area, basemap: document.body.dataset.basemap,
+    onPlace: (p) => { f.manual = p; $("#form-error").textContent = ""; showGps(); },
+    onVertex: (p) => addVertex(f, p),
   });
+  if (state.form !== f) { view.remove(); return; }
+  f.map = view;
+  view.drawing = f.area;
+  onFix();
+}
+
+// Each GPS fix: the accuracy, the dot on the map, and (once, online) the assets around it.
+function onFix() {
+  showGps();
+  const f = state.form;
+  const avg = fixes.average();
+  if (!f || !f.map || !avg) return;
+  f.map.setHere(avg.lat, avg.lon);
+  if (f.nearbyLoaded) return;
+  f.nearbyLoaded = true;
+  nearbyAssets(api, f.layer, avg, 100, 50).then((found) => {
+    if (state.form !== f || !f.map) return;
+    f.nearby = found;
+    f.map.setNearby(found);
+  });
+}
+
+function startPlacing() {
+  const f = state.form;
+  if (!f || !f.map) return;
+  f.map.placing = true;
+  $("#gps-status").textContent = t("tap_map");
+  $("#map").scrollIntoView({ block: "center" });
 }
 
 // ---- capture -------------------------------------------------------------------------------
@@ -210,12 +243,19 @@ export function openCapture(layer, values = {}, edit = null) {
   const p = state.profile;
   const defaults = { province: p.team && p.team.provinces[0], commune: p.team && p.team.communes[0] };
   const fields = formFields(layer, p.role);
-  state.form = { layer, fields, photos: [], manual: null, map: null, edit, recordId: values.__recordId || null };
+  if (state.form && state.form.map) state.form.map.remove();
+  state.form = { layer, fields, photos: [], manual: null, map: null, nearby: [], edit, recordId: values.__recordId || null,
+    area: isArea(layer), vertices: [] };
   $("#form-title").textContent = (edit ? t("editing") + ": " : "") + label(layer.title);
   buildForm($("#fields"), fields, edit ? values : { ...defaults, ...values });
   $("#photo-thumbs").replaceChildren();
   $("#form-error").textContent = "";
   $("#gps-poor").checked = false;
+  const lim = limits(); // a layer with its own limit (trees: 10 m) has no "poor but accepted" band
+  $("#gps-poor").closest("label").hidden = lim.good >= lim.max || state.form.area;
+  $("#place-on-map").hidden = state.form.area; // an area is drawn vertex by vertex instead
+  $("#shape-tools").hidden = !state.form.area;
+  if (state.form.area) showShape(state.form);
   $("#map").hidden = true;
   $("#map").replaceChildren();
   $("#capture-form").querySelector(".position").hidden = !!edit;
@@ -226,8 +266,9 @@ export function openCapture(layer, values = {}, edit = null) {
   if (!edit) {
     fixes.reset();
     stopGps();
-    stopWatch = watch(fixes, showGps, () => showGps());
+    stopWatch = watch(fixes, onFix, () => showGps());
     showGps();
+    showMap(state.form).catch(report);
   }
 }
 
@@ -235,6 +276,11 @@ export function openCapture(layer, values = {}, edit = null) {
 async function keepPosition(f) {
   const previous = await records.get(f.recordId);
   if (!previous || state.form !== f) return;
+  if (f.area) { // a refused boundary comes back with its vertices
+    f.vertices = previous.feature.geometry.coordinates[0][0].slice(0, -1).map(([lon, lat]) => ({ lon, lat }));
+    showShape(f);
+    return;
+  }
   const [lon, lat] = previous.feature.geometry.coordinates;
   f.kept = { lon, lat, accuracy: previous.feature.properties.gps_accuracy_m ?? null, source: previous.position };
   showGps();
@@ -275,7 +321,7 @@ function editRecord(f, values) {
     patch: { properties: changed }, code: f.edit.values.code, photos: f.photos });
 }
 
-async function createRecord(f, values, pos) {
+async function createRecord(f, values, pos, geometry = { type: "Point", coordinates: [pos.lon, pos.lat] }) {
   const props = cleanValues(values);
   if (pos.accuracy !== null && pos.accuracy !== undefined) props.gps_accuracy_m = pos.accuracy;
   if (state.profile.team && f.layer.fields.some((x) => x.name === "team_code")) props.team_code = state.profile.team.code;
@@ -283,14 +329,15 @@ async function createRecord(f, values, pos) {
   return newRecord({
     id: f.recordId || crypto.randomUUID(), op: "create", layer: f.layer.name, code: props.code,
     confirmNearby: !!f.confirmNearby, position: pos.source, photos: [...(previous ? previous.photos : []), ...f.photos],
-    feature: { type: "Feature", geometry: { type: "Point", coordinates: [pos.lon, pos.lat] }, properties: props },
+    feature: { type: "Feature", geometry, properties: props },
   }, previous ? previous.createdAt : Date.now());
 }
 
 // The server's nearby rule, before the server says it: false when the volunteer went to edit the other asset.
 async function nearbyChecked(f, pos) {
   if (f.confirmNearby || f.kept) return true;
-  const found = await nearbyAssets(api, f.layer, pos);
+  let found = await nearbyAssets(api, f.layer, pos);
+  if (!found.length) found = withinSpacing(f.nearby, pos, f.layer.min_spacing_m); // offline: the map's assets
   if (!found.length) return true;
   const answer = await askSame($("#form-error"), found);
   if (answer === "same") {
@@ -302,6 +349,26 @@ async function nearbyChecked(f, pos) {
   return true;
 }
 
+// A farm boundary: at least 3 vertices, all inside the team's working area (the server checks again).
+async function areaRecord(f, values) {
+  const geometry = toMultiPolygon(f.vertices);
+  if (!geometry) { $("#form-error").textContent = t("need_shape"); return null; }
+  const team = state.profile.team;
+  if (state.profile.role === "volunteer" && team && !f.vertices.every((v) => insideArea(team.area, v.lon, v.lat))) {
+    $("#form-error").textContent = t("outside_area");
+    return null;
+  }
+  return createRecord(f, values, { accuracy: null, source: "manual" }, geometry);
+}
+
+function vertexFromGps() {
+  const f = state.form;
+  const avg = fixes.average();
+  if (!f || !avg) { $("#form-error").textContent = t("gps_not_ready"); return; }
+  if (avg.accuracy > limits().max) { $("#form-error").textContent = t("gps_too_poor"); return; }
+  addVertex(f, avg);
+}
+
 async function saveForm(event) {
   event.preventDefault();
   const f = state.form;
@@ -311,11 +378,14 @@ async function saveForm(event) {
   let record;
   if (f.edit) {
     record = editRecord(f, values);
+  } else if (f.area) {
+    record = await areaRecord(f, values);
+    if (!record) return;
   } else {
     const pos = position();
     if (!pos) {
       const avg = fixes.average();
-      $("#form-error").textContent = avg && avg.accuracy > state.profile.gps_accuracy_max_m ? t("gps_too_poor") : t("gps_not_ready");
+      $("#form-error").textContent = avg && avg.accuracy > limits().max ? t("gps_too_poor") : t("gps_not_ready");
       return;
     }
     const team = state.profile.team;
@@ -347,7 +417,9 @@ async function start() {
   $("#capture-form").addEventListener("submit", saveForm);
   $("#form-cancel").addEventListener("click", closeForm);
   $("#photo-input").addEventListener("change", (e) => addPhotos(e).catch(report));
-  $("#place-on-map").addEventListener("click", () => openMap().catch(report));
+  $("#place-on-map").addEventListener("click", startPlacing);
+  $("#vertex-gps").addEventListener("click", vertexFromGps);
+  $("#vertex-undo").addEventListener("click", () => state.form && undoVertex(state.form));
   for (const b of document.querySelectorAll("[data-tab]")) b.addEventListener("click", () => showTab(b.dataset.tab));
   window.addEventListener("online", () => { showNet(); outbox.run().catch(report); });
   window.addEventListener("offline", showNet);

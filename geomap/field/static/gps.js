@@ -34,3 +34,16 @@ export function watch(fixes, onFix, onError) {
   );
   return () => navigator.geolocation.clearWatch(id);
 }
+
+/**
+ * The accuracy limits (m) for capturing on `layer`, as the server applies them: `max` is the
+ * stricter of the layer's own `gps_accuracy_max_m` (GET /api/v1/layers) and the global limit
+ * (GET /api/v1/field/me); a fix within `good` is saved as is, one within `max` only when the
+ * volunteer marks it poor. A layer that declares its limit (trees: 10 m) has no "poor" band.
+ */
+export function accuracyLimits(layer, globalMax) {
+  const own = layer && layer.gps_accuracy_max_m;
+  if (own === null || own === undefined) return { good: Math.min(10, globalMax), max: globalMax };
+  const max = Math.min(own, globalMax);
+  return { good: max, max };
+}

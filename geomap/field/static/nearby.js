@@ -2,11 +2,12 @@
 // online, assets of the same layer within its spacing are looked up; the volunteer says
 // whether it is the same asset (open it for edit) or another one (save anyway).
 import { t } from "./i18n.js";
+export { withinSpacing } from "./spacing.js";
 
 /** Assets of `layer` within its spacing of `pos` (empty when offline or on any failure). */
-export async function nearbyAssets(api, layer, pos, radius = layer.min_spacing_m) {
+export async function nearbyAssets(api, layer, pos, radius = layer.min_spacing_m, limit = 5) {
   if (!navigator.onLine || !radius) return [];
-  const query = `lon=${pos.lon}&lat=${pos.lat}&radius_m=${radius}&layers=${encodeURIComponent(layer.name)}&limit=5`;
+  const query = `lon=${pos.lon}&lat=${pos.lat}&radius_m=${radius}&layers=${encodeURIComponent(layer.name)}&limit=${limit}`;
   try {
     const res = await api(`/api/v1/nearby?${query}`, { signal: AbortSignal.timeout(4000) });
     return res.ok ? (await res.json()).features : [];

@@ -2,7 +2,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import { explain, fieldLabel } from "../../../geomap/field/static/problems.js";
-import { Fixes } from "../../../geomap/field/static/gps.js";
+import { Fixes, accuracyLimits } from "../../../geomap/field/static/gps.js";
 
 const layer = { fields: [
   { name: "planting_year", label: { vi: "Năm trồng", en: "Planting year" } },
@@ -40,4 +40,12 @@ test("the running average weights good fixes more and reports the better accurac
   assert.ok(avg.accuracy <= 5 && avg.accuracy > 4);
   f.reset();
   assert.equal(f.average(), null);
+});
+
+test("a layer's own GPS limit replaces the fixed 10 m; the stricter of layer and global applies", () => {
+  assert.deepEqual(accuracyLimits({ gps_accuracy_max_m: 10 }, 30), { good: 10, max: 10 });
+  assert.deepEqual(accuracyLimits({ gps_accuracy_max_m: null }, 30), { good: 10, max: 30 });
+  assert.deepEqual(accuracyLimits({}, 8), { good: 8, max: 8 });
+  assert.deepEqual(accuracyLimits({ gps_accuracy_max_m: 50 }, 30), { good: 30, max: 30 });
+  assert.deepEqual(accuracyLimits({ gps_accuracy_max_m: 5 }, 30), { good: 5, max: 5 });
 });
