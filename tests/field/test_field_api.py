@@ -128,3 +128,32 @@ def test_a_layer_declares_its_own_gps_limit_and_the_server_applies_it(world: Wor
     assert world.count("SELECT count(*) FROM wifi_points WHERE code = 'NB-WIFI-GPS15' AND gps_accuracy_m = 15") == 1
     worse = world.client.post(WIFI, json=_wifi("NB-WIFI-GPS45", 45), headers=world.auth("other_volunteer"))
     assert worse.status_code == 422 and worse.json()["errors"][0]["field"] == "gps_accuracy_m"
+
+
+FARMS = "/api/v1/layers/farms/features"
+
+
+def _farm(code: str, ring: list[list[float]]) -> dict:
+    return {"type": "Feature", "geometry": {"type": "MultiPolygon", "coordinates": [[ring]]},
+            "properties": {"code": code, "name": "Vườn đo bằng điện thoại", "province": "Đắk Lắk",
+                           "commune": "xã Ea Kly", "owner_name": "Nguyễn Văn Ba"}}
+
+
+def test_a_farm_boundary_from_the_app_is_checked_by_the_server(world: World):
+    """What the app sends for an area: rings closed, valid, inside the team's working area."""
+    x, y = 108.2990, 12.7096
+    square = [[x, y], [x + 0.0004, y], [x + 0.0004, y + 0.0004], [x, y + 0.0004], [x, y]]
+    h = world.auth("volunteer")
+    unclosed = world.client.post(FARMS, json=_farm("FIELD-FARM-OPEN", square[:-1]), headers=h)
+    assert unclosed.status_code == 422 and unclosed.json()["errors"][0]["field"] == "geometry"
+    bowtie = [[x, y], [x + 0.0004, y + 0.0004], [x + 0.0004, y], [x, y + 0.0004], [x, y]]
+    crossed = world.client.post(FARMS, json=_farm("FIELD-FARM-BOWTIE", bowtie), headers=h)
+    assert crossed.status_code == 422 and crossed.json()["errors"][0]["field"] == "geometry"
+    ox = EAKLY_AREA["coordinates"][0][1][0] - 0.0002  # straddles the area's eastern edge
+    outside = [[ox, y], [ox + 0.0004, y], [ox + 0.0004, y + 0.0004], [ox, y + 0.0004], [ox, y]]
+    refused = world.client.post(FARMS, json=_farm("FIELD-FARM-OUT", outside), headers=h)
+    assert refused.status_code == 403 and refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["detail"].startswith("geometry: outside the working area of team DL-EAKLY-01")
+    ok = world.client.post(FARMS, json=_farm("FIELD-FARM-OK", square), headers=h)
+    assert ok.status_code == 201, ok.text
+    assert world.count("SELECT count(*) FROM farms WHERE code LIKE 'FIELD-FARM-%'") == 1
