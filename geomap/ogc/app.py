@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from urllib.parse import urlencode
 from typing import Annotated
 
 import asyncpg
@@ -24,7 +25,7 @@ from starlette.templating import Jinja2Templates
 from tipg.collections import Catalog, Collection, register_collection_catalog
 from tipg.database import close_db_connection, connect_to_db
 from tipg.errors import DEFAULT_STATUS_CODES, MissingDatetimeColumn, MissingGeometryColumn, TiPgError
-from tipg.factory import Endpoints
+from tipg.factory import FEATURES_CONFORMS, Endpoints
 from tipg.settings import DatabaseSettings, PostgresSettings
 
 from geomap.errors import UnknownLayerError
@@ -39,7 +40,16 @@ PREFIX = "/ogc"
 TILE_PATH = re.compile(r"^/ogc/collections/[^/]+/tiles/(?P<tms>[^/]+)/(?P<z>-?\d+)/(?P<x>-?\d+)/(?P<y>-?\d+)(?:\.\w+)?$")
 #: One ``sortby`` term: an optional direction and a column name (tipg's own parser breaks on control characters).
 SORT_TERM = re.compile(r"^[+-]?[A-Za-z_][A-Za-z0-9_]*$")
+#: The items of a collection, or one item (``f=json`` there means GeoJSON, not tipg's plain array).
+ITEMS_PATH = re.compile(r"^/ogc/collections/[^/]+/items(?:/[^/]+)?/?$")
 MAX_ZOOM = 30
+#: CQL2 classes tipg implements (through the cql2 library) but does not declare; GDAL and QGIS only
+#: send a filter to the server when these are listed (OGC API – Features Part 3, CQL2 1.0).
+CQL2_CONFORMS = [
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+]
 TITLE = "geomap — Bản đồ tài sản số cộng đồng (OGC API)"
 
 
@@ -77,6 +87,7 @@ class LocalAssetsLoader(jinja2.PackageLoader):
 def add_ogc(app: FastAPI) -> None:
     """Include tipg's OGC API router under ``/ogc`` (the pool is opened by :func:`open_ogc`)."""
     templates = Jinja2Templates(env=jinja2.Environment(loader=LocalAssetsLoader("tipg", "templates"), autoescape=True))
+    FEATURES_CONFORMS.extend(c for c in CQL2_CONFORMS if c not in FEATURES_CONFORMS)
     endpoints = Endpoints(
         title=TITLE, templates=templates, with_tiles_viewer=False, router_prefix=PREFIX,
         collection_dependency=layer_collection,
@@ -110,7 +121,24 @@ async def _check_parameters(request: Request, call_next):
         if found:
             field, reason = found
             return problem(400, "Bad request", f"{field}: {reason}", errors=[{"field": field, "reason": reason}])
+        if ITEMS_PATH.match(request.url.path):
+            _json_means_geojson(request)
     return await call_next(request)
+
+
+def _json_means_geojson(request: Request) -> None:
+    """On items, ``f=json`` and ``Accept: application/json`` ask for GeoJSON (OGC API – Features
+    Part 1, 7.16): tipg would answer a plain array with EWKT geometries, so ask it for GeoJSON."""
+    scope = request.scope
+    params = [(k, v) for k, v in request.query_params.multi_items()]
+    if any(k == "f" and v == "json" for k, v in params):
+        params = [(k, "geojson" if k == "f" and v == "json" else v) for k, v in params]
+        scope["query_string"] = urlencode(params).encode("latin-1")
+    elif "f" not in request.query_params:
+        accept = request.headers.get("accept", "")
+        if "application/json" in accept and "application/geo+json" not in accept:
+            headers = [(k, v) for k, v in scope["headers"] if k != b"accept"]
+            scope["headers"] = headers + [(b"accept", b"application/geo+json")]
 
 
 def _filter_problem(request: Request) -> tuple[str, str] | None:

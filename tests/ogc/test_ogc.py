@@ -112,7 +112,8 @@ def test_no_private_attribute_anywhere_in_ogc(live, world: World):
 def test_conformance_matches_endpoints(live):
     classes = get_json(f"{live}/ogc/conformance")["conformsTo"]
     for c in ("ogcapi-features-1/1.0/conf/core", "ogcapi-features-1/1.0/conf/geojson", "ogcapi-features-1/1.0/conf/oas30",
-              "ogcapi-features-3/1.0/conf/filter", "ogcapi-tiles-1/1.0/conf/mvt"):
+              "ogcapi-features-3/1.0/conf/filter", "ogcapi-tiles-1/1.0/conf/mvt",
+              "cql2/1.0/conf/basic-cql2", "cql2/1.0/conf/cql2-text", "cql2/1.0/conf/cql2-json"):
         assert any(c in k for k in classes), c
     landing = get_json(f"{live}/ogc/?f=json")
     assert {link["rel"] for link in landing["links"]} >= {"conformance", "data", "service-desc"}
@@ -135,3 +136,22 @@ def test_ogc_tiles_are_the_map_tiles(live):
     for z, x, y in ((6, 51, 29), (12, 3280, 1902), (16, 52483, 30435)):
         ogc = get_bytes(f"{live}/ogc/collections/durian_trees/tiles/WebMercatorQuad/{z}/{x}/{y}")
         assert ogc == get_bytes(f"{live}/tiles/durian_trees/{z}/{x}/{y}.mvt")
+
+
+@pytest.mark.parametrize("how", ["f=json", "accept"])
+def test_items_as_json_are_geojson(live, world: World, how):
+    """f=json / Accept: application/json on items give GeoJSON features, not EWKT strings."""
+    url = f"{live}/ogc/collections/durian_trees/items?limit=5&health=sau_benh" + ("&f=json" if how == "f=json" else "")
+    req = urllib.request.Request(url, headers={"Accept": "application/json"} if how == "accept" else {})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        body = json.load(r)
+    assert isinstance(body, dict) and body["type"] == "FeatureCollection"
+    assert len(body["features"]) == 5
+    for feature in body["features"]:
+        assert feature["type"] == "Feature" and feature["geometry"]["type"] == "Point"
+        assert feature["properties"]["health"] == "sau_benh"
+    assert "SRID=" not in json.dumps(body)
+    one = body["features"][0]["id"]
+    with urllib.request.urlopen(f"{live}/ogc/collections/durian_trees/items/{one}?f=json", timeout=30) as r:
+        item = json.load(r)
+    assert item["type"] == "Feature" and item["geometry"]["type"] == "Point"
