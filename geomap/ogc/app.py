@@ -9,6 +9,7 @@ the layer names and get Vietnamese titles and descriptions from the registry.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -20,6 +21,7 @@ import cql2
 import jinja2
 import morecantile
 from fastapi import FastAPI, Path, Request
+from fastapi.responses import JSONResponse
 from morecantile.errors import MorecantileError
 from starlette.templating import Jinja2Templates
 from tipg.collections import Catalog, Collection, register_collection_catalog
@@ -93,6 +95,9 @@ def add_ogc(app: FastAPI) -> None:
         collection_dependency=layer_collection,
     )
     app.include_router(endpoints.router, prefix=PREFIX, tags=["OGC API"])
+    # The landing page's service-desc is ``url_for("openapi")``: name /ogc/api so and put it first.
+    app.router.add_api_route(PREFIX + "/api", _ogc_openapi, name="openapi", include_in_schema=False)
+    app.router.routes.insert(0, app.router.routes.pop())
     # tipg's own error classes, answered as problem+json. (tipg's defaults also map Exception and
     # PostgresError to 500 with str(exc) in the body; geomap keeps its own handler for those.)
     for exc_type, status in DEFAULT_STATUS_CODES.items():
@@ -110,6 +115,24 @@ def add_ogc(app: FastAPI) -> None:
     for exc_type in (ValueError, OverflowError, MorecantileError, cql2.ParseError, cql2.ValidationError,
                      asyncpg.exceptions.InternalServerError):
         app.add_exception_handler(exc_type, _bad_ogc_parameter)
+
+
+#: ``limit`` as OGC API – Features Part 1 defines it (GDAL reads the maximum from here).
+LIMIT_PARAMETER = {
+    "name": "limit", "in": "query", "required": False, "style": "form", "explode": False,
+    "description": "The number of features in one page (at most 10000).",
+    "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 10},
+}
+
+
+async def _ogc_openapi(request: Request) -> JSONResponse:
+    """The OpenAPI document of the OGC API alone, its paths relative to the server ``…/ogc`` as
+    OGC API clients (GDAL, QGIS) look them up: ``/collections/{collectionId}/items``."""
+    spec = copy.deepcopy(request.app.openapi())
+    spec["paths"] = {path[len(PREFIX):] or "/": item for path, item in spec["paths"].items() if path.startswith(PREFIX)}
+    spec["servers"] = [{"url": str(request.base_url).rstrip("/") + PREFIX}]
+    spec.setdefault("components", {}).setdefault("parameters", {})["limit"] = LIMIT_PARAMETER
+    return JSONResponse(spec, media_type="application/vnd.oai.openapi+json;version=3.0")
 
 
 async def _check_parameters(request: Request, call_next):

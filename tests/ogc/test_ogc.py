@@ -119,7 +119,8 @@ def test_conformance_matches_endpoints(live):
     assert {link["rel"] for link in landing["links"]} >= {"conformance", "data", "service-desc"}
     desc = next(link["href"] for link in landing["links"] if link["rel"] == "service-desc")
     spec = get_json(desc)
-    assert spec["openapi"].startswith("3.") and "/ogc/collections/{collectionId}/items" in spec["paths"]
+    assert spec["openapi"].startswith("3.") and "/collections/{collectionId}/items" in spec["paths"]
+    assert spec["servers"][0]["url"].endswith("/ogc") and spec["components"]["parameters"]["limit"]["schema"]["maximum"]
     items = get_json(f"{live}/ogc/collections/wifi_points/items?limit=2")
     assert items["numberReturned"] == 2 and any(link["rel"] == "next" for link in items["links"])
     html = get_bytes(f"{live}/ogc/collections/wifi_points/items?limit=2&f=html").decode()
@@ -155,3 +156,16 @@ def test_items_as_json_are_geojson(live, world: World, how):
     with urllib.request.urlopen(f"{live}/ogc/collections/durian_trees/items/{one}?f=json", timeout=30) as r:
         item = json.load(r)
     assert item["type"] == "Feature" and item["geometry"]["type"] == "Point"
+
+
+def test_ogr2ogr_sends_the_where_to_the_server(live, world: World, tmp_path):
+    """GDAL's OAPIF driver turns -where into a CQL2 filter in the URL (seen in its debug log)."""
+    out = tmp_path / "sick.json"
+    run = subprocess.run(["ogr2ogr", "-f", "GeoJSON", str(out), f"OAPIF:{live}/ogc", "durian_trees",
+                          "-where", "health='sau_benh'", "--debug", "on"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    urls = [line for line in run.stderr.splitlines() if "/ogc/collections/durian_trees/items" in line]
+    assert urls and any("filter=" in line for line in urls), run.stderr[:4000]
+    features = json.loads(out.read_text())["features"]
+    expected = world.count("SELECT count(*) FROM durian_trees WHERE health = 'sau_benh'")
+    assert len(features) == expected > 0 and {f["properties"]["health"] for f in features} == {"sau_benh"}
