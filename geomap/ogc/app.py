@@ -132,7 +132,23 @@ async def _ogc_openapi(request: Request) -> JSONResponse:
     spec["paths"] = {path[len(PREFIX):] or "/": item for path, item in spec["paths"].items() if path.startswith(PREFIX)}
     spec["servers"] = [{"url": str(request.base_url).rstrip("/") + PREFIX}]
     spec.setdefault("components", {}).setdefault("parameters", {})["limit"] = LIMIT_PARAMETER
+    generic = spec["paths"].get("/collections/{collectionId}/items", {}).get("get")
+    catalog = getattr(request.app.state, "collection_catalog", None) or {"collections": {}}
+    for name, collection in catalog["collections"].items() if generic else ():
+        spec["paths"][f"/collections/{name}/items"] = {"get": _items_operation(generic, collection)}
     return JSONResponse(spec, media_type="application/vnd.oai.openapi+json;version=3.0")
+
+
+def _items_operation(generic: dict, collection: Collection) -> dict:
+    """The items operation of one collection, each property a query parameter (``health=sau_benh``):
+    GDAL 3.6 sends an attribute filter to the server only for parameters listed here."""
+    operation = copy.deepcopy(generic)
+    operation["parameters"] = [p for p in operation.get("parameters", []) if p.get("name") != "collectionId"]
+    operation["parameters"] += [
+        {"name": column.name, "in": "query", "required": False, "schema": {"type": column.json_type}}
+        for column in collection.properties if not column.geometry_type
+    ]
+    return operation
 
 
 async def _check_parameters(request: Request, call_next):
