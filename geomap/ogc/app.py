@@ -45,6 +45,8 @@ SORT_TERM = re.compile(r"^[+-]?[A-Za-z_][A-Za-z0-9_]*$")
 #: The items of a collection, or one item (``f=json`` there means GeoJSON, not tipg's plain array).
 ITEMS_PATH = re.compile(r"^/ogc/collections/[^/]+/items(?:/[^/]+)?/?$")
 MAX_ZOOM = 30
+#: tipg's maximum page size (its ``limit`` is ``le=10000``).
+MAX_LIMIT = 10000
 #: CQL2 classes tipg implements (through the cql2 library) but does not declare; GDAL and QGIS only
 #: send a filter to the server when these are listed (OGC API – Features Part 3, CQL2 1.0).
 CQL2_CONFORMS = [
@@ -170,8 +172,10 @@ def _json_means_geojson(request: Request) -> None:
     Part 1, 7.16): tipg would answer a plain array with EWKT geometries, so ask it for GeoJSON."""
     scope = request.scope
     params = [(k, v) for k, v in request.query_params.multi_items()]
-    if any(k == "f" and v == "json" for k, v in params):
-        params = [(k, "geojson" if k == "f" and v == "json" else v) for k, v in params]
+    # A limit above the maximum is capped (Part 1, 7.15.3), not refused with a 422.
+    capped = [(k, str(MAX_LIMIT) if k == "limit" and v.strip().isdigit() and int(v) > MAX_LIMIT else v) for k, v in params]
+    if any(k == "f" and v == "json" for k, v in params) or capped != params:
+        params = [(k, "geojson" if k == "f" and v == "json" else v) for k, v in capped]
         scope["query_string"] = urlencode(params).encode("latin-1")
     elif "f" not in request.query_params:
         accept = request.headers.get("accept", "")

@@ -172,3 +172,10 @@ def test_ogr2ogr_sends_the_where_to_the_server(live, world: World, tmp_path):
     features = json.loads(out.read_text())["features"]
     expected = world.count("SELECT count(*) FROM durian_trees WHERE health = 'sau_benh'")
     assert len(features) == expected > 0 and {f["properties"]["health"] for f in features} == {"sau_benh"}
+
+
+def test_limit_above_the_maximum_is_capped(live, world: World):
+    """OWSLib asking for a page larger than the maximum gets the maximum, not a 422."""
+    page = Features(f"{live}/ogc").collection_items("durian_trees", limit=20000)
+    total = world.count("SELECT count(*) FROM durian_trees")
+    assert page["numberReturned"] == min(total, 10000) == len(page["features"]) > 0
