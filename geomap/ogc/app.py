@@ -9,9 +9,11 @@ the layer names and get Vietnamese titles and descriptions from the registry.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
+from urllib.parse import urlencode
 from typing import Annotated
 
 import asyncpg
@@ -19,12 +21,13 @@ import cql2
 import jinja2
 import morecantile
 from fastapi import FastAPI, Path, Request
+from fastapi.responses import JSONResponse
 from morecantile.errors import MorecantileError
 from starlette.templating import Jinja2Templates
 from tipg.collections import Catalog, Collection, register_collection_catalog
 from tipg.database import close_db_connection, connect_to_db
 from tipg.errors import DEFAULT_STATUS_CODES, MissingDatetimeColumn, MissingGeometryColumn, TiPgError
-from tipg.factory import Endpoints
+from tipg.factory import FEATURES_CONFORMS, Endpoints
 from tipg.settings import DatabaseSettings, PostgresSettings
 
 from geomap.errors import UnknownLayerError
@@ -39,7 +42,18 @@ PREFIX = "/ogc"
 TILE_PATH = re.compile(r"^/ogc/collections/[^/]+/tiles/(?P<tms>[^/]+)/(?P<z>-?\d+)/(?P<x>-?\d+)/(?P<y>-?\d+)(?:\.\w+)?$")
 #: One ``sortby`` term: an optional direction and a column name (tipg's own parser breaks on control characters).
 SORT_TERM = re.compile(r"^[+-]?[A-Za-z_][A-Za-z0-9_]*$")
+#: The items of a collection, or one item (``f=json`` there means GeoJSON, not tipg's plain array).
+ITEMS_PATH = re.compile(r"^/ogc/collections/[^/]+/items(?:/[^/]+)?/?$")
 MAX_ZOOM = 30
+#: tipg's maximum page size (its ``limit`` is ``le=10000``).
+MAX_LIMIT = 10000
+#: CQL2 classes tipg implements (through the cql2 library) but does not declare; GDAL and QGIS only
+#: send a filter to the server when these are listed (OGC API – Features Part 3, CQL2 1.0).
+CQL2_CONFORMS = [
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+]
 TITLE = "geomap — Bản đồ tài sản số cộng đồng (OGC API)"
 
 
@@ -82,11 +96,15 @@ class LocalAssetsLoader(jinja2.PackageLoader):
 def add_ogc(app: FastAPI) -> None:
     """Include tipg's OGC API router under ``/ogc`` (the pool is opened by :func:`open_ogc`)."""
     templates = Jinja2Templates(env=jinja2.Environment(loader=LocalAssetsLoader("tipg", "templates"), autoescape=True))
+    FEATURES_CONFORMS.extend(c for c in CQL2_CONFORMS if c not in FEATURES_CONFORMS)
     endpoints = Endpoints(
         title=TITLE, templates=templates, with_tiles_viewer=False, router_prefix=PREFIX,
         collection_dependency=layer_collection,
     )
     app.include_router(endpoints.router, prefix=PREFIX, tags=["OGC API"])
+    # The landing page's service-desc is ``url_for("openapi")``: name /ogc/api so and put it first.
+    app.router.add_api_route(PREFIX + "/api", _ogc_openapi, name="openapi", include_in_schema=False)
+    app.router.routes.insert(0, app.router.routes.pop())
     # tipg's own error classes, answered as problem+json. (tipg's defaults also map Exception and
     # PostgresError to 500 with str(exc) in the body; geomap keeps its own handler for those.)
     for exc_type, status in DEFAULT_STATUS_CODES.items():
@@ -106,6 +124,40 @@ def add_ogc(app: FastAPI) -> None:
         app.add_exception_handler(exc_type, _bad_ogc_parameter)
 
 
+#: ``limit`` as OGC API – Features Part 1 defines it (GDAL reads the maximum from here).
+LIMIT_PARAMETER = {
+    "name": "limit", "in": "query", "required": False, "style": "form", "explode": False,
+    "description": "The number of features in one page (at most 10000).",
+    "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 10},
+}
+
+
+async def _ogc_openapi(request: Request) -> JSONResponse:
+    """The OpenAPI document of the OGC API alone, its paths relative to the server ``…/ogc`` as
+    OGC API clients (GDAL, QGIS) look them up: ``/collections/{collectionId}/items``."""
+    spec = copy.deepcopy(request.app.openapi())
+    spec["paths"] = {path[len(PREFIX):] or "/": item for path, item in spec["paths"].items() if path.startswith(PREFIX)}
+    spec["servers"] = [{"url": str(request.base_url).rstrip("/") + PREFIX}]
+    spec.setdefault("components", {}).setdefault("parameters", {})["limit"] = LIMIT_PARAMETER
+    generic = spec["paths"].get("/collections/{collectionId}/items", {}).get("get")
+    catalog = getattr(request.app.state, "collection_catalog", None) or {"collections": {}}
+    for name, collection in catalog["collections"].items() if generic else ():
+        spec["paths"][f"/collections/{name}/items"] = {"get": _items_operation(generic, collection)}
+    return JSONResponse(spec, media_type="application/vnd.oai.openapi+json;version=3.0")
+
+
+def _items_operation(generic: dict, collection: Collection) -> dict:
+    """The items operation of one collection, each property a query parameter (``health=sau_benh``):
+    GDAL 3.6 sends an attribute filter to the server only for parameters listed here."""
+    operation = copy.deepcopy(generic)
+    operation["parameters"] = [p for p in operation.get("parameters", []) if p.get("name") != "collectionId"]
+    operation["parameters"] += [
+        {"name": column.name, "in": "query", "required": False, "schema": {"type": column.json_type}}
+        for column in collection.properties if not column.geometry_type
+    ]
+    return operation
+
+
 async def _check_parameters(request: Request, call_next):
     """Refuse what tipg would answer with a 500: an unparsable CQL2 filter (its parser raises bare
     Exception), a tile outside its tile matrix, a zoom that does not fit 64 bits, a ``sortby``
@@ -115,7 +167,26 @@ async def _check_parameters(request: Request, call_next):
         if found:
             field, reason = found
             return problem(400, "Bad request", f"{field}: {reason}", errors=[{"field": field, "reason": reason}])
+        if ITEMS_PATH.match(request.url.path):
+            _json_means_geojson(request)
     return await call_next(request)
+
+
+def _json_means_geojson(request: Request) -> None:
+    """On items, ``f=json`` and ``Accept: application/json`` ask for GeoJSON (OGC API – Features
+    Part 1, 7.16): tipg would answer a plain array with EWKT geometries, so ask it for GeoJSON."""
+    scope = request.scope
+    params = [(k, v) for k, v in request.query_params.multi_items()]
+    # A limit above the maximum is capped (Part 1, 7.15.3), not refused with a 422.
+    capped = [(k, str(MAX_LIMIT) if k == "limit" and v.strip().isdigit() and int(v) > MAX_LIMIT else v) for k, v in params]
+    if any(k == "f" and v == "json" for k, v in params) or capped != params:
+        params = [(k, "geojson" if k == "f" and v == "json" else v) for k, v in capped]
+        scope["query_string"] = urlencode(params).encode("latin-1")
+    elif "f" not in request.query_params:
+        accept = request.headers.get("accept", "")
+        if "application/json" in accept and "application/geo+json" not in accept:
+            headers = [(k, v) for k, v in scope["headers"] if k != b"accept"]
+            scope["headers"] = headers + [(b"accept", b"application/geo+json")]
 
 
 def _filter_problem(request: Request) -> tuple[str, str] | None:
