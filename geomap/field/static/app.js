@@ -7,7 +7,7 @@ import { Outbox, newRecord } from "./queue.js";
 import { Fixes, accuracyLimits, watch } from "./gps.js";
 import { formFields, buildForm, readForm, showErrors } from "./form.js";
 import { resize } from "./photos.js";
-import { smallMap } from "./mapview.js";
+import { preloadMap, smallMap } from "./mapview.js";
 import { isArea, toMultiPolygon } from "./polygon.js";
 import { addVertex, showShape, undoVertex } from "./shape.js";
 import { renderWork, setupWork } from "./work.js";
@@ -434,6 +434,7 @@ async function start() {
   if (state.auth && state.profile) {
     showApp();
     if (navigator.onLine) {
+      preloadMap();  // the form's map is ready before the orchard takes the signal away
       loadProfile().then((me) => { if (!me) flash(t("signin_again"), "warn"); else renderLayers(); }).catch(() => undefined);
     }
     outbox.run().catch(report);

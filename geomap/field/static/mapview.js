@@ -19,6 +19,11 @@ function loadLeaflet() {
   return leafletLoading;
 }
 
+/** Load Leaflet now (while there is signal), so the form's map never waits on the network later. */
+export function preloadMap() {
+  return loadLeaflet().catch(() => undefined);
+}
+
 /**
  * The capture form's small map in `node`: the team's working area, existing assets around
  * (`setNearby`), where the GPS puts the volunteer (`setHere`), and — once `placing` is true —
