@@ -97,8 +97,9 @@ def _serve(project: Project):
     proc = subprocess.Popen([sys.executable, "-c", "from geomap.cli import main; main()", "serve", "--port", str(port)],
                             cwd=project.root, env=project.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
+    for _ in range(600):  # bounded by attempts: until /health answers or the server exits
+        if proc.poll() is not None:
+            break
         try:
             if httpx.get(f"{base}/health", timeout=2).status_code == 200:
                 return proc, base
