@@ -112,6 +112,17 @@ class EmbeddedPostgres:
         return f"postgresql+psycopg2://{SUPERUSER}:{password}@127.0.0.1:{port}/{dbname or self.dbname}"
 
     # -- setting up and starting ------------------------------------------------------------
+    def _secret_file(self, name: str, text: str) -> Path:
+        """``text`` in a file of the server folder that only the server's user can read (mode 0600),
+        so a password reaches a server program without appearing on its command line."""
+        path = self.server_dir / name
+        path.unlink(missing_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        self.user.give(path)
+        return path
+
     def _initdb(self, binaries: PgBinaries) -> None:
         self.user.require()
         self.place.prepare_server_dir(self.user)
@@ -121,10 +132,7 @@ class EmbeddedPostgres:
                 f"searchable by it (chmod o+x), or set GEOMAP_HOME to a folder it can reach."
             )
         password = secrets.token_urlsafe(24)
-        pwfile = self.server_dir / "initdb.pw"
-        pwfile.write_text(password + "\n")
-        os.chmod(pwfile, 0o600)
-        self.user.give(pwfile)
+        pwfile = self._secret_file("initdb.pw", password + "\n")
         try:
             self.user.run(
                 binaries.tool("initdb"), "-D", str(self.data), "-U", SUPERUSER, f"--pwfile={pwfile}",
@@ -294,7 +302,11 @@ class EmbeddedReplica(EmbeddedPostgres):
         if self.data.exists():
             shutil.rmtree(self.data)
         self.place.prepare_server_dir(self.user)
-        conninfo = (f"host=127.0.0.1 port={port} user={SUPERUSER} password={password} "
+        # The password lives in a 0600 password file that the connection string names, never on
+        # pg_basebackup's command line (visible to every user in `ps`); `-R` copies the reference
+        # into the standby's primary_conninfo, so the file stays for the standby's own connections.
+        passfile = self._secret_file("primary.pgpass", f"*:*:*:{SUPERUSER}:{password}\n")
+        conninfo = (f"host=127.0.0.1 port={port} user={SUPERUSER} passfile={passfile} "
                     f"application_name=geomap_{hashlib.sha1(str(self.root).encode()).hexdigest()[:8]}")
         self.user.run(binaries.tool("pg_basebackup"), "-D", str(self.data), "-R", "-X", "stream",
                       "-c", "fast", "-d", conninfo, timeout=600, log=self.log)

@@ -7,6 +7,7 @@ cannot see a fresh write was served by the replica, and a read that can was serv
 
 from __future__ import annotations
 
+import stat
 import uuid
 
 import psycopg2
@@ -115,6 +116,17 @@ def test_replica_is_a_real_streaming_standby(cluster):
     [replica] = health["replicas"]
     assert replica["healthy"] is True and replica["lag_bytes"] >= 0
     assert replica["port"] != health["database"]["port"]
+
+
+def test_the_replicas_password_is_in_a_private_file_not_its_settings(cluster):
+    """pg_basebackup got the password through a 0600 password file (not its command line), and the
+    standby's primary_conninfo names that file instead of carrying the password."""
+    replica = cluster["replica_server"]
+    conninfo = (replica.data / "postgresql.auto.conf").read_text()
+    assert "primary_conninfo" in conninfo and "passfile=" in conninfo
+    assert "password=" not in conninfo
+    passfile = replica.server_dir / "primary.pgpass"
+    assert stat.S_IMODE(passfile.stat().st_mode) == 0o600
 
 
 def test_reads_go_to_the_replica_and_writers_read_their_own_writes(cluster):
