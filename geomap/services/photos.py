@@ -129,6 +129,14 @@ def _store(data: bytes, max_pixels: int, folder: Path, photo_id: str) -> tuple[s
     return fmt, clean
 
 
+def store_clean(data: bytes, folder: Path, photo_id: str, max_pixels: int = MAX_PIXELS) -> tuple[str, Image.Image]:
+    """Check a photo with the bounds of asset photos (type by its bytes, size, megapixels), drop
+    its EXIF (GPS included) and write it and its thumbnail under ``folder`` as ``<photo_id>.*``;
+    return its format and the clean image. Used by citizen reports."""
+    with _decoding:
+        return _store(data, max_pixels, folder, photo_id)
+
+
 def describe(photo_id: str, layer: str, content_type: str, width: int, height: int) -> dict:
     """A photo as the API lists it."""
     ext = "png" if content_type == "image/png" else "jpg"
