@@ -24,6 +24,7 @@ from geomap.migrate import upgrade
 from geomap.ogc.app import add_ogc, close_ogc, open_ogc
 from geomap.ogc.views import publish_views
 from geomap.replicas import ReadRouter
+from geomap.reports.delivery import DeliveryPolicy, WebhookWorker
 from geomap.services.tiles import TileCache, prewarm
 from geomap.settings import Settings
 from geomap.web import routes as web_routes
@@ -39,6 +40,16 @@ def _prewarm(engine, cache) -> None:
         log.info("prewarmed %d national-view tiles", prewarm(engine, cache, LAYERS))
     except Exception:  # never let a warm-up problem take the app down
         log.warning("tile prewarm failed", exc_info=True)
+
+
+def _webhook_worker(engine, settings: Settings) -> WebhookWorker | None:
+    """The background sender of team webhooks (geomap/reports/delivery.py), when enabled."""
+    if not settings.webhooks_enabled:
+        return None
+    worker = WebhookWorker(engine, DeliveryPolicy(settings.webhook_poll_s, settings.webhook_backoff_s,
+                                                  settings.webhook_max_attempts, settings.webhook_timeout_s))
+    worker.start()
+    return worker
 
 
 def app_from_env() -> FastAPI:
@@ -64,6 +75,7 @@ def create_app(settings: Settings | None = None, migrate: bool | None = None) ->
         app.state.reads = ReadRouter(engine, settings.read_database_urls, settings.replica_poll_s)
         app.state.reads.start()
         await open_ogc(app, url)
+        app.state.webhooks = _webhook_worker(engine, settings)
         if settings.prewarm_tiles:
             threading.Thread(target=_prewarm, args=(engine, app.state.tile_cache), daemon=True, name="tile-prewarm").start()
         log.info("geomap ready on %s", engine.url.render_as_string(hide_password=True))
@@ -71,6 +83,8 @@ def create_app(settings: Settings | None = None, migrate: bool | None = None) ->
             yield
         finally:
             await close_ogc(app)
+            if app.state.webhooks is not None:
+                app.state.webhooks.close()
             app.state.reads.close()
             engine.dispose()
             db.close()

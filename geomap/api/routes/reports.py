@@ -74,6 +74,13 @@ def follow_url(settings: Settings, token: str) -> str:
     return f"{settings.public_url.rstrip('/')}/r/{token}"
 
 
+def wake_webhooks(request: Request) -> None:
+    """After a committed change: let the webhook worker send what was queued at once."""
+    worker = getattr(request.app.state, "webhooks", None)
+    if worker is not None:
+        worker.wake()
+
+
 @router.get("/categories", summary="Report categories of every layer")
 def list_categories() -> list[dict]:
     """``code`` (``<layer>.<category>``) with Vietnamese and English labels."""
@@ -89,6 +96,7 @@ def create_report(body: ReportIn, request: Request, engine: EngineDep, settings:
                           "device_id": body.device_id or device}, client_addr=client_address(request, settings))
     with engine.begin() as conn:
         done = create.create_report(conn, data, limits_of(settings))
+    wake_webhooks(request)
     out = {"outcome": done.outcome, "follow_token": done.follow_token, "follow_url": follow_url(settings, done.follow_token),
            "report": done.report}
     return written(request, principal, JSONResponse(out, status_code=201 if done.outcome == "created" else 200))
@@ -145,6 +153,7 @@ def transition(report_id: str, body: TransitionIn, request: Request, engine: Eng
     """open → acknowledged → in_progress → fixed / closed / rejected; closing and rejecting need ``public_reason``."""
     with engine.begin() as conn:
         done = handling.transition(conn, report_id, body.state, principal, body.public_reason)
+    wake_webhooks(request)
     if done.changed_layer:
         request.app.state.tile_cache.forget_version(done.changed_layer)
     return written(request, principal, JSONResponse(done.report))
@@ -155,6 +164,7 @@ def visibility(report_id: str, body: VisibilityIn, request: Request, engine: Eng
     """The light check: a team member or an administrator publishes a report."""
     with engine.begin() as conn:
         done = handling.set_visible(conn, report_id, body.visible, principal)
+    wake_webhooks(request)
     return written(request, principal, JSONResponse(done.report))
 
 
