@@ -22,6 +22,7 @@ from geomap.field import routes as field_routes
 from geomap.layers.registry import LAYERS
 from geomap.migrate import upgrade
 from geomap.ogc.app import add_ogc, close_ogc, open_ogc
+from geomap.open311.app import build_open311
 from geomap.ogc.views import publish_views
 from geomap.replicas import ReadRouter
 from geomap.reports.delivery import DeliveryPolicy, WebhookWorker
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None, migrate: bool | None = None) ->
     if not (settings.assets_dir / "leaflet").exists():
         log.warning("%s/leaflet is missing: run `make assets` (npm ci) so map pages can load Leaflet", settings.assets_dir)
     add_ogc(app)
+    app.mount("/open311", build_open311(app))
     app.mount("/static/vendor", StaticFiles(directory=settings.assets_dir, check_dir=False), name="vendor")
     app.mount("/static/geomap", StaticFiles(directory=STATIC), name="static")
     return app

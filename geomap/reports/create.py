@@ -121,9 +121,9 @@ def _insert(conn: Connection, checked: Checked, fields: dict) -> Created:
     teams, auto = _owning_teams(conn, checked)
     token = secrets.token_urlsafe(24)
     report_id = conn.execute(text(
-        "INSERT INTO reports (client_id, request_hash, layer, category, asset_id, asset_code, description, visible, "
+        "INSERT INTO reports (client_id, request_hash, layer, category, asset_id, asset_code, description, media_url, visible, "
         "team_codes, follow_token, reporter_name, reporter_phone, reporter_email, source, geom) VALUES "
-        "(:client, :hash, :layer, :cat, CAST(:asset AS uuid), :code, :description, :visible, :teams, :token, "
+        "(:client, :hash, :layer, :cat, CAST(:asset AS uuid), :code, :description, :media_url, :visible, :teams, :token, "
         ":reporter_name, :reporter_phone, :reporter_email, :source, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) "
         "RETURNING id::text"), {
         "client": data.client_id, "hash": data.request_hash(), "layer": cat.layer.name, "cat": cat.category.code,

@@ -44,6 +44,7 @@ class ReportInput:
     reporter_name: str | None = None
     reporter_phone: str | None = None
     reporter_email: str | None = None
+    media_url: str | None = None  # Open311: a link to the reporter's photo elsewhere (http/https)
     client_id: str | None = None  # idempotency: a retry with the same id and content answers the same report
     device_id: str | None = None  # the reporting phone's own random id (rate limits, one "me too" per device)
     client_addr: str = "unknown"
@@ -164,6 +165,9 @@ def check_input(conn: Connection, data: ReportInput) -> tuple[Checked, dict]:
         problems.append(FieldProblem("category", reason + " (see /api/v1/reports/categories)"))
     fields = {"description": clean_text(data.description, "description", MAX_DESCRIPTION, problems)}
     fields.update(_check_contact(data, problems))
+    fields["media_url"] = clean_text(data.media_url, "media_url", 500, problems)
+    if fields["media_url"] and not re.match(r"^https?://[^\s<>\"']+$", fields["media_url"]):
+        problems.append(FieldProblem("media_url", "must be an http:// or https:// URL"))
     if category is not None and category.category.code == "khac" and not fields["description"]:
         problems.append(FieldProblem("description", "is required for the category 'khác' (other): say what is wrong"))
     point = _check_point(data, asset, problems)

@@ -43,6 +43,7 @@ def report_tables(metadata: MetaData) -> None:
         Column("asset_id", UUID(as_uuid=False)),
         Column("asset_code", Text),
         Column("description", Text),
+        Column("media_url", Text),  # an Open311 client's link to its own photo (shown once published)
         Column("state", Text, nullable=False, server_default="open"),
         Column("public_reason", Text),
         Column("visible", Boolean, nullable=False, server_default=text("false")),

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, text
 from geomap.reports.categories import find_category
 
 #: Columns of a report that may appear on a public surface.
-COLUMNS = ("r.id::text AS id, r.layer, r.category, r.asset_id::text AS asset_id, r.asset_code, r.description, "
+COLUMNS = ("r.id::text AS id, r.layer, r.category, r.asset_id::text AS asset_id, r.asset_code, r.description, r.media_url, "
            "r.state, r.public_reason, r.visible, r.interest_count, r.source, r.team_codes, r.created_at, r.updated_at, "
            "ST_X(r.geom) AS lon, ST_Y(r.geom) AS lat")
 #: The reporter's contact: only for the owning team and administrators.
@@ -49,6 +49,7 @@ def public_view(row: Mapping, photos: list[dict], history: list[dict]) -> dict:
         "layer": row["layer"],
         "asset": {"id": row["asset_id"], "code": row["asset_code"]} if row["asset_id"] else None,
         "description": row["description"],
+        "media_url": row["media_url"],
         "state": row["state"], "state_vi": vi, "state_en": en,
         "public_reason": row["public_reason"],
         "interest_count": row["interest_count"],

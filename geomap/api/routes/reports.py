@@ -40,6 +40,7 @@ class ReportIn(BaseModel):
     reporter_name: str | None = Field(None, max_length=1000, description="Private: never shown publicly")
     reporter_phone: str | None = Field(None, max_length=1000, description="Private: never shown publicly")
     reporter_email: str | None = Field(None, max_length=1000, description="Private: never shown publicly")
+    media_url: str | None = Field(None, max_length=2000, description="A link to a photo elsewhere (http/https)")
     client_id: str | None = Field(None, max_length=200, description="Your id for this report: a retry answers the same report")
     device_id: str | None = Field(None, max_length=200)
 

@@ -28,6 +28,7 @@ def upgrade() -> None:
     sa.Column('asset_id', sa.UUID(as_uuid=False), nullable=True),
     sa.Column('asset_code', sa.Text(), nullable=True),
     sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('media_url', sa.Text(), nullable=True),
     sa.Column('state', sa.Text(), server_default='open', nullable=False),
     sa.Column('public_reason', sa.Text(), nullable=True),
     sa.Column('visible', sa.Boolean(), server_default=sa.text('false'), nullable=False),
