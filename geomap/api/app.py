@@ -34,6 +34,7 @@ from geomap.web.static_cache import StaticCacheHeaders
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
 log = logging.getLogger("geomap")
+ROUTE_MODULES = (health, layers, features, downloads, photos, places, auth, tiles, web_routes, field_api, field_routes, reports)
 
 
 def _prewarm(engine, cache) -> None:
@@ -109,8 +110,7 @@ def create_app(settings: Settings | None = None, migrate: bool | None = None) ->
     )
     app.add_middleware(StaticCacheHeaders)
     app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=6)  # pages, tiles, downloads on slow links
-    for module in (health, layers, features, downloads, photos, places, auth, tiles, web_routes, field_api, field_routes,
-                   reports):
+    for module in ROUTE_MODULES:
         app.include_router(module.router)
     if not (settings.assets_dir / "leaflet").exists():
         log.warning("%s/leaflet is missing: run `make assets` (npm ci) so map pages can load Leaflet", settings.assets_dir)
