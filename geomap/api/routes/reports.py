@@ -5,15 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Header, Query, Request, Response, UploadFile
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from geomap.api.deps import EngineDep, PrincipalDep, ReadEngineDep, SettingsDep, written
 from geomap.api.proxies import TrustedProxies
 from geomap.errors import FieldProblem, InvalidInput
-from geomap.reports import categories, create, handling, photos, queries
+from geomap.reports import categories, create, export, handling, photos, queries
 from geomap.reports.submission import ReportInput
 from geomap.services.features import parse_bbox
 from geomap.services.photos import MAX_BYTES
@@ -113,19 +113,35 @@ def _date(value: str | None, field: str) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
-@router.get("", summary="Published reports")
-def list_reports(engine: ReadEngineDep, category: str | None = None, layer: str | None = Query(None, max_length=64),
-                 state: str | None = Query(None, max_length=200), asset_code: str | None = Query(None, max_length=200),
-                 bbox: str | None = Query(None, max_length=200), start_date: str | None = Query(None, max_length=40),
-                 end_date: str | None = Query(None, max_length=40), limit: int = Query(100, ge=1, le=500),
-                 offset: int = Query(0, ge=0, le=1_000_000)) -> list[dict]:
-    """Newest first; ``state=open,acknowledged``; ``bbox=x0,y0,x1,y1``; dates in ISO 8601."""
-    filters = queries.ReportFilters(
+def public_filters(category: str | None = Query(None, max_length=200), layer: str | None = Query(None, max_length=64),
+                   state: str | None = Query(None, max_length=200), asset_code: str | None = Query(None, max_length=200),
+                   bbox: str | None = Query(None, max_length=200), start_date: str | None = Query(None, max_length=40),
+                   end_date: str | None = Query(None, max_length=40), limit: int = Query(100, ge=1, le=500),
+                   offset: int = Query(0, ge=0, le=1_000_000)) -> queries.ReportFilters:
+    """The public list's filters: ``state=open,acknowledged``; ``bbox=x0,y0,x1,y1``; dates in ISO 8601."""
+    return queries.ReportFilters(
         category=category, layer=layer, states=tuple(s for s in (state or "").split(",") if s), asset_code=asset_code,
         bbox=parse_bbox(bbox) if bbox else None, start=_date(start_date, "start_date"), end=_date(end_date, "end_date"),
         limit=limit, offset=offset)
+
+
+FiltersDep = Annotated[queries.ReportFilters, Depends(public_filters)]
+
+
+@router.get("", summary="Published reports")
+def list_reports(engine: ReadEngineDep, filters: FiltersDep) -> list[dict]:
+    """Newest first; ``state=open,acknowledged``; ``bbox=x0,y0,x1,y1``; dates in ISO 8601."""
     with engine.connect() as conn:
         return queries.list_reports(conn, filters)
+
+
+@router.get("/download", summary="Published reports as CSV", response_class=PlainTextResponse)
+def download(engine: ReadEngineDep, filters: FiltersDep) -> Response:
+    """The same filters as the list; public columns only; formulas neutralised."""
+    with engine.connect() as conn:
+        body = export.reports_csv(queries.list_reports(conn, filters))
+    return Response(body, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="reports.csv"'})
 
 
 @router.get("/queue", summary="The reports of my team (or all, for an administrator)")
