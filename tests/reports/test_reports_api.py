@@ -7,6 +7,7 @@ import io
 from PIL import Image
 from sqlalchemy import text
 
+from geomap.reports.webhooks import configure_team
 from tests.reports.helpers import EMAIL, PHONE, REPORTS, jpeg_with_gps, post_report, report_body
 from tests.world import World
 
@@ -202,3 +203,21 @@ def test_rate_limits_per_address_and_per_device(world: World, settings):
     _problem(r, 429)
     assert "address" in r.json()["detail"]
     assert world.count("SELECT count(*) FROM reports") == 4
+
+
+def test_auto_publish_team_and_tree_health(world: World):
+    with world.engine.begin() as conn:
+        configure_team(conn, "DL-EAKLY-01", auto_publish=True)
+        tree = conn.execute(text("SELECT code, health FROM durian_trees WHERE farm_id = :f AND health = 'khoe' LIMIT 1"),
+                            {"f": world.farm["id"]}).one()
+    out = post_report(world, category="sau_benh", asset_code=tree.code, description="Lá vàng, có sâu")
+    assert out.status_code == 201, out.text
+    rid = out.json()["report"]["id"]
+    assert world.client.get(f"{REPORTS}/{rid}").status_code == 200  # public at once: the team chose so
+    assert [r["id"] for r in world.client.get(f"{REPORTS}/queue", headers=world.auth("volunteer")).json()] == [rid]
+    world.client.post(f"{REPORTS}/{rid}/transition", json={"state": "in_progress"}, headers=world.auth("volunteer"))
+    with world.engine.connect() as conn:
+        assert conn.execute(text("SELECT health FROM durian_trees WHERE code = :c"), {"c": tree.code}).scalar() == "sau_benh"
+    world.client.post(f"{REPORTS}/{rid}/transition", json={"state": "fixed"}, headers=world.auth("volunteer"))
+    with world.engine.connect() as conn:
+        assert conn.execute(text("SELECT health FROM durian_trees WHERE code = :c"), {"c": tree.code}).scalar() == "khoe"
