@@ -4,6 +4,7 @@ report, its history and its webhook deliveries — or nothing at all."""
 
 from __future__ import annotations
 
+import math
 import secrets
 from dataclasses import dataclass
 from typing import Literal
@@ -17,6 +18,9 @@ from geomap.reports.views import ACTIVE_STATES, COLUMNS, load
 
 Outcome = Literal["created", "replayed", "me_too"]
 WINDOW_S = 3600
+LOCK_CELL_M = 100.0
+M_PER_DEG_LAT = 110_574.0
+M_PER_DEG_LON = 111_320.0  # at the equator
 
 
 @dataclass(frozen=True)
@@ -72,9 +76,27 @@ def _check_rate(conn: Connection, column: str, value: str | None, limit: int, fi
                               f"retry after {wait} s", retry_after=wait, field=field)
 
 
+def _lock_nearby(conn: Connection, checked: Checked) -> None:
+    """Two citizens reporting the same problem at the same moment must not both make a report:
+    lock the grid cells within the category's radius (cells at least twice the radius wide, so
+    four corners reach every cell), and the asset, in a fixed order."""
+    cat = checked.category
+    radius = cat.category.duplicate_radius_m
+    cell = max(LOCK_CELL_M, 2 * radius)
+    lon_m = M_PER_DEG_LON * max(0.1, math.cos(math.radians(checked.lat)))
+    cells = sorted({(math.floor((checked.lon * lon_m + dx) / cell), math.floor((checked.lat * M_PER_DEG_LAT + dy) / cell))
+                    for dx in (-radius, radius) for dy in (-radius, radius)})
+    keys = [f"report-dup:{cat.code}:{cell:g}:{cx}:{cy}" for cx, cy in cells]
+    if checked.asset is not None:
+        keys.insert(0, f"report-dup:{cat.code}:{checked.asset['id']}")
+    conn.execute(text("SELECT count(pg_advisory_xact_lock(hashtext(k.key))) FROM "
+                      "(SELECT key FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS u(key, n) ORDER BY n) k"),
+                 {"keys": keys})
+
+
 def _duplicate(conn: Connection, checked: Checked):
     cat = checked.category
-    _lock(conn, f"report-dup:{cat.code}")
+    _lock_nearby(conn, checked)
     near = ("r.asset_id = CAST(:asset AS uuid)" if checked.asset is not None else
             "ST_DWithin(r.geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :radius)")
     return conn.execute(text(
