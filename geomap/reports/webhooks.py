@@ -47,7 +47,9 @@ def verify(secret: str, body: bytes, signature: str | None) -> bool:
 def enqueue(conn: Connection, row: Mapping, event: str) -> int:
     """Queue ``event`` about the report ``row`` (selected with views.COLUMNS) for each owning team
     that has a webhook; return how many deliveries were queued."""
-    if not row["team_codes"]:
+    if not row["team_codes"] or conn.execute(text(
+            "SELECT 1 FROM team_report_settings WHERE team_code = ANY(:teams) AND webhook_url IS NOT NULL LIMIT 1"),
+            {"teams": list(row["team_codes"])}).first() is None:
         return 0
     payload = {"event": event, "report": load(conn, row) | {"visible": row["visible"], "team_codes": list(row["team_codes"])}}
     result = conn.execute(text(

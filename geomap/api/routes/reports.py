@@ -88,7 +88,8 @@ def list_categories() -> list[dict]:
     return [categories.describe(c) for c in categories.all_categories()]
 
 
-@router.post("", status_code=201, summary="Report a problem (no account needed)")
+@router.post("", status_code=201, summary="Report a problem (no account needed)",
+             responses={200: {"description": "A retry of the same client_id, or 'me too' on an open report of the same problem"}})
 def create_report(body: ReportIn, request: Request, engine: EngineDep, settings: SettingsDep, principal: PrincipalDep,
                   idempotency_key: IdemKey = None, device: DeviceId = None) -> Response:
     """201 with the report and its follow link; 200 for a retry of the same ``client_id``
