@@ -127,6 +127,18 @@ def test_upload_media_and_media_url(world: World):
     assert r.status_code == 201
 
 
+def test_post_as_json(world: World):
+    r = world.client.post(f"{O}/requests.json", json={"service_code": "heritage_sites.rac_thai", "description": "Rác",
+                                                      "attribute": {"asset_code": "NB-NONNUOC"}, "email": EMAIL})
+    assert r.status_code == 201, r.text
+    rid = r.json()[0]["service_request_id"]
+    world.client.post(f"{REPORTS}/{rid}/visibility", json={"visible": True}, headers=world.auth("admin"))
+    [req] = world.client.get(f"{O}/requests/{rid}.json").json()
+    assert req["address_id"] == "NB-NONNUOC" and (req["lat"], req["long"]) == (20.255, 105.98)
+    bad = world.client.post(f"{O}/requests.xml", json=["not", "an", "object"])
+    assert bad.status_code == 400 and ET.fromstring(bad.content).find("error/code").text == "400"
+
+
 def test_discovery(world: World):
     d = world.client.get(f"{O}/discovery.json").json()
     [endpoint] = d["endpoints"]

@@ -145,6 +145,15 @@ def download(engine: ReadEngineDep, filters: FiltersDep) -> Response:
                     headers={"Content-Disposition": 'attachment; filename="reports.csv"'})
 
 
+@router.get("/similar", summary="Would this report join an open one? (ask before sending)")
+def similar(engine: ReadEngineDep, category: str = Query(..., max_length=200), asset_code: str | None = Query(None, max_length=200),
+            lon: float | None = None, lat: float | None = None) -> dict:
+    """``{"similar": null}`` or a short summary of the open report of the same problem ("me too")."""
+    data = ReportInput(category=category, asset_code=asset_code, lon=lon, lat=lat, description="?")
+    with engine.connect() as conn:
+        return {"similar": create.similar_open_report(conn, data)}
+
+
 @router.get("/queue", summary="The reports of my team (or all, for an administrator)")
 def team_queue(engine: ReadEngineDep, principal: PrincipalDep, all_states: bool = False) -> list[dict]:
     """Active reports first (oldest first), with the reporters' contacts; ``all_states=true`` adds finished ones."""
