@@ -110,9 +110,11 @@ def test_errors_in_open311_format(world: World):
 
 
 def test_upload_media_and_media_url(world: World):
+    big = jpeg_with_gps((2400, 1800))
+    big += b"\0" * (2 * 1024 * 1024 - len(big))  # a phone photo of 2 MiB (trailing bytes after the JPEG end)
     r = world.client.post(f"{O}/requests.json", data={"service_code": "wifi_points.mat_ket_noi",
                                                      "attribute[asset_code]": "NB-WIFI-002", "description": "Hỏng"},
-                          files={"media": ("a.jpg", jpeg_with_gps(), "image/jpeg")})
+                          files={"media": ("a.jpg", big, "image/jpeg")})
     assert r.status_code == 201, r.text
     rid = r.json()[0]["service_request_id"]
     world.client.post(f"{REPORTS}/{rid}/visibility", json={"visible": True}, headers=world.auth("admin"))

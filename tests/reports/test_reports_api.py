@@ -33,6 +33,8 @@ def test_categories_come_from_the_layers(world: World):
             "wifi_points.khac", "farms.khac"} <= codes
     wifi = next(c for c in cats if c["code"] == "wifi_points.mat_ket_noi")
     assert (wifi["vi"], wifi["en"]) == ("Mất kết nối", "No connection")
+    tree_codes = [c["code"] for c in world.client.get(f"{REPORTS}/categories", params={"layer": "durian_trees"}).json()]
+    assert tree_codes == ["durian_trees.sau_benh", "durian_trees.do_nga", "durian_trees.chet", "durian_trees.khac"]
 
 
 def test_create_follow_and_retry(world: World):

@@ -83,9 +83,9 @@ def wake_webhooks(request: Request) -> None:
 
 
 @router.get("/categories", summary="Report categories of every layer")
-def list_categories() -> list[dict]:
+def list_categories(layer: str | None = Query(None, max_length=64, description="Only this layer's")) -> list[dict]:
     """``code`` (``<layer>.<category>``) with Vietnamese and English labels."""
-    return [categories.describe(c) for c in categories.all_categories()]
+    return [categories.describe(c) for c in categories.all_categories() if layer is None or c.layer.name == layer]
 
 
 @router.post("", status_code=201, summary="Report a problem (no account needed)",
