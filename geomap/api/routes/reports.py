@@ -118,13 +118,13 @@ def _date(value: str | None, field: str) -> dt.datetime | None:
 def public_filters(category: str | None = Query(None, max_length=200), layer: str | None = Query(None, max_length=64),
                    state: str | None = Query(None, max_length=200), asset_code: str | None = Query(None, max_length=200),
                    bbox: str | None = Query(None, max_length=200), start_date: str | None = Query(None, max_length=40),
-                   end_date: str | None = Query(None, max_length=40), limit: int = Query(100, ge=1, le=500),
-                   offset: int = Query(0, ge=0, le=1_000_000)) -> queries.ReportFilters:
+                   end_date: str | None = Query(None, max_length=40), updated_since: str | None = Query(None, max_length=40),
+                   limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)) -> queries.ReportFilters:
     """The public list's filters: ``state=open,acknowledged``; ``bbox=x0,y0,x1,y1``; dates in ISO 8601."""
     return queries.ReportFilters(
         category=category, layer=layer, states=tuple(s for s in (state or "").split(",") if s), asset_code=asset_code,
         bbox=parse_bbox(bbox) if bbox else None, start=_date(start_date, "start_date"), end=_date(end_date, "end_date"),
-        limit=limit, offset=offset)
+        updated_since=_date(updated_since, "updated_since"), limit=limit, offset=offset)
 
 
 FiltersDep = Annotated[queries.ReportFilters, Depends(public_filters)]
