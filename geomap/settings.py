@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     hsts_max_age_s: int = Field(default=31_536_000, description="Strict-Transport-Security max-age on HTTPS responses.")
     geometry_max_vertices: int = Field(default=10_000, description="Most vertices one geometry may have (422 beyond).")
     photo_max_pixels: int = Field(default=16_000_000, description="Most pixels (width × height) of an uploaded photo.")
+    report_rate_per_ip_per_hour: int = Field(default=20, description="Citizen reports (and 'me too') per client address per hour.")
+    report_rate_per_device_per_hour: int = Field(default=10, description="Citizen reports (and 'me too') per device id per hour.")
+    webhook_poll_s: float = Field(default=5.0, description="How often the webhook worker looks for due deliveries.")
+    webhook_backoff_s: float = Field(default=30.0, description="First retry delay of a failed webhook; doubles each attempt.")
+    webhook_max_attempts: int = Field(default=8, description="Attempts before a webhook delivery is marked failed.")
+    webhook_timeout_s: float = Field(default=10.0, description="Timeout of one webhook POST.")
+    webhooks_enabled: bool = Field(default=True, description="Run the webhook delivery worker in the app.")
 
     @field_validator("read_database_urls", "trusted_proxies", mode="before")
     @classmethod
