@@ -43,9 +43,11 @@ class ReadOnlyCors:
         method = scope["method"]
         if method == "OPTIONS" and allowed and headers.get("access-control-request-method") in READ_METHODS:
             return await self._preflight(send, allowed)
-        if allowed is None or method not in READ_METHODS:
+        if method not in READ_METHODS or (allowed is None and self.any):
             return await self.app(scope, receive, send)
-        cors = [(b"access-control-allow-origin", allowed), (b"access-control-expose-headers", EXPOSE_HEADERS)]
+        # With a list of origins, every answer here depends on Origin (allowed or not): caches must know.
+        cors = [] if allowed is None else [(b"access-control-allow-origin", allowed),
+                                           (b"access-control-expose-headers", EXPOSE_HEADERS)]
 
         async def with_cors(message):
             if message["type"] == "http.response.start":

@@ -236,14 +236,29 @@ def _words(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()
 
 
+#: The parameter each of tipg's refusals is about.
+TIPG_FIELDS = {"InvalidBBox": "bbox", "InvalidDatetime": "datetime", "InvalidLimit": "limit",
+               "InvalidGeometryColumnName": "geom-column", "MissingGeometryColumn": "geom-column",
+               "InvalidDatetimeColumnName": "datetime-column", "MissingDatetimeColumn": "datetime"}
+
+
+def _tipg_field(request: Request, exc: Exception) -> str:
+    name = type(exc).__name__
+    if name == "InvalidPropertyName":
+        return "sortby" if "sortby" in request.query_params else "properties"
+    return TIPG_FIELDS.get(name, "query")
+
+
 def _tipg_problem(status: int):
     async def handler(request: Request, exc: Exception):
         if status >= 500:
             return await internal_error(request, exc)
         log.info("OGC request refused (%s): %s", type(exc).__name__, exc)
-        title = "Bad request" if status < 404 else ("Not found" if status == 404 else "Invalid input")
-        return problem(status, title, f"{_words(type(exc).__name__)}: check the parameters against "
-                                      "/ogc/collections/{collectionId}/queryables and the OpenAPI document at /ogc/api")
+        if status == 404:
+            return problem(404, "Not found", "no such feature in this collection")
+        field = _tipg_field(request, exc)
+        reason = f"{_words(type(exc).__name__)}: see /ogc/collections/{{collectionId}}/queryables and /ogc/api"
+        return problem(400, "Bad request", f"{field}: {reason}", errors=[{"field": field, "reason": reason}])
 
     return handler
 
