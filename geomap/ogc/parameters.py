@@ -2,7 +2,7 @@
 
 OGC API – Features Part 1 (7.15.2-7.15.8) lets a server refuse parameters it does not know; geomap
 does, so a misspelt filter (``healht=chet``) is a 400 naming it instead of every feature. Values
-tipg would choke on (a CQL2 text it cannot parse, a tile outside its matrix, a zoom beyond 64 bits,
+tipg would choke on (a CQL2 text it cannot parse, a zoom beyond 64 bits,
 a ``sortby`` with control characters) and enum or number values a property cannot hold are 400s
 naming the parameter. Each check returns ``(parameter, reason)`` or None.
 
@@ -18,7 +18,6 @@ import re
 import uuid
 
 import cql2
-import morecantile
 from fastapi import Request
 
 from geomap.layers.base import Layer
@@ -39,8 +38,6 @@ ITEM_PARAMETERS = frozenset({"f", "lang", "properties", "geom-column", "datetime
 #: The only CRS filter geometries are read in (Part 3, Req 7): CQL2 literals are CRS84.
 FILTER_CRS = {"http://www.opengis.net/def/crs/OGC/1.3/CRS84", "http://www.opengis.net/def/crs/EPSG/0/4326"}
 ITEMS_PATH = re.compile(r"^/ogc/collections/(?P<collection>[^/]+)/items(?:/(?P<item>[^/]+))?/?$")
-#: A tile of a tile matrix set that tipg serves (WebMercatorQuad tiles are geomap's own route).
-TILE_PATH = re.compile(r"^/ogc/collections/[^/]+/tiles/(?P<tms>[^/]+)/(?P<z>-?\d+)/(?P<x>-?\d+)/(?P<y>-?\d+)(?:\.\w+)?$")
 #: One ``sortby`` term: an optional direction and a column name (tipg's own parser breaks on control characters).
 SORT_TERM = re.compile(r"^[+-]?[A-Za-z_][A-Za-z0-9_]*$")
 MAX_ZOOM = 30
@@ -113,22 +110,6 @@ def filter_problem(request: Request) -> tuple[str, str] | None:
     return None
 
 
-def tile_problem(request: Request) -> tuple[str, str] | None:
-    """z, x and y must name a tile of the tile matrix set (tipg's tile query breaks on others)."""
-    match = TILE_PATH.match(request.url.path)
-    if match is None or match["tms"] == "WebMercatorQuad" or match["tms"] not in morecantile.tms.list():
-        return None
-    tms = morecantile.tms.get(match["tms"])
-    z, x, y = int(match["z"]), int(match["x"]), int(match["y"])
-    if not tms.minzoom <= z <= tms.maxzoom:
-        return "z", f"must be between {tms.minzoom} and {tms.maxzoom} in {tms.id}"
-    matrix = tms.matrix(z)
-    if not (0 <= x < matrix.matrixWidth and 0 <= y < matrix.matrixHeight):
-        return "x", (f"tile {z}/{x}/{y} is outside {tms.id}: at zoom {z} x is 0–{matrix.matrixWidth - 1} "
-                     f"and y is 0–{matrix.matrixHeight - 1}")
-    return None
-
-
 def zoom_problem(request: Request) -> tuple[str, str] | None:
     for name in ("minzoom", "maxzoom"):
         value = request.query_params.get(name)
@@ -149,7 +130,7 @@ def sort_problem(request: Request) -> tuple[str, str] | None:
 
 def parameter_problem(request: Request) -> tuple[str, str] | None:
     """The first problem with an /ogc request's parameters, or None."""
-    found = filter_problem(request) or tile_problem(request) or zoom_problem(request) or sort_problem(request)
+    found = filter_problem(request) or zoom_problem(request) or sort_problem(request)
     match = ITEMS_PATH.match(request.url.path)
     catalog = getattr(request.app.state, "collection_catalog", None) or {"collections": {}}
     collection = catalog["collections"].get(match["collection"]) if match else None
