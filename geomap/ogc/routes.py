@@ -23,6 +23,7 @@ from geomap.sql import q
 from geomap.web.i18n import pick_lang
 
 VIETNAM = [102.1, 8.4, 109.5, 23.4]
+JSON_OR_HTML = {200: {"content": {"application/json": {}, "text/html": {}}}}
 
 
 def ogc_router(collection_dependency: Callable[..., Collection], html: Callable, prefix: str) -> APIRouter:
@@ -30,7 +31,7 @@ def ogc_router(collection_dependency: Callable[..., Collection], html: Callable,
     router = APIRouter(prefix=prefix, tags=["OGC API"])
     ByName = Depends(collection_dependency)
 
-    @router.get("/collections", summary="The layers as OGC API collections")
+    @router.get("/collections", summary="The layers as OGC API collections", responses=JSON_OR_HTML)
     def collections(request: Request, output: Annotated[Optional[MediaType], Depends(OutputType)] = None):
         """Every layer, titled in Vietnamese (``?lang=en`` or an English ``Accept-Language``: English)."""
         data = collections_document(request, prefix)
@@ -38,7 +39,8 @@ def ogc_router(collection_dependency: Callable[..., Collection], html: Callable,
             return html(request, data, "collections", "Collections list")
         return _vary(JSONResponse(data))
 
-    @router.get("/collections/{collectionId}/queryables", summary="The properties a filter may use")
+    @router.get("/collections/{collectionId}/queryables", summary="The properties a filter may use",
+                responses={200: {"content": {"application/schema+json": {}, "text/html": {}}}})
     def queryables(request: Request, collection: Collection = ByName,
                    output: Annotated[Optional[MediaType], Depends(QueryablesOutputType)] = None):
         """JSON Schema: the geometry as ``geometry`` (primary geometry), enum values, titles."""
