@@ -69,8 +69,8 @@ class LayerCollection(PgCollection):
         single = []
         for name, raw in properties or []:
             values = split_values(self.layer, name, raw)
-            if len(values) > 1:
-                exprs.append(Expr({"op": "in", "args": [{"property": name}, values]}))
+            if len(values) > 1:  # equalities, not IN: a text array would not compare with uuid or integer columns
+                exprs.append(Expr({"op": "or", "args": [{"op": "=", "args": [{"property": name}, v]} for v in values]}))
             else:
                 single.append((name, values[0] if values else raw))
         if exprs:

@@ -121,6 +121,23 @@ def test_several_values_of_a_property_match_either(world: World):
     assert {f["properties"]["variety"] for f in api.json()["features"]} == {"ri6", "monthong"}
 
 
+@pytest.mark.parametrize("name, sql", [
+    ("planting_year", "SELECT string_agg(DISTINCT planting_year::text, ',') FROM (SELECT planting_year FROM durian_trees "
+                      "WHERE planting_year IS NOT NULL ORDER BY planting_year LIMIT 1) a"),
+    ("farm_id", "SELECT string_agg(farm_id::text, ',') FROM (SELECT DISTINCT farm_id FROM durian_trees "
+                "WHERE farm_id IS NOT NULL ORDER BY farm_id LIMIT 2) f"),
+])
+def test_several_numbers_or_ids_match_either(world: World, name: str, sql: str):
+    values = world.count(sql).split(",")
+    if name == "planting_year":
+        values.append(str(int(values[0]) + 1))
+    r = world.client.get(ITEMS, params={name: ",".join(values), "limit": 1})
+    assert r.status_code == 200, r.text
+    wanted = ", ".join(f"'{v}'" for v in values)
+    expected = world.count(f"SELECT count(*) FROM durian_trees WHERE deleted_at IS NULL AND {name}::text IN ({wanted})")
+    assert r.json()["numberMatched"] == expected > 0
+
+
 def test_collection_titles_follow_the_language(world: World):
     for headers, lang in (({}, "vi"), ({"Accept-Language": "en-US,en;q=0.8"}, "en")):
         body = world.client.get("/ogc/collections", headers=headers).json()
