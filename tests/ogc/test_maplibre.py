@@ -85,13 +85,14 @@ def draw(browser, site: str, live: str, query: dict, name: str, expect_errors: b
     return rendered, picture, to_geomap
 
 
-def test_maplibre_on_another_site_draws_geomaps_style(live, world: World, other_site, webgl_chromium):
-    style = f"{live}/ogc/collections/durian_trees/tiles/WebMercatorQuad/style.json"
-    rendered, picture, requests = draw(webgl_chromium, other_site, live, {"style": style}, "maplibre-other-site-style")
+@pytest.mark.parametrize("layer", ["durian_trees", "farms"])
+def test_maplibre_on_another_site_draws_geomaps_style(live, world: World, other_site, webgl_chromium, layer: str):
+    style = f"{live}/ogc/collections/{layer}/tiles/WebMercatorQuad/style.json"
+    rendered, picture, requests = draw(webgl_chromium, other_site, live, {"style": style}, f"maplibre-other-site-{layer}")
     assert rendered > 0
     assert any("/tiles/WebMercatorQuad/" in u and u.rsplit("/", 1)[-1].isdigit() for u in requests), requests
-    # Aggregated cells in the layer's own colour.
-    color = get_layer("durian_trees").style.color
+    # Aggregated cells (the style's opening view is zoom 8) in the layer's own colour.
+    color = get_layer(layer).style.color
     assert pixels_of(picture, [color], tolerance=12)[color] > 50
 
 
