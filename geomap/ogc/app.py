@@ -39,6 +39,7 @@ from geomap.ogc.conditional import conditional_get
 from geomap.ogc.parameters import ITEMS_PATH, PREFIX, item_id_missing, parameter_problem
 from geomap.ogc.routes import ogc_router
 from geomap.ogc.views import SCHEMA
+from geomap.web.i18n import pick_lang
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +62,14 @@ TITLE = "geomap — Bản đồ tài sản số cộng đồng (OGC API)"
 def layer_collection(
     request: Request, collectionId: Annotated[str, Path(description="Layer name, e.g. durian_trees", max_length=64)]
 ) -> Collection:
-    """The collection of a layer, by its plain name (tipg's default wants ``schema.table``)."""
+    """The collection of a layer, by its plain name (tipg's default wants ``schema.table``), titled
+    in the reader's language (Vietnamese; English for ``?lang=en`` or an English Accept-Language)."""
     catalog = getattr(request.app.state, "collection_catalog", None) or {"collections": {}}
     collection = catalog["collections"].get(collectionId)
     if collection is None:
         raise UnknownLayerError(f"no collection '{collectionId}'; collections: {', '.join(catalog['collections'])}")
-    return collection
+    lang = pick_lang(request)
+    return collection if lang == "vi" else collection.model_copy(update={"title": get_layer(collectionId).label(lang)})
 
 
 #: tipg's HTML pages name CDNs; geomap serves the same files from its own npm install instead.

@@ -146,6 +146,9 @@ def test_collection_titles_follow_the_language(world: World):
     assert [c["id"] for c in body["collections"]] == [layer.name for layer in LAYERS]
     assert body["collections"][1]["title"] == "Durian trees"
     assert world.client.get("/ogc/collections/durian_trees").json()["title"] == "Cây sầu riêng"
+    assert world.client.get("/ogc/collections/durian_trees?lang=en").json()["title"] == "Durian trees"
+    items = world.client.get(ITEMS, params={"limit": 1}, headers={"Accept-Language": "en"}).json()
+    assert items["title"] == "Durian trees"
 
 
 def _touch_one_tree(world: World, tree_id: str) -> None:
