@@ -5,6 +5,11 @@ tipg is used as a library: its module-level app (``tipg.main``) reads settings a
 so geomap includes tipg's ``Endpoints`` router under ``/ogc`` (tipg's ``router_prefix``) and
 opens tipg's asyncpg pool in geomap's lifespan. Collections are renamed from ``ogc.<view>`` to
 the layer names and get Vietnamese titles and descriptions from the registry.
+
+Around tipg: :mod:`geomap.ogc.parameters` checks every request's parameters first,
+:mod:`geomap.ogc.collection` adds geomap's filter rules to tipg's queries,
+:mod:`geomap.ogc.conditional` answers conditional GETs of items, and :mod:`geomap.ogc.routes`
+answers the collections list, queryables, TileJSON and style.json itself.
 """
 
 from __future__ import annotations
