@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 
 from geomap import __version__
+from geomap.api.cors import ReadOnlyCors
 from geomap.api.errors import install_error_handlers
 from geomap.api.limits import BodySizeLimit
 from geomap.api.openapi import install_openapi
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None, migrate: bool | None = None) ->
         settings=settings,
     )
     app.add_middleware(StaticCacheHeaders)
+    app.add_middleware(ReadOnlyCors, origins=settings.cors_origins)  # open data for web maps on other sites
     app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=6)  # pages, tiles, downloads on slow links
     for module in ROUTE_MODULES:
         app.include_router(module.router)

@@ -1,4 +1,8 @@
-"""``GET /api/v1/layers/{layer}/download``: a layer as GeoJSON, GeoPackage, CSV or KML, for everyone."""
+"""``GET /api/v1/layers/{layer}/download``: a layer as GeoJSON, GeoPackage, CSV or KML, for everyone.
+
+Its ``ETag`` comes from the data's version (``max(updated_at)`` of the layer and the layers it
+references) and the request, so the same bytes keep the same tag and ``If-None-Match`` gets a 304
+without exporting anything."""
 
 from __future__ import annotations
 
@@ -6,13 +10,14 @@ import tempfile
 from pathlib import Path
 from typing import Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse
 from sqlalchemy import text
 from starlette.background import BackgroundTask
 
 from geomap.api.deps import PublicReadEngineDep, LayerDep
 from geomap.auth import PUBLIC
+from geomap.conditional import data_version, http_date, not_modified, validators, weak_etag
 from geomap.errors import FieldProblem, InvalidInput
 from geomap.io.export import MEDIA_TYPES, read_layer, write_frame
 from geomap.services.features import filter_sql
@@ -23,15 +28,20 @@ MAX_DOWNLOAD = 200_000
 
 
 @router.get("/layers/{layer}/download", summary="Download a layer (public attributes), filtered like the map",
-            response_class=FileResponse)
+            response_class=FileResponse, responses={304: {"description": "Not modified (If-None-Match)"}})
 def download(
     layer: LayerDep, request: Request, engine: PublicReadEngineDep,
     format: Literal["geojson", "gpkg", "csv", "kml"] = Query("geojson", description="File format"),
-) -> FileResponse:
+) -> Response:
     """Takes the same filters as the map and the list API (``health=sau_benh``, ``farm_code=…``, ``bbox``, ``q``)."""
     params = {k: v for k, v in request.query_params.items() if k not in DOWNLOAD_IGNORED}
     where, values = filter_sql(layer, params, PUBLIC)
     with engine.connect() as conn:
+        version = data_version(conn, layer)
+        tag = weak_etag(version, layer.name, format, sorted(params.items()))
+        headers = validators(tag, http_date(version))
+        if not_modified(request, tag, headers["Last-Modified"]):
+            return Response(status_code=304, headers=headers)
         n = conn.execute(text(f'SELECT count(*) FROM "{layer.table}" WHERE {" AND ".join(where)}'), values).scalar_one()
     if n > MAX_DOWNLOAD:
         raise InvalidInput([FieldProblem(
@@ -45,4 +55,5 @@ def download(
         out.unlink(missing_ok=True)
         folder.rmdir()
 
-    return FileResponse(out, media_type=MEDIA_TYPES[format], filename=out.name, background=BackgroundTask(cleanup))
+    return FileResponse(out, media_type=MEDIA_TYPES[format], filename=out.name, headers=headers,
+                        background=BackgroundTask(cleanup))
