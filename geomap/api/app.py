@@ -60,6 +60,20 @@ def app_from_env() -> FastAPI:
     return create_app(Settings())
 
 
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """The middleware stack, innermost first: body limits, security headers and rate limits,
+    static caching, read-only CORS, then gzip for everything (pages, tiles, downloads on slow links)."""
+    app.add_middleware(BodySizeLimit)
+    app.add_middleware(
+        SecurityMiddleware, basemap_url=settings.basemap_url,
+        per_credential_per_min=settings.write_rate_per_token, per_ip_per_min=settings.write_rate_per_ip,
+        settings=settings,
+    )
+    app.add_middleware(StaticCacheHeaders)
+    app.add_middleware(ReadOnlyCors, origins=settings.cors_origins)  # open data for web maps on other sites
+    app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=6)
+
+
 def create_app(settings: Settings | None = None, migrate: bool | None = None) -> FastAPI:
     """Build the app. The database (embedded or external) is opened in the lifespan."""
     settings = settings or Settings()
@@ -103,15 +117,7 @@ def create_app(settings: Settings | None = None, migrate: bool | None = None) ->
     app.state.tile_cache = TileCache()
     install_error_handlers(app)
     install_openapi(app)
-    app.add_middleware(BodySizeLimit)
-    app.add_middleware(
-        SecurityMiddleware, basemap_url=settings.basemap_url,
-        per_credential_per_min=settings.write_rate_per_token, per_ip_per_min=settings.write_rate_per_ip,
-        settings=settings,
-    )
-    app.add_middleware(StaticCacheHeaders)
-    app.add_middleware(ReadOnlyCors, origins=settings.cors_origins)  # open data for web maps on other sites
-    app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=6)  # pages, tiles, downloads on slow links
+    _add_middleware(app, settings)
     for module in ROUTE_MODULES:
         app.include_router(module.router)
     if not (settings.assets_dir / "leaflet").exists():
