@@ -12,7 +12,10 @@
       for (var i = 0; i < files.length; i++) { if (files[i].size > maxBytes) { return form.dataset.tooBig; } }
       return "";
     };
+    var count = document.getElementById("photo-count");
     var show = function () {
+      var n = (input.files || []).length;
+      count.textContent = n ? count.dataset.some.replace("{n}", n) : count.dataset.none;
       var text = problem();
       error.textContent = text;
       error.hidden = !text;

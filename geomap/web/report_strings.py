@@ -15,6 +15,9 @@ REPORT_STRINGS: dict[str, dict[str, str]] = {
     "report_description": {"vi": "Mô tả (không bắt buộc, trừ khi chọn “Khác”)",
                            "en": "Description (optional, except for “Other”)"},
     "report_photos": {"vi": "Ảnh (tối đa 3 ảnh, chụp hoặc chọn từ máy)", "en": "Photos (up to 3, take or choose)"},
+    "report_pick_photos": {"vi": "Chụp ảnh hoặc chọn ảnh", "en": "Take or choose photos"},
+    "report_no_photo": {"vi": "Chưa chọn ảnh nào.", "en": "No photo chosen."},
+    "report_photos_chosen": {"vi": "Đã chọn {n} ảnh.", "en": "{n} photo(s) chosen."},
     "report_contact": {"vi": "Liên hệ (không bắt buộc)", "en": "Contact (optional)"},
     "report_contact_note": {
         "vi": "Tên, số điện thoại và e-mail chỉ tổ xử lý sự cố xem được, không bao giờ hiện công khai.",

@@ -20,11 +20,11 @@ CODE = "NB-WIFI-001"
 TEXT = {
     "vi": {"button": "Báo sự cố", "category": "Mất kết nối", "open": "Mới tiếp nhận", "thanks": "Cảm ơn bạn",
            "copied": "Đã sao chép", "send": "Gửi báo cáo", "progress": "Đang xử lý", "sign_in": "Đăng nhập",
-           "updated": "Đã cập nhật", "reason": "Tổ đang thay bộ phát wifi", "required": "Hãy chọn loại sự cố."},
+           "updated": "Đã cập nhật", "reason": "Tổ đang thay bộ phát wifi", "required": "Hãy chọn loại sự cố.", "chosen": "Đã chọn 1 ảnh."},
     "en": {"button": "Report a problem", "category": "No connection", "open": "Open — received",
            "thanks": "Thank you", "copied": "Copied", "send": "Send the report", "progress": "In progress",
            "sign_in": "Sign in", "updated": "Updated", "reason": "The team is replacing the router",
-           "required": "Choose what is wrong."},
+           "required": "Choose what is wrong.", "chosen": "1 photo(s) chosen."},
 }
 
 
@@ -58,6 +58,7 @@ def _report(page, seen, lang: str, tmp_path) -> str:
     page.select_option("#category", label=words["category"])
     page.fill("#description", "Wifi ở nhà văn hóa xóm 4 mất kết nối từ sáng")
     page.set_input_files("#photos", str(photo))
+    expect(page.locator("#photo-count")).to_have_text(words["chosen"])
     page.fill("#reporter_name", NAME)
     page.fill("#reporter_phone", PHONE)
     page.fill("#reporter_email", EMAIL)
@@ -130,4 +131,56 @@ def test_scan_report_follow_and_the_team_handles_it(chromium, live, world: World
     _looks_right(page, seen, f"report-follow-progress-phone-{lang}")
     page.goto(f"{live}/a/{CODE}" + ("?lang=en" if lang == "en" else ""), wait_until="networkidle")
     expect(page.locator("#asset-reports li")).to_contain_text([words["progress"]])
+    context.close()
+
+
+def _public_report(world: World) -> dict:
+    """A wifi outage reported through the API and acknowledged by its team (so it is public)."""
+    made = world.client.post("/api/v1/reports", json={"category": "wifi_points.mat_ket_noi", "asset_code": CODE,
+                                                      "reporter_phone": PHONE})
+    assert made.status_code == 201, made.text
+    report = made.json()["report"]
+    moved = world.client.post(f"/api/v1/reports/{report['id']}/transition", json={"state": "acknowledged"},
+                              headers=world.auth("other_volunteer"))
+    assert moved.status_code == 200, moved.text
+    return report
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_map_shows_open_reports_and_a_tap_offers_the_nearest_assets(chromium, live, world: World, lang: str):
+    report = _public_report(world)
+    lon, lat = report["location"]["lon"], report["location"]["lat"]
+    context = open_context(chromium, live, "phone", lang)
+    page = context.new_page()
+    seen = watch(page, live)
+    page.goto(f"{live}/{'?lang=en' if lang == 'en' else ''}#18/{lat}/{lon}", wait_until="networkidle")
+    expect(page.locator("path.geomap-report")).to_have_count(0)  # the layer is optional: off at first
+    page.click("#menu")
+    page.locator("#reports-toggle").check()
+    expect(page.locator("#map")).to_have_attribute("data-reports", "1")
+    page.click("#sheet-close")
+    marker = page.locator("path.geomap-report")
+    expect(marker).to_have_count(1)
+    marker.click()
+    expect(page.locator(".leaflet-popup-content")).to_contain_text(TEXT[lang]["category"])
+    expect(page.locator(".leaflet-popup-content a")).to_have_text(f"{CODE} →")
+    page.keyboard.press("Escape")
+    # Tap an empty spot about 15 m east of the wifi point.
+    x, y = page.evaluate("([lat, lon]) => { const p = geomap.map.latLngToContainerPoint([lat, lon + 0.00014]);"
+                         " const r = geomap.map.getContainer().getBoundingClientRect(); return [p.x + r.left, p.y + r.top]; }",
+                         [lat, lon])
+    page.mouse.click(x, y)
+    here = page.locator("button.report-here")
+    expect(here).to_have_text("Báo sự cố tại đây" if lang == "vi" else "Report a problem here")
+    here.click()
+    nearest = page.locator("a.near-asset")
+    expect(nearest.first).to_contain_text(CODE)
+    assert page.locator(".report-here-popup").evaluate("p => [...p.querySelectorAll('a, button')].every("
+                                                   "e => e.getBoundingClientRect().height >= 44)")
+    assert small_text(page) == []
+    shot(page, f"report-map-here-phone-{lang}")
+    nearest.first.click()
+    page.wait_for_url(f"**/a/{CODE}/report*")
+    expect(page.locator("h1")).to_have_text(TEXT[lang]["button"])
+    seen.check()
     context.close()
