@@ -32,6 +32,9 @@ async def _params(request: Request) -> dict:
             raise BadRequest("the body is not valid JSON") from None
         if not isinstance(body, dict):
             raise BadRequest("the JSON body must be an object")
+        attributes = body.pop("attribute", None)
+        if isinstance(attributes, dict):  # {"attribute": {"asset_code": …}} as well as "attribute[asset_code]"
+            body.update({f"attribute[{k}]": v for k, v in attributes.items()})
         return {**request.query_params, **body}
     form = await request.form(max_files=1, max_fields=100)
     return {**request.query_params, **{k: v for k, v in form.multi_items()}}

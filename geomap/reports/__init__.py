@@ -19,8 +19,8 @@ friendly message in its language; the field names match the form's.
   client_addr=<address>), limits)`` → ``Created(report, follow_token, outcome)``; outcome
   ``created`` | ``replayed`` (same client_id) | ``me_too`` (an open report of the same problem —
   show "đã có người báo — bạn cũng gặp?"; its ``interest_count`` went up). To offer "me too"
-  before submitting, list open reports with ``queries.list_reports(conn,
-  ReportFilters(asset_code=…, active=True))``. The follow page is ``/r/<follow_token>``
+  before submitting: ``create.similar_open_report(conn, ReportInput(...))`` (a short summary or
+  None; ``GET /api/v1/reports/similar``). The follow page is ``/r/<follow_token>``
   (``api.routes.reports.follow_url``): the pages engineer serves it with
   ``queries.get_report_by_follow_token``.
 * Photos: ``photos.add_report_photo(conn, home, report_id, data, token=follow_token)`` (≤ 3, the

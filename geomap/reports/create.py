@@ -14,7 +14,7 @@ from sqlalchemy import Connection, text
 from geomap.errors import Conflict, TooManyRequests
 from geomap.reports import webhooks
 from geomap.reports.submission import Checked, ReportInput, check_input
-from geomap.reports.views import ACTIVE_STATES, COLUMNS, load
+from geomap.reports.views import ACTIVE_STATES, COLUMNS, STATE_LABELS, load
 
 Outcome = Literal["created", "replayed", "me_too"]
 WINDOW_S = 3600
@@ -95,8 +95,14 @@ def _lock_nearby(conn: Connection, checked: Checked) -> None:
 
 
 def _duplicate(conn: Connection, checked: Checked):
-    cat = checked.category
     _lock_nearby(conn, checked)
+    return open_duplicate(conn, checked)
+
+
+def open_duplicate(conn: Connection, checked: Checked):
+    """The open report a new report would join ("me too"), or None: same category, and the same
+    asset, or (a report by point) within the category's radius. Reads only."""
+    cat = checked.category
     near = ("r.asset_id = CAST(:asset AS uuid)" if checked.asset is not None else
             "ST_DWithin(r.geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :radius)")
     return conn.execute(text(
@@ -159,6 +165,19 @@ def _insert(conn: Connection, checked: Checked, fields: dict) -> Created:
     row = conn.execute(text(f"SELECT {COLUMNS} FROM reports r WHERE r.id = :r"), {"r": report_id}).mappings().one()
     webhooks.enqueue(conn, row, "report.created")
     return Created(load(conn, row), token, "created")
+
+
+def similar_open_report(conn: Connection, data: ReportInput) -> dict | None:
+    """For a form, before it is sent: the open report this one would join, as a short summary
+    (id, state, how many have reported it — never its text, which may not be checked yet), or
+    None. Raises InvalidInput like :func:`create_report`."""
+    checked, _ = check_input(conn, data)
+    row = open_duplicate(conn, checked)
+    if row is None:
+        return None
+    vi, en = STATE_LABELS[row["state"]]
+    return {"id": row["id"], "state": row["state"], "state_vi": vi, "state_en": en,
+            "interest_count": row["interest_count"], "created_at": row["created_at"].isoformat(), "public": row["visible"]}
 
 
 def create_report(conn: Connection, data: ReportInput, limits: Limits = Limits()) -> Created:

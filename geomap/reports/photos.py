@@ -15,7 +15,7 @@ from geomap.errors import FieldProblem, Forbidden, InvalidInput, NotFound
 from geomap.reports.handling import may_handle
 from geomap.reports.submission import is_uuid
 from geomap.reports.views import photos_of
-from geomap.services.photos import FORMATS, MAX_PIXELS, store_clean
+from geomap.services.photos import FORMATS, MAX_PIXELS, store_clean, stored_file
 
 MAX_PHOTOS = 3
 
@@ -69,9 +69,4 @@ def report_photo_file(conn: Connection, home: Path, report_id: str, name: str, *
     allowed = row is not None and (row.visible or (token and token == row.follow_token) or may_handle(principal, row.team_codes))
     if not allowed:
         raise NotFound("no such photo")
-    own = "png" if row.content_type == "image/png" else "jpg"
-    if ext == "thumb.jpg":
-        return report_photo_dir(home) / f"{row.id}.thumb.jpg", "image/jpeg"
-    if ext == own:
-        return report_photo_dir(home) / f"{row.id}.{own}", row.content_type
-    raise NotFound("no such photo")
+    return stored_file(report_photo_dir(home), row.id, row.content_type, ext)

@@ -19,7 +19,7 @@ from geomap.errors import FieldProblem, InvalidInput
 from geomap.geometry import extent_problem, in_vietnam
 from geomap.layers.registry import get_layer
 from geomap.reports.categories import Category, find_category
-from geomap.sql import PUBLIC_VISIBLE, q
+from geomap.sql import PUBLIC_VISIBLE, literal, q
 
 MAX_DESCRIPTION = 2000
 MAX_NAME = 100
@@ -113,7 +113,7 @@ def _find_asset(conn: Connection, data: ReportInput, problems: list[FieldProblem
             return None
     layer = get_layer(layer_name)
     sql = (f"SELECT id::text AS id, code, team_code, ST_AsEWKB(geom) AS ewkb, ST_X(ST_PointOnSurface(geom)) AS lon, "
-           f"ST_Y(ST_PointOnSurface(geom)) AS lat, '{layer.name}' AS layer FROM {q(layer.table)} "
+           f"ST_Y(ST_PointOnSurface(geom)) AS lat, {literal(layer.name)} AS layer FROM {q(layer.table)} "
            f"WHERE id = CAST(:id AS uuid) AND {PUBLIC_VISIBLE}")
     try:
         row = conn.execute(text(sql), {"id": str(asset_id)}).mappings().first() if is_uuid(asset_id) else None

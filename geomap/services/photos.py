@@ -169,9 +169,15 @@ def photo_file(conn: Connection, home: Path, name: str, principal: Principal) ->
         raise NotFound("no such photo")
 
     fetch_row(conn, get_layer(row.layer), row.asset_id, principal)  # the asset must be visible
-    own_ext = "png" if row.content_type == "image/png" else "jpg"
+    return stored_file(photo_dir(home), photo_id, row.content_type, ext)
+
+
+def stored_file(folder: Path, photo_id: str, content_type: str, ext: str) -> tuple[Path, str]:
+    """The file (and its media type) of a stored photo asked for with extension ``ext``: its own
+    (``jpg``/``png``) or ``thumb.jpg``; any other is NotFound."""
+    own_ext = "png" if content_type == "image/png" else "jpg"
     if ext == "thumb.jpg":
-        return photo_dir(home) / f"{photo_id}.thumb.jpg", "image/jpeg"
+        return folder / f"{photo_id}.thumb.jpg", "image/jpeg"
     if ext == own_ext:
-        return photo_dir(home) / f"{photo_id}.{own_ext}", row.content_type
+        return folder / f"{photo_id}.{own_ext}", content_type
     raise NotFound("no such photo")

@@ -110,9 +110,11 @@ def test_errors_in_open311_format(world: World):
 
 
 def test_upload_media_and_media_url(world: World):
+    big = jpeg_with_gps((2400, 1800))
+    big += b"\0" * (2 * 1024 * 1024 - len(big))  # a phone photo of 2 MiB (trailing bytes after the JPEG end)
     r = world.client.post(f"{O}/requests.json", data={"service_code": "wifi_points.mat_ket_noi",
                                                      "attribute[asset_code]": "NB-WIFI-002", "description": "Hỏng"},
-                          files={"media": ("a.jpg", jpeg_with_gps(), "image/jpeg")})
+                          files={"media": ("a.jpg", big, "image/jpeg")})
     assert r.status_code == 201, r.text
     rid = r.json()[0]["service_request_id"]
     world.client.post(f"{REPORTS}/{rid}/visibility", json={"visible": True}, headers=world.auth("admin"))
@@ -125,6 +127,18 @@ def test_upload_media_and_media_url(world: World):
     r = _post(world, service_code="heritage_sites.xuong_cap", **{"attribute[asset_code]": "NB-NONNUOC", "lat": None,
                                                                  "long": None}, media_url="https://example.vn/anh.jpg")
     assert r.status_code == 201
+
+
+def test_post_as_json(world: World):
+    r = world.client.post(f"{O}/requests.json", json={"service_code": "heritage_sites.rac_thai", "description": "Rác",
+                                                      "attribute": {"asset_code": "NB-NONNUOC"}, "email": EMAIL})
+    assert r.status_code == 201, r.text
+    rid = r.json()[0]["service_request_id"]
+    world.client.post(f"{REPORTS}/{rid}/visibility", json={"visible": True}, headers=world.auth("admin"))
+    [req] = world.client.get(f"{O}/requests/{rid}.json").json()
+    assert req["address_id"] == "NB-NONNUOC" and (req["lat"], req["long"]) == (20.255, 105.98)
+    bad = world.client.post(f"{O}/requests.xml", json=["not", "an", "object"])
+    assert bad.status_code == 400 and ET.fromstring(bad.content).find("error/code").text == "400"
 
 
 def test_discovery(world: World):

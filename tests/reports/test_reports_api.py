@@ -33,6 +33,8 @@ def test_categories_come_from_the_layers(world: World):
             "wifi_points.khac", "farms.khac"} <= codes
     wifi = next(c for c in cats if c["code"] == "wifi_points.mat_ket_noi")
     assert (wifi["vi"], wifi["en"]) == ("Mất kết nối", "No connection")
+    tree_codes = [c["code"] for c in world.client.get(f"{REPORTS}/categories", params={"layer": "durian_trees"}).json()]
+    assert tree_codes == ["durian_trees.sau_benh", "durian_trees.do_nga", "durian_trees.chet", "durian_trees.khac"]
 
 
 def test_create_follow_and_retry(world: World):
@@ -84,6 +86,12 @@ def test_me_too_on_the_same_asset_and_within_the_radius(world: World):
     assert near.json()["outcome"] == "me_too" and near.json()["report"]["id"] == first["id"]
     far = post_report(world, asset_code=None, lon=106.052, lat=20.0601)
     assert far.status_code == 201 and far.json()["report"]["id"] != first["id"]
+    # a form may ask first
+    similar = world.client.get(f"{REPORTS}/similar", params={"category": "mat_ket_noi", "asset_code": "NB-WIFI-001"}).json()
+    assert similar["similar"]["id"] == first["id"] and similar["similar"]["interest_count"] == 4
+    assert "description" not in similar["similar"]
+    assert world.client.get(f"{REPORTS}/similar", params={"category": "wifi_points.cham", "asset_code": "NB-WIFI-001"}
+                            ).json() == {"similar": None}
     # another category is another problem
     other = post_report(world, category="wifi_points.cham")
     assert other.status_code == 201

@@ -83,9 +83,9 @@ def wake_webhooks(request: Request) -> None:
 
 
 @router.get("/categories", summary="Report categories of every layer")
-def list_categories() -> list[dict]:
+def list_categories(layer: str | None = Query(None, max_length=64, description="Only this layer's")) -> list[dict]:
     """``code`` (``<layer>.<category>``) with Vietnamese and English labels."""
-    return [categories.describe(c) for c in categories.all_categories()]
+    return [categories.describe(c) for c in categories.all_categories() if layer is None or c.layer.name == layer]
 
 
 @router.post("", status_code=201, summary="Report a problem (no account needed)",
@@ -143,6 +143,15 @@ def download(engine: ReadEngineDep, filters: FiltersDep) -> Response:
         body = export.reports_csv(queries.list_reports(conn, filters))
     return Response(body, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="reports.csv"'})
+
+
+@router.get("/similar", summary="Would this report join an open one? (ask before sending)")
+def similar(engine: ReadEngineDep, category: str = Query(..., max_length=200), asset_code: str | None = Query(None, max_length=200),
+            lon: float | None = None, lat: float | None = None) -> dict:
+    """``{"similar": null}`` or a short summary of the open report of the same problem ("me too")."""
+    data = ReportInput(category=category, asset_code=asset_code, lon=lon, lat=lat, description="?")
+    with engine.connect() as conn:
+        return {"similar": create.similar_open_report(conn, data)}
 
 
 @router.get("/queue", summary="The reports of my team (or all, for an administrator)")
