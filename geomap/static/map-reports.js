@@ -12,15 +12,16 @@
 
   function label(r, key) { return cfg.lang === "en" ? r[key + "_en"] : r[key + "_vi"]; }
   function reportPopup(r) {
-    var html = "<b>" + esc(label(r, "category")) + "</b><br>" + esc(label(r, "state"));
+    var html = "<b>" + esc(label(r, "category")) + "</b><br>" + esc(S["state_" + r.state] || label(r, "state"));
     if (r.asset && r.asset.code) {
       html += "<br><a class='geomap-detail' href='/a/" + encodeURIComponent(r.asset.code) + q + "'>" + esc(r.asset.code) + " →</a>";
     }
     return html;
   }
-  function load() {
-    if (!map.hasLayer(reports)) { return; }
-    var b = map.getBounds();
+  var loaded = null;  // the area last asked for (half a view more on each side): small pans ask nothing
+  function load(force) {
+    if (!map.hasLayer(reports) || (force !== true && loaded && loaded.contains(map.getBounds()))) { return; }
+    var b = loaded = map.getBounds().pad(0.5);
     var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(",");
     fetch("/api/v1/reports?limit=500&state=" + ACTIVE + "&bbox=" + bbox).then(function (r) {
       return r.ok ? r.json() : [];
@@ -31,13 +32,13 @@
           fillOpacity: 1, className: "geomap-report" }).bindPopup(reportPopup(r)).addTo(reports);
       });
       map.getContainer().dataset.reports = String(found.length);
-    }).catch(function () { map.getContainer().dataset.reports = "failed"; });
+    }).catch(function () { loaded = null; map.getContainer().dataset.reports = "failed"; });
   }
   if (box) {
     box.addEventListener("change", function () {
-      if (box.checked) { reports.addTo(map); load(); } else { map.removeLayer(reports); }
+      if (box.checked) { reports.addTo(map); load(true); } else { map.removeLayer(reports); }
     });
-    if (box.checked) { reports.addTo(map); load(); }
+    if (box.checked) { reports.addTo(map); load(true); }
   }
   map.on("moveend", load);
 

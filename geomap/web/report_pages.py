@@ -133,7 +133,8 @@ def follow_page(token: str, request: Request, engine: PageReadEngine, settings: 
     lang = pick_lang(request)
     with engine.connect() as conn:
         report = queries.get_report_by_follow_token(conn, token)
-    context = ctx(request, principal, report=report_views.report_page_view(report, lang, token=token),
+        public = report_views.is_public(conn, report["id"])
+    context = ctx(request, principal, report=report_views.report_page_view(report, lang, token=token), public=public,
                   follow_link=follow_url(settings, token), sent=sent if sent in ("created", "me_too", "replayed") else "",
                   asset_path=code_path(report["asset"]["code"]) if report["asset"] and report["asset"]["code"] else None)
     response = html(request, "report_follow.html", context)

@@ -77,7 +77,6 @@ REPORT_STRINGS: dict[str, dict[str, str]] = {
     "queue_reason_needed": {"vi": "Hãy ghi lý do công khai khi đóng hoặc từ chối.", "en": "Give a public reason to close or reject."},
     "queue_not_allowed": {"vi": "Không chuyển được từ trạng thái hiện tại (có thể người khác vừa cập nhật).",
                           "en": "Not allowed from the current state (someone may have just changed it)."},
-    "queue_link": {"vi": "Sự cố cần xử lý", "en": "Reports to handle"},
     "queue_hidden": {"vi": "chưa công khai", "en": "not public yet"},
     "queue_no_contact": {"vi": "không để lại liên hệ", "en": "no contact given"},
     "reports_layer": {"vi": "Sự cố", "en": "Problems"},

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
-from geomap.errors import FieldProblem, InvalidInput
+from geomap.errors import FieldProblem, InvalidInput, NotFound
 from geomap.layers.base import Layer
 from geomap.reports import create, photos, queries
 from geomap.reports.handling import NEEDS_REASON, NEXT
@@ -86,6 +86,15 @@ def asset_reports(conn: Connection, code: str, lang: str, now: dt.datetime | Non
     recent = [r for r in found if r["state"] != "fixed"
               or now - dt.datetime.fromisoformat(r["updated_at"]) <= dt.timedelta(days=RECENT_FIXED_DAYS)]
     return [report_page_view(r, lang) for r in recent]
+
+
+def is_public(conn: Connection, report_id: str) -> bool:
+    """Whether the report is published (shown on the map and the asset page)."""
+    try:
+        queries.get_report_public(conn, report_id)
+    except NotFound:
+        return False
+    return True
 
 
 def field_messages(exc: InvalidInput, lang: str) -> dict[str, str]:

@@ -33,7 +33,7 @@ def test_my_work_lists_my_teams_open_reports_and_opens_them_on_the_map(live, wor
         expect(page.locator("#my-reports")).to_have_attribute("data-loaded", "1")
         expect(mine).to_have_count(1)
         expect(mine).to_contain_text("Mất kết nối · NB-WIFI-001")
-        expect(mine.locator(".state")).to_have_text("Đã tiếp nhận")
+        expect(mine.locator(".state")).to_have_text("Mới tiếp nhận")
         expect(mine).not_to_contain_text("+84 912")  # the list shows no contact
         assert page.evaluate("[...document.querySelectorAll('#my-reports a, #my-reports button')]"
                              ".every(e => e.getBoundingClientRect().height >= 44)")

@@ -3,10 +3,12 @@ the asset page's list, and the team queue's permissions — content, not just st
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 
 from geomap.services.accounts import add_user
+from geomap.web import report_views
 from tests.reports.helpers import EMAIL, NAME, PHONE, jpeg_with_gps
 from tests.world import PASSWORD, World
 
@@ -45,6 +47,7 @@ def test_report_with_photo_goes_to_the_follow_page_which_never_shows_the_contact
     follow = world.client.get(target)
     assert follow.status_code == 200
     assert "Mới tiếp nhận" in follow.text and "Cảm ơn bạn" in follow.text and "Mất kết nối" in follow.text
+    assert "chờ tổ kiểm tra" in follow.text  # not public until the team has looked at it
     assert follow.headers["referrer-policy"] == "no-referrer" and "no-store" in follow.headers["cache-control"]
     for private in (NAME, PHONE, EMAIL):
         assert private not in follow.text
@@ -115,7 +118,22 @@ def test_queue_is_for_the_owning_team_and_its_transitions_show_on_the_follow_pag
     assert done.status_code == 303
     assert "Đã cập nhật: Đang xử lý" in world.client.get(done.headers["location"]).text
     page = world.client.get(follow)
-    assert "Đang xử lý" in page.text and "Tổ đang thay bộ phát" in page.text
+    assert "Đang xử lý" in page.text and "Tổ đang thay bộ phát" in page.text and "chờ tổ kiểm tra" not in page.text
     asset = world.client.get(f"/a/{CODE}").text
     assert "Báo sự cố" in asset and "Đang xử lý" in asset and "Tổ đang thay bộ phát" in asset
     assert PHONE not in asset
+
+
+def test_asset_page_lists_public_reports_open_or_recently_fixed(world: World):
+    send(world)
+    assert "Chưa có sự cố nào đang mở." in world.client.get(f"/a/{CODE}").text  # not public until checked
+    report_id = world.client.get("/api/v1/reports/queue", headers=world.auth("other_volunteer")).json()[0]["id"]
+    for state in ("acknowledged", "fixed"):
+        moved = world.client.post(f"/api/v1/reports/{report_id}/transition", json={"state": state},
+                                  headers=world.auth("other_volunteer"))
+        assert moved.status_code == 200
+    assert "Đã khắc phục" in world.client.get(f"/a/{CODE}").text
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=report_views.RECENT_FIXED_DAYS + 1)
+    with world.engine.connect() as conn:
+        assert [r["state"] for r in report_views.asset_reports(conn, CODE, "vi")] == ["fixed"]
+        assert report_views.asset_reports(conn, CODE, "vi", now=later) == []

@@ -10,6 +10,7 @@ const WORDS = {
   offline: ["Cần có mạng để xem sự cố.", "A network is needed to see the reports."],
   map: ["Xem trên bản đồ", "Open on the map"], asset: ["Trang tài sản", "Asset page"],
   handle: ["Xử lý", "Handle"], confirmed: ["người xác nhận", "confirmed"],
+  open: ["Mới tiếp nhận", "Open — received"],  // the other states: the API's own labels
 };
 const w = (key) => WORDS[key][lang === "en" ? 1 : 0];
 const q = lang === "en" ? "?lang=en" : "";
@@ -29,7 +30,7 @@ function item(r) {
   const li = el("li", { class: "record report " + r.state, "data-id": r.id, "data-state": r.state });
   const category = lang === "en" ? r.category_en : r.category_vi;
   li.append(el("div", { class: "head" }, el("strong", {}, category + (r.asset ? " · " + r.asset.code : "")),
-    el("span", { class: "state" }, lang === "en" ? r.state_en : r.state_vi)));
+    el("span", { class: "state" }, r.state === "open" ? w("open") : lang === "en" ? r.state_en : r.state_vi)));
   li.append(el("div", { class: "meta" }, when(r.created_at)
     + (r.interest_count > 1 ? ` · ${r.interest_count} ${w("confirmed")}` : "")));
   if (r.description) li.append(el("p", { class: "description" }, r.description));
