@@ -101,6 +101,11 @@ def _handle(chromium, live: str, lang: str) -> None:
     expect(page.locator(".report-card .state").first).to_have_text(words["progress"])
     seen.allowed.clear()
     _looks_right(page, seen, f"report-queue-phone-{lang}")
+    page.goto(f"{live}/a/{CODE}" + ("?lang=en" if lang == "en" else ""), wait_until="networkidle")
+    page.locator("a.queue-link").click()  # a team member finds the queue from any page
+    page.wait_for_url("**/reports/queue*")
+    expect(page.locator(".report-card")).to_have_count(1)
+    seen.check()
     context.close()
 
 
@@ -183,4 +188,47 @@ def test_map_shows_open_reports_and_a_tap_offers_the_nearest_assets(chromium, li
     page.wait_for_url(f"**/a/{CODE}/report*")
     expect(page.locator("h1")).to_have_text(TEXT[lang]["button"])
     seen.check()
+    context.close()
+
+
+ERRORS = {
+    "vi": {"other": "Khác", "four": "Chỉ gửi được tối đa 3 ảnh.", "description": "bắt buộc khi chọn “Khác”",
+           "phone": "Số điện thoại không hợp lệ", "top": "Chưa gửi được"},
+    "en": {"other": "Other", "four": "At most 3 photos can be sent.", "description": "needed for “Other”",
+           "phone": "That is not a phone number", "top": "Not sent yet"},
+}
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_form_mistakes_come_back_as_plain_messages(chromium, live, world: World, lang: str, tmp_path):
+    words = ERRORS[lang]
+    context = open_context(chromium, live, "phone", lang)
+    page = context.new_page()
+    seen = watch(page, live)
+    page.goto(f"{live}/a/{CODE}/report" + ("?lang=en" if lang == "en" else ""), wait_until="networkidle")
+    photos = []
+    for i in range(4):
+        path = tmp_path / f"{i}.jpg"
+        path.write_bytes(jpeg_with_gps((60, 40)))
+        photos.append(str(path))
+    page.set_input_files("#photos", photos)
+    expect(page.locator("#photos-error")).to_have_text(words["four"])
+    page.select_option("#category", label=words["other"])
+    page.fill("#reporter_phone", "gọi cho tôi")
+    page.locator("button.send").click()  # four photos: the page keeps the form and says why
+    expect(page.locator("#photos-error")).to_be_visible()
+    assert world.count("SELECT count(*) FROM reports") == 0
+    page.set_input_files("#photos", photos[:1])
+    expect(page.locator("#photos-error")).to_be_hidden()
+    seen.allowed.append("422")  # the server answers the form with its messages
+    page.locator("button.send").click()
+    page.wait_for_load_state("networkidle")
+    expect(page.locator(".form-message")).to_contain_text(words["top"])
+    expect(page.locator("#description-error")).to_contain_text(words["description"])
+    expect(page.locator("#reporter_phone ~ .field-error").first).to_contain_text(words["phone"])
+    expect(page.locator("#reporter_phone")).to_have_value("gọi cho tôi")  # what was typed is kept
+    assert "problem+json" not in page.content() and '"errors"' not in page.content()
+    assert world.count("SELECT count(*) FROM reports") == 0
+    seen.allowed.clear()
+    _looks_right(page, seen, f"report-form-errors-phone-{lang}")
     context.close()
