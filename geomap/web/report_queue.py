@@ -25,23 +25,25 @@ router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 
 def _queue_page(request: Request, engine, principal: Principal, all_states: bool, done: str = "",
-                problem: tuple[str, str] | None = None, status: int = 200) -> Response:
+                problem: tuple[str, str] | None = None, status: int = 200, done_id: str = "") -> Response:
     lang = pick_lang(request)
     with engine.connect() as conn:
         reports = queries.team_queue(conn, principal, active_only=not all_states)
     t = translator(lang)
     context = ctx(request, principal, rows=report_views.queue_rows(reports, lang), all_states=all_states,
                   done=t("queue_done", state=t(f"state_{done}")) if done in STATE_NAMES else "",
-                  problem=problem)
+                  done_id=done_id, problem=problem)
     response = html(request, "report_queue.html", context, status=status)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
 @router.get("/reports/queue", response_class=HTMLResponse)
-def queue(request: Request, engine: PageReadEngine, principal: PagePrincipal, all: int = 0, done: str = "") -> Response:
-    """The team's reports, oldest open first, with the reporters' contacts (this team only)."""
-    return _queue_page(request, engine, principal, bool(all), done)
+def queue(request: Request, engine: PageReadEngine, principal: PagePrincipal, all: int = 0, done: str = "",
+          id: str = "") -> Response:
+    """The team's reports, oldest open first, with the reporters' contacts (this team only);
+    ``done``/``id``: the change just made, said on that report's card."""
+    return _queue_page(request, engine, principal, bool(all), done, done_id=id[:64])
 
 
 @router.post("/reports/{report_id}/state", response_class=HTMLResponse)
@@ -63,6 +65,6 @@ def change_state(report_id: str, request: Request, engine: EngineDep, settings: 
     wake_webhooks(request)
     if handled.changed_layer:
         request.app.state.tile_cache.forget_version(handled.changed_layer)
-    params = {"done": state, **({"all": 1} if all else {}), **({"lang": "en"} if pick_lang(request) == "en" else {})}
+    params = {"done": state, "id": handled.report["id"], **({"all": 1} if all else {}), **({"lang": "en"} if pick_lang(request) == "en" else {})}
     target = f"/reports/queue?{urlencode(params)}#r-{handled.report['id']}"
     return written(request, principal, RedirectResponse(target, status_code=303))

@@ -97,8 +97,8 @@ def _handle(chromium, live: str, lang: str) -> None:
     card.locator("textarea[name=public_reason]").fill(words["reason"])
     card.locator("button[type=submit]").click()
     page.wait_for_url("**/reports/queue?done=in_progress*")
-    expect(page.locator(".notice")).to_contain_text(words["updated"])
-    expect(page.locator(".report-card .state").first).to_have_text(words["progress"])
+    expect(card.locator(".notice")).to_contain_text(words["updated"])  # said on the card just changed
+    expect(card.locator(".state")).to_have_text(words["progress"])
     seen.allowed.clear()
     _looks_right(page, seen, f"report-queue-phone-{lang}")
     page.goto(f"{live}/a/{CODE}" + ("?lang=en" if lang == "en" else ""), wait_until="networkidle")
