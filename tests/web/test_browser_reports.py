@@ -136,6 +136,8 @@ def test_scan_report_follow_and_the_team_handles_it(chromium, live, world: World
     _looks_right(page, seen, f"report-follow-progress-phone-{lang}")
     page.goto(f"{live}/a/{CODE}" + ("?lang=en" if lang == "en" else ""), wait_until="networkidle")
     expect(page.locator("#asset-reports li")).to_contain_text([words["progress"]])
+    page.locator("#asset-reports").scroll_into_view_if_needed()
+    _looks_right(page, seen, f"report-asset-list-phone-{lang}")
     context.close()
 
 
