@@ -26,7 +26,8 @@ from geomap.web.pages import PagePrincipal, PageReadEngine, PageRoute, code_path
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 DEVICE_COOKIE = "geomap_device"
-Text = Annotated[str, Form(max_length=5000)]
+#: No length limits here: the body limit bounds them, and the service says "too long" in the page's language.
+Text = Annotated[str, Form()]
 
 
 def _asset(conn, code: str, principal):
@@ -55,7 +56,9 @@ def _form_page(request: Request, principal, layer, row, values: report_views.For
 
 def _keep_device(request: Request, response: Response, device: tuple[str, bool]) -> Response:
     if device[1]:
-        response.set_cookie(DEVICE_COOKIE, device[0], max_age=365 * 86400, httponly=True, samesite="lax", path="/")
+        secure = request.app.state.settings.public_url.startswith("https://")
+        response.set_cookie(DEVICE_COOKIE, device[0], max_age=365 * 86400, httponly=True, samesite="lax", path="/",
+                            secure=secure)
     return response
 
 
@@ -80,7 +83,7 @@ async def _pictures(photos: list[UploadFile]) -> list[bytes]:
 @router.post("/a/{code}/report", response_class=HTMLResponse)
 async def report_submit(code: str, request: Request, engine: EngineDep, settings: SettingsDep, principal: PagePrincipal,
                         category: Text = "", description: Text = "", reporter_name: Text = "", reporter_phone: Text = "",
-                        reporter_email: Text = "", client_id: Annotated[str, Form(max_length=200)] = "",
+                        reporter_email: Text = "", client_id: Text = "",
                         photos: Annotated[list[UploadFile], File()] = []) -> Response:  # noqa: B006 (FastAPI copies it)
     """Send the report (and its photos, all or nothing), then go to its follow page."""
     require_same_origin(request, settings.public_url)
@@ -105,7 +108,8 @@ async def report_submit(code: str, request: Request, engine: EngineDep, settings
     wake_webhooks(request)
     params = {"sent": done.outcome, **({"lang": "en"} if pick_lang(request) == "en" else {})}
     target = f"/r/{quote(done.follow_token, safe='')}?{urlencode(params)}"
-    return _keep_device(request, written(request, principal, RedirectResponse(target, status_code=303)), device)
+    response = await run_in_threadpool(written, request, principal, RedirectResponse(target, status_code=303))
+    return _keep_device(request, response, device)
 
 
 def _refused(request: Request, engine, principal, code: str, values: report_views.FormValues, exc) -> Response:

@@ -48,8 +48,8 @@ def queue(request: Request, engine: PageReadEngine, principal: PagePrincipal, al
 
 @router.post("/reports/{report_id}/state", response_class=HTMLResponse)
 def change_state(report_id: str, request: Request, engine: EngineDep, settings: SettingsDep, principal: PagePrincipal,
-                 state: Annotated[str, Form(max_length=40)] = "",
-                 public_reason: Annotated[str, Form(max_length=5000)] = "",
+                 state: Annotated[str, Form()] = "",
+                 public_reason: Annotated[str, Form()] = "",
                  all: Annotated[int, Form()] = 0) -> Response:
     """Move a report to ``state`` (with the public reason), then back to the queue."""
     require_same_origin(request, settings.public_url)

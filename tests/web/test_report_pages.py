@@ -137,3 +137,18 @@ def test_asset_page_lists_public_reports_open_or_recently_fixed(world: World):
     with world.engine.connect() as conn:
         assert [r["state"] for r in report_views.asset_reports(conn, CODE, "vi")] == ["fixed"]
         assert report_views.asset_reports(conn, CODE, "vi", now=later) == []
+
+
+def test_overlong_text_is_a_message_not_json(world: World):
+    long = send(world, description="x" * 30_000)
+    assert long.status_code == 422 and long.headers["content-type"].startswith("text/html")
+    assert "Mô tả quá dài" in long.text
+    with world.engine.begin() as conn:
+        add_user(conn, "nb_lead", "volunteer", team_code="NB-DOANTN-01", password=PASSWORD)
+    send(world)
+    _sign_in(world, "nb_lead")
+    report_id = world.client.get("/api/v1/reports/queue", headers=world.auth("other_volunteer")).json()[0]["id"]
+    odd = world.client.post(f"/reports/{report_id}/state", data={"state": "x" * 500, "public_reason": "y" * 9000},
+                            headers=ORIGIN)
+    assert odd.status_code == 422 and odd.headers["content-type"].startswith("text/html")
+    assert "không hợp lệ" in odd.text
