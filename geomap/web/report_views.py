@@ -121,9 +121,19 @@ def submit_report(conn: Connection, home, data: ReportInput, pictures: list[byte
     if len(pictures) > MAX_PHOTOS:
         raise InvalidInput([photo_count_problem()])
     done = create.create_report(conn, data, limits)
-    if done.outcome == "created":
+    if done.outcome != "created":
+        return done
+    stored: list[str] = []
+    try:
         for picture in pictures:
-            photos.add_report_photo(conn, home, done.report["id"], picture, token=done.follow_token, max_pixels=max_pixels)
+            stored.append(photos.add_report_photo(conn, home, done.report["id"], picture, token=done.follow_token,
+                                                  max_pixels=max_pixels)["id"])
+    except Exception:
+        folder = photos.report_photo_dir(home)  # the transaction rolls back: leave no files behind either
+        for photo_id in stored:
+            for path in folder.glob(f"{photo_id}.*"):
+                path.unlink(missing_ok=True)
+        raise
     return done
 
 

@@ -71,8 +71,11 @@ def test_bad_input_comes_back_as_the_form_in_the_pages_language(world: World):
     assert NAME in bad.text  # what was typed is kept
     en = world.client.post(f"/a/{CODE}/report?lang=en", data=form(category=""), headers=ORIGIN, follow_redirects=False)
     assert en.status_code == 422 and "Choose what is wrong." in en.text
-    photo = send(world, files=[("photos", ("x.jpg", b"not a picture", "image/jpeg"))])
+    photo = send(world, files=[("photos", ("a.jpg", jpeg_with_gps(), "image/jpeg")),
+                               ("photos", ("x.jpg", b"not a picture", "image/jpeg"))])
     assert photo.status_code == 422 and "JPEG hoặc PNG" in photo.text
+    folder = world.client.app.state.settings.home_dir / "report-photos"
+    assert not folder.exists() or list(folder.iterdir()) == []  # the good photo's file went with the report
     four = send(world, files=[("photos", (f"{i}.jpg", jpeg_with_gps((40, 40)), "image/jpeg")) for i in range(4)])
     assert four.status_code == 422 and "tối đa 3 ảnh" in four.text
     assert world.count("SELECT count(*) FROM reports") == 0  # nothing half-written
