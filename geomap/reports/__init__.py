@@ -28,7 +28,8 @@ friendly message in its language; the field names match the form's.
 * Read: ``queries.get_report_public(conn, id)`` (published only), ``get_report_by_follow_token``,
   ``get_report_for(conn, id, principal)`` (team view with contact for the owning team/admin),
   ``list_reports(conn, ReportFilters(...), public=True)`` — the asset page's "open and recently
-  fixed" is ``ReportFilters(asset_code=code, states=("open","acknowledged","in_progress","fixed"))``;
+  fixed" is ``ReportFilters(asset_code=code, active=True)`` plus ``ReportFilters(asset_code=code,
+  states=("fixed",), updated_since=<30 days ago>)``;
   the map layer is ``ReportFilters(bbox=…, active=True)``.
 * Handle: ``queries.team_queue(conn, principal)`` (the team's active reports, oldest first, with
   contacts), ``handling.transition(conn, id, "acknowledged", principal, public_reason=None)``,

@@ -130,7 +130,8 @@ class WebhookWorker:
             while not self._stop.is_set():
                 try:
                     deliver_due(self.engine, self.policy, client)
-                except Exception:  # the database away for a moment: try again at the next poll
-                    log.warning("webhook worker: delivery round failed", exc_info=True)
+                except Exception as exc:  # the database away for a moment: try again at the next poll
+                    log.warning("webhook worker: delivery round failed (%s); trying again at the next poll",
+                                type(exc).__name__)
                 self._wake.wait(self.policy.poll_s)
                 self._wake.clear()

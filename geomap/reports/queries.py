@@ -36,6 +36,7 @@ class ReportFilters:
     bbox: tuple[float, float, float, float] | None = None
     start: dt.datetime | None = None
     end: dt.datetime | None = None
+    updated_since: dt.datetime | None = None  # e.g. the asset page's "fixed in the last 30 days"
     team_code: str | None = None
     limit: int = 100
     offset: int = 0
@@ -115,6 +116,9 @@ def _more_where(filters: ReportFilters, where: list[str], params: dict) -> None:
     if filters.end:
         where.append("r.created_at <= :end")
         params["end"] = filters.end
+    if filters.updated_since:
+        where.append("r.updated_at >= :updated_since")
+        params["updated_since"] = filters.updated_since
     if filters.team_code:
         where.append(":team = ANY(r.team_codes)")
         params["team"] = filters.team_code

@@ -125,6 +125,11 @@ def test_team_handles_and_the_asset_status_follows(world: World):
     assert [c["status"] for c in hist] == [["hoat_dong", "hong"], ["hong", "hoat_dong"]]
     _problem(world.client.post(f"{REPORTS}/{rid}/transition", json={"state": "open"}, headers=nb), 409, "state")
     assert world.client.get(f"{REPORTS}/follow/{out['follow_token']}").json()["state"] == "fixed"
+    # the asset page's "recently fixed": by state and last change
+    recent = world.client.get(REPORTS, params={"asset_code": "nb-wifi-001", "state": "fixed", "updated_since": "2020-01-01"})
+    assert [r["id"] for r in recent.json()] == [rid]
+    assert world.client.get(REPORTS, params={"state": "fixed", "updated_since": "2999-01-01T00:00:00Z"}).json() == []
+    _problem(world.client.get(REPORTS, params={"updated_since": "hôm qua"}), 422, "updated_since")
 
 
 def test_reject_needs_a_public_reason_and_admin_may_act(world: World):

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from geomap.api.deps import EngineDep, PrincipalDep, ReadEngineDep, SettingsDep, written
 from geomap.api.proxies import TrustedProxies
+from geomap.api.report_schemas import ReportCreated, ReportPhoto, ReportPublic, ReportTeam, SimilarOut
 from geomap.errors import FieldProblem, InvalidInput
 from geomap.reports import categories, create, export, handling, photos, queries
 from geomap.reports.submission import ReportInput
@@ -88,7 +89,7 @@ def list_categories(layer: str | None = Query(None, max_length=64, description="
     return [categories.describe(c) for c in categories.all_categories() if layer is None or c.layer.name == layer]
 
 
-@router.post("", status_code=201, summary="Report a problem (no account needed)",
+@router.post("", status_code=201, summary="Report a problem (no account needed)", response_model=ReportCreated,
              responses={200: {"description": "A retry of the same client_id, or 'me too' on an open report of the same problem"}})
 def create_report(body: ReportIn, request: Request, engine: EngineDep, settings: SettingsDep, principal: PrincipalDep,
                   idempotency_key: IdemKey = None, device: DeviceId = None) -> Response:
@@ -117,19 +118,19 @@ def _date(value: str | None, field: str) -> dt.datetime | None:
 def public_filters(category: str | None = Query(None, max_length=200), layer: str | None = Query(None, max_length=64),
                    state: str | None = Query(None, max_length=200), asset_code: str | None = Query(None, max_length=200),
                    bbox: str | None = Query(None, max_length=200), start_date: str | None = Query(None, max_length=40),
-                   end_date: str | None = Query(None, max_length=40), limit: int = Query(100, ge=1, le=500),
-                   offset: int = Query(0, ge=0, le=1_000_000)) -> queries.ReportFilters:
+                   end_date: str | None = Query(None, max_length=40), updated_since: str | None = Query(None, max_length=40),
+                   limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)) -> queries.ReportFilters:
     """The public list's filters: ``state=open,acknowledged``; ``bbox=x0,y0,x1,y1``; dates in ISO 8601."""
     return queries.ReportFilters(
         category=category, layer=layer, states=tuple(s for s in (state or "").split(",") if s), asset_code=asset_code,
         bbox=parse_bbox(bbox) if bbox else None, start=_date(start_date, "start_date"), end=_date(end_date, "end_date"),
-        limit=limit, offset=offset)
+        updated_since=_date(updated_since, "updated_since"), limit=limit, offset=offset)
 
 
 FiltersDep = Annotated[queries.ReportFilters, Depends(public_filters)]
 
 
-@router.get("", summary="Published reports")
+@router.get("", summary="Published reports", response_model=list[ReportPublic])
 def list_reports(engine: ReadEngineDep, filters: FiltersDep) -> list[dict]:
     """Newest first; ``state=open,acknowledged``; ``bbox=x0,y0,x1,y1``; dates in ISO 8601."""
     with engine.connect() as conn:
@@ -145,7 +146,7 @@ def download(engine: ReadEngineDep, filters: FiltersDep) -> Response:
                     headers={"Content-Disposition": 'attachment; filename="reports.csv"'})
 
 
-@router.get("/similar", summary="Would this report join an open one? (ask before sending)")
+@router.get("/similar", summary="Would this report join an open one? (ask before sending)", response_model=SimilarOut)
 def similar(engine: ReadEngineDep, category: str = Query(..., max_length=200), asset_code: str | None = Query(None, max_length=200),
             lon: float | None = None, lat: float | None = None) -> dict:
     """``{"similar": null}`` or a short summary of the open report of the same problem ("me too")."""
@@ -154,28 +155,29 @@ def similar(engine: ReadEngineDep, category: str = Query(..., max_length=200), a
         return {"similar": create.similar_open_report(conn, data)}
 
 
-@router.get("/queue", summary="The reports of my team (or all, for an administrator)")
+@router.get("/queue", summary="The reports of my team (or all, for an administrator)", response_model=list[ReportTeam])
 def team_queue(engine: ReadEngineDep, principal: PrincipalDep, all_states: bool = False) -> list[dict]:
     """Active reports first (oldest first), with the reporters' contacts; ``all_states=true`` adds finished ones."""
     with engine.connect() as conn:
         return queries.team_queue(conn, principal, active_only=not all_states)
 
 
-@router.get("/follow/{token}", summary="A report by its follow link")
+@router.get("/follow/{token}", summary="A report by its follow link", response_model=ReportPublic)
 def follow(token: str, engine: ReadEngineDep) -> dict:
     """The report's public view, published or not."""
     with engine.connect() as conn:
         return queries.get_report_by_follow_token(conn, token)
 
 
-@router.get("/{report_id}", summary="One report")
+@router.get("/{report_id}", summary="One report", response_model=ReportTeam | ReportPublic)
 def get_report(report_id: str, engine: ReadEngineDep, principal: PrincipalDep) -> dict:
     """Public view; the owning team and administrators also get the reporter's contact."""
     with engine.connect() as conn:
         return queries.get_report_for(conn, report_id, principal)
 
 
-@router.post("/{report_id}/transition", summary="Change a report's state (its team, administrators)")
+@router.post("/{report_id}/transition", summary="Change a report's state (its team, administrators)",
+             response_model=ReportTeam)
 def transition(report_id: str, body: TransitionIn, request: Request, engine: EngineDep, principal: PrincipalDep) -> Response:
     """open → acknowledged → in_progress → fixed / closed / rejected; closing and rejecting need ``public_reason``."""
     with engine.begin() as conn:
@@ -186,7 +188,8 @@ def transition(report_id: str, body: TransitionIn, request: Request, engine: Eng
     return written(request, principal, JSONResponse(done.report))
 
 
-@router.post("/{report_id}/visibility", summary="Publish or hide a report (its team, administrators)")
+@router.post("/{report_id}/visibility", summary="Publish or hide a report (its team, administrators)",
+             response_model=ReportTeam)
 def visibility(report_id: str, body: VisibilityIn, request: Request, engine: EngineDep, principal: PrincipalDep) -> Response:
     """The light check: a team member or an administrator publishes a report."""
     with engine.begin() as conn:
@@ -195,7 +198,7 @@ def visibility(report_id: str, body: VisibilityIn, request: Request, engine: Eng
     return written(request, principal, JSONResponse(done.report))
 
 
-@router.post("/{report_id}/photos", status_code=201, summary="Add a photo (≤ 3 per report)")
+@router.post("/{report_id}/photos", status_code=201, summary="Add a photo (≤ 3 per report)", response_model=ReportPhoto)
 async def add_photo(report_id: str, request: Request, engine: EngineDep, settings: SettingsDep, principal: PrincipalDep,
                     file: UploadFile = File(..., description="JPEG or PNG ≤ 10 MB"), token: str | None = Form(None),
                     follow_token: FollowToken = None) -> Response:
