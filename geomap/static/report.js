@@ -23,6 +23,19 @@
       return !text;
     };
     input.addEventListener("change", show);
+    // Before sending: is this problem already reported? (then sending says "me too")
+    var category = document.getElementById("category"), similar = document.getElementById("similar");
+    category.addEventListener("change", function () {
+      similar.hidden = true;
+      if (!category.value) { return; }
+      var u = "/api/v1/reports/similar?category=" + encodeURIComponent(category.value) +
+        "&asset_code=" + encodeURIComponent(form.dataset.assetCode);
+      fetch(u).then(function (r) { return r.ok ? r.json() : { similar: null }; }).then(function (found) {
+        if (!found.similar) { return; }
+        similar.textContent = similar.dataset.text.replace("{n}", found.similar.interest_count);
+        similar.hidden = false;
+      }).catch(function () { /* offline: the server still folds it into the open report */ });
+    });
     var sending = false;
     form.addEventListener("submit", function (event) {
       if (sending || !show()) { event.preventDefault(); if (!sending) { input.focus(); } return; }

@@ -234,3 +234,29 @@ def test_form_mistakes_come_back_as_plain_messages(chromium, live, world: World,
     seen.allowed.clear()
     _looks_right(page, seen, f"report-form-errors-phone-{lang}")
     context.close()
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_reporting_a_known_problem_says_thanks_for_confirming(chromium, live, world: World, lang: str):
+    made = world.client.post("/api/v1/reports", json={"category": "wifi_points.mat_ket_noi", "asset_code": CODE})
+    assert made.status_code == 201
+    context = open_context(chromium, live, "phone", lang)
+    page = context.new_page()
+    seen = watch(page, live)
+    page.goto(f"{live}/a/{CODE}/report" + ("?lang=en" if lang == "en" else ""), wait_until="networkidle")
+    page.select_option("#category", value="cham")
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#similar")).to_be_hidden()  # nobody reported a slow connection
+    page.select_option("#category", label=TEXT[lang]["category"])
+    expect(page.locator("#similar")).to_be_visible()
+    expect(page.locator("#similar")).to_contain_text({"vi": "đã được báo (1 lượt)", "en": "already been reported (1×)"}[lang])
+    page.locator("button.send").click()
+    page.wait_for_url("**/r/**")
+    thanks = {"vi": "Sự cố này đã được báo — cảm ơn bạn đã xác nhận",
+              "en": "This problem was already reported — thank you for confirming"}[lang]
+    expect(page.locator(".notice")).to_have_text(thanks)
+    expect(page.locator("#report-state")).to_have_text(TEXT[lang]["open"])
+    assert world.count("SELECT count(*) FROM reports") == 1
+    assert world.count("SELECT interest_count FROM reports") == 2
+    _looks_right(page, seen, f"report-me-too-phone-{lang}")
+    context.close()
