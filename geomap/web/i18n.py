@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from geomap.web.report_strings import REPORT_STRINGS, STATE_NAMES
+
 STRINGS: dict[str, dict[str, str]] = {
     "title": {"vi": "Bản đồ tài sản số cộng đồng", "en": "Community digital asset map"},
     "filters": {"vi": "Bộ lọc", "en": "Filters"},
@@ -111,6 +113,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "login_failed": {"vi": "Sai tên đăng nhập hoặc mật khẩu.", "en": "Wrong username or password."},
     "view_orchard": {"vi": "Xem vườn (bản đồ cây)", "en": "View the orchard (tree map)"},
 }
+
+STRINGS.update(REPORT_STRINGS)
+STRINGS.update({f"state_{k}": v for k, v in STATE_NAMES.items()})
 
 ERRORS: dict[int, dict[str, str]] = {
     400: {"vi": "Yêu cầu không hợp lệ.", "en": "The request is not valid."},

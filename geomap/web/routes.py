@@ -13,7 +13,7 @@ from geomap.auth import PUBLIC
 from geomap.errors import NotFound, Unauthorized
 from geomap.services import accounts, orchard
 from geomap.services.extents import ExtentCache
-from geomap.web import orchard_pages, public_map, views
+from geomap.web import orchard_pages, public_map, report_pages, report_queue, report_views, views
 from geomap.web.i18n import js_strings, pick_lang, translator
 from geomap.web.pages import (
     PagePrincipal, PageReadEngine, PageRoute, code_path, ctx, html, outline_config, same_site_path,
@@ -22,8 +22,11 @@ from geomap.web.qr import asset_url, qr_png, qr_svg
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 router.include_router(orchard_pages.router)
+router.include_router(report_pages.router)
+router.include_router(report_queue.router)
 MAP_STRINGS = ("zoom_in", "details", "results", "no_results", "searching", "search_failed", "locate",
-               "locate_failed", "map_failed", "legend", "no_imagery")
+               "locate_failed", "map_failed", "legend", "no_imagery", "report_here", "report_here_pick", "report_here_none",
+               "state_open", "state_acknowledged", "state_in_progress")
 ASSET_STRINGS = ("locate", "locate_failed", "no_imagery", "saving", "saved", "save_offline", "save_412", "save_401",
                  "save_403", "save_422", "save_429", "save_error")
 
@@ -75,6 +78,7 @@ def asset_page(code: str, request: Request, engine: PageReadEngine, settings: Se
             suffix = f"?{request.url.query}" if request.url.query else ""
             return RedirectResponse(code_path(row["code"]) + suffix, status_code=307)
         context = ctx(request, principal, layer=layer, **views.detail(conn, layer, row, principal, pick_lang(request)))
+        context["reports"] = report_views.asset_reports(conn, row["code"], pick_lang(request))
     url = asset_url(settings.public_url, row["code"])
     lang = pick_lang(request)
     context.update(qr_svg=qr_svg(url), qr_url=url, base_path=code_path(row["code"]),

@@ -1,0 +1,70 @@
+/* The public map's citizen reports: an optional "Sự cố" layer of open public reports (fetched for
+   the view from /api/v1/reports), and a tap on an empty spot of the map offers "Báo sự cố tại đây"
+   with the assets within 50 m to attach the report to. Loaded after map.js (uses geomap.map). */
+(function () {
+  "use strict";
+  var geomap = window.geomap, map = geomap.map, cfg = geomap.config(), S = cfg.strings, esc = geomap.esc;
+  var q = cfg.lang === "en" ? "?lang=en" : "";
+  var NEAR_M = 50, ACTIVE = "open,acknowledged,in_progress";
+  var reports = L.layerGroup();
+  geomap.reportsLayer = reports;
+  var box = document.getElementById("reports-toggle");
+
+  function label(r, key) { return cfg.lang === "en" ? r[key + "_en"] : r[key + "_vi"]; }
+  function reportPopup(r) {
+    var html = "<b>" + esc(label(r, "category")) + "</b><br>" + esc(S["state_" + r.state] || label(r, "state"));
+    if (r.asset && r.asset.code) {
+      html += "<br><a class='geomap-detail' href='/a/" + encodeURIComponent(r.asset.code) + q + "'>" + esc(r.asset.code) + " →</a>";
+    }
+    return html;
+  }
+  var loaded = null;  // the area last asked for (half a view more on each side): small pans ask nothing
+  function load(force) {
+    if (!map.hasLayer(reports) || (force !== true && loaded && loaded.contains(map.getBounds()))) { return; }
+    var b = loaded = map.getBounds().pad(0.5);
+    var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(",");
+    fetch("/api/v1/reports?limit=500&state=" + ACTIVE + "&bbox=" + bbox).then(function (r) {
+      return r.ok ? r.json() : [];
+    }).then(function (found) {
+      reports.clearLayers();
+      found.forEach(function (r) {
+        L.circleMarker([r.location.lat, r.location.lon], { radius: 11, color: "#ffffff", weight: 3, fillColor: "#d50000",
+          fillOpacity: 1, className: "geomap-report" }).bindPopup(reportPopup(r)).addTo(reports);
+      });
+      map.getContainer().dataset.reports = String(found.length);
+    }).catch(function () { loaded = null; map.getContainer().dataset.reports = "failed"; });
+  }
+  if (box) {
+    box.addEventListener("change", function () {
+      if (box.checked) { reports.addTo(map); load(true); } else { map.removeLayer(reports); }
+    });
+    if (box.checked) { reports.addTo(map); load(true); }
+  }
+  map.on("moveend", load);
+
+  // ---- "Báo sự cố tại đây": the nearest assets around a tap ----
+  function nearbyList(popup, latlng) {
+    var u = "/api/v1/nearby?radius_m=" + NEAR_M + "&limit=5&lon=" + latlng.lng.toFixed(6) + "&lat=" + latlng.lat.toFixed(6);
+    popup.setContent("<p>" + esc(S.searching) + "</p>");
+    fetch(u).then(function (r) { return r.ok ? r.json() : { features: [] }; }).then(function (fc) {
+      if (!fc.features.length) { popup.setContent("<p class='near-none'>" + esc(S.report_here_none) + "</p>"); return; }
+      var html = "<p>" + esc(S.report_here_pick) + "</p><ul class='near-assets'>";
+      fc.features.forEach(function (f) {
+        var p = f.properties;
+        html += "<li><a class='button near-asset' href='/a/" + encodeURIComponent(p.code) + "/report" + q + "'>" +
+          esc(p.name || p.code) + " · " + esc(p.code) + " (" + Math.round(p.distance_m) + " m)</a></li>";
+      });
+      popup.setContent(html + "</ul>");
+    }).catch(function () { popup.setContent("<p>" + esc(S.search_failed) + "</p>"); });
+  }
+  map.on("click", function (e) {
+    var target = e.originalEvent && e.originalEvent.target;
+    if (target && target.classList && target.classList.contains("leaflet-interactive")) { return; }  // a feature's own popup
+    var popup = L.popup({ className: "report-here-popup" }).setLatLng(e.latlng);
+    var button = L.DomUtil.create("button", "button report-here");
+    button.type = "button";
+    button.textContent = S.report_here;
+    L.DomEvent.on(button, "click", function (ev) { L.DomEvent.stop(ev); nearbyList(popup, e.latlng); });
+    popup.setContent(button).openOn(map);
+  });
+})();

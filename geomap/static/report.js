@@ -1,0 +1,66 @@
+/* Citizen-report pages: the form checks the photos before sending (≤ 3, each ≤ 10 MB) and stops a
+   double send; the follow page copies or shares its link. The pages work without this script. */
+(function () {
+  "use strict";
+  var form = document.getElementById("report-form");
+  if (form) {
+    var input = document.getElementById("photos"), error = document.getElementById("photos-error");
+    var max = parseInt(form.dataset.maxPhotos, 10), maxBytes = parseInt(form.dataset.maxBytes, 10);
+    var problem = function () {
+      var files = input.files || [];
+      if (files.length > max) { return form.dataset.tooMany; }
+      for (var i = 0; i < files.length; i++) { if (files[i].size > maxBytes) { return form.dataset.tooBig; } }
+      return "";
+    };
+    var count = document.getElementById("photo-count");
+    var show = function () {
+      var n = (input.files || []).length;
+      count.textContent = n ? count.dataset.some.replace("{n}", n) : count.dataset.none;
+      var text = problem();
+      error.textContent = text;
+      error.hidden = !text;
+      input.setAttribute("aria-invalid", text ? "true" : "false");
+      return !text;
+    };
+    input.addEventListener("change", show);
+    // Before sending: is this problem already reported? (then sending says "me too")
+    var category = document.getElementById("category"), similar = document.getElementById("similar");
+    category.addEventListener("change", function () {
+      similar.hidden = true;
+      if (!category.value) { return; }
+      var u = "/api/v1/reports/similar?category=" + encodeURIComponent(category.value) +
+        "&asset_code=" + encodeURIComponent(form.dataset.assetCode);
+      fetch(u).then(function (r) { return r.ok ? r.json() : { similar: null }; }).then(function (found) {
+        if (!found.similar) { return; }
+        similar.textContent = similar.dataset.text.replace("{n}", found.similar.interest_count);
+        similar.hidden = false;
+      }).catch(function () { /* offline: the server still folds it into the open report */ });
+    });
+    var sending = false;
+    form.addEventListener("submit", function (event) {
+      if (sending || !show()) { event.preventDefault(); if (!sending) { input.focus(); } return; }
+      sending = true;
+      var button = form.querySelector("button[type=submit]");
+      button.textContent = form.dataset.sending;
+      button.setAttribute("aria-busy", "true");
+    });
+  }
+  var copy = document.getElementById("copy-link"), status = document.getElementById("copy-status");
+  if (copy) {
+    copy.addEventListener("click", function () {
+      var url = copy.dataset.url;
+      var done = function () { status.textContent = copy.dataset.done; };
+      var failed = function () { status.textContent = copy.dataset.failed; };
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(url).then(done, failed);
+      } else { failed(); }
+    });
+  }
+  var share = document.getElementById("share-link");
+  if (share && navigator.share) {
+    share.hidden = false;
+    share.addEventListener("click", function () {
+      navigator.share({ title: share.dataset.title, url: share.dataset.url }).catch(function () { /* the person closed the sheet */ });
+    });
+  }
+})();

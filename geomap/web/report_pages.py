@@ -1,0 +1,148 @@
+"""Citizen-report pages: the form behind "Báo sự cố" on an asset page (``/a/{code}/report``) and the
+reporter's follow page (``/r/{token}``). Plain HTML forms that work without scripts; every error
+comes back as a message in the page's language, never as JSON."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Annotated
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
+
+from geomap.api.deps import EngineDep, SettingsDep, written
+from geomap.api.routes.reports import client_address, follow_url, limits_of, wake_webhooks
+from geomap.errors import Conflict, InvalidInput, NotFound, TooManyRequests
+from geomap.reports import queries
+from geomap.reports.submission import ReportInput
+from geomap.services.photos import MAX_BYTES
+from geomap.web import report_views, views
+from geomap.web.i18n import pick_lang, translator
+from geomap.web.orchard_pages import require_same_origin
+from geomap.web.pages import PagePrincipal, PageReadEngine, PageRoute, code_path, ctx, html
+
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
+DEVICE_COOKIE = "geomap_device"
+#: No length limits here: the body limit bounds them, and the service says "too long" in the page's language.
+Text = Annotated[str, Form()]
+
+
+def _asset(conn, code: str, principal):
+    found = views.find_asset(conn, code, principal)
+    if found is None:
+        raise NotFound(f"no asset has code {code}")
+    return found
+
+
+def _device(request: Request) -> tuple[str, bool]:
+    """The browser's own random id (rate limits, one "me too" per phone) and whether it is new."""
+    value = request.cookies.get(DEVICE_COOKIE, "")
+    if 16 <= len(value) <= 64 and value.isalnum():
+        return value, False
+    return secrets.token_hex(16), True
+
+
+def _form_page(request: Request, principal, layer, row, values: report_views.FormValues, status: int = 200) -> Response:
+    lang = pick_lang(request)
+    context = ctx(request, principal, layer=layer, asset=row, values=values, base_path=code_path(row["code"]),
+                  categories=report_views.form_categories(layer, lang), max_photos=report_views.MAX_PHOTOS)
+    response = html(request, "report_form.html", context, status=status)
+    response.headers["Cache-Control"] = "no-store"
+    return _keep_device(request, response, _device(request))
+
+
+def _keep_device(request: Request, response: Response, device: tuple[str, bool]) -> Response:
+    if device[1]:
+        secure = request.app.state.settings.public_url.startswith("https://")
+        response.set_cookie(DEVICE_COOKIE, device[0], max_age=365 * 86400, httponly=True, samesite="lax", path="/",
+                            secure=secure)
+    return response
+
+
+@router.get("/a/{code}/report", response_class=HTMLResponse)
+def report_form(code: str, request: Request, engine: PageReadEngine, principal: PagePrincipal) -> Response:
+    """The report form of an asset: category, description, photos, optional private contact."""
+    with engine.connect() as conn:
+        layer, row = _asset(conn, code, principal)
+    return _form_page(request, principal, layer, row, report_views.FormValues(client_id=str(uuid.uuid4())))
+
+
+async def _pictures(photos: list[UploadFile]) -> list[bytes]:
+    """The chosen photos' bytes (an empty file input sends one nameless, empty part)."""
+    out = []
+    for upload in photos[: report_views.MAX_PHOTOS + 1]:
+        data = await upload.read(MAX_BYTES + 1)
+        if data or upload.filename:
+            out.append(data)
+    return out
+
+
+@router.post("/a/{code}/report", response_class=HTMLResponse)
+async def report_submit(code: str, request: Request, engine: EngineDep, settings: SettingsDep, principal: PagePrincipal,
+                        category: Text = "", description: Text = "", reporter_name: Text = "", reporter_phone: Text = "",
+                        reporter_email: Text = "", client_id: Text = "",
+                        photos: Annotated[list[UploadFile], File()] = []) -> Response:  # noqa: B006 (FastAPI copies it)
+    """Send the report (and its photos, all or nothing), then go to its follow page."""
+    require_same_origin(request, settings.public_url)
+    values = report_views.FormValues(category, description, reporter_name, reporter_phone, reporter_email,
+                                     client_id or str(uuid.uuid4()))
+    pictures = await _pictures(photos)
+    device = _device(request)
+    data = ReportInput(category=category or None, description=description or None, asset_code=code,
+                       reporter_name=reporter_name or None, reporter_phone=reporter_phone or None,
+                       reporter_email=reporter_email or None, client_id=values.client_id, device_id=device[0],
+                       client_addr=client_address(request, settings), source="web")
+
+    def send():
+        with engine.begin() as conn:
+            return report_views.submit_report(conn, settings.home_dir, data, pictures, limits_of(settings),
+                                              settings.photo_max_pixels)
+
+    try:
+        done = await run_in_threadpool(send)
+    except (InvalidInput, TooManyRequests, Conflict) as exc:
+        return await run_in_threadpool(_refused, request, engine, principal, code, values, exc)
+    wake_webhooks(request)
+    params = {"sent": done.outcome, **({"lang": "en"} if pick_lang(request) == "en" else {})}
+    target = f"/r/{quote(done.follow_token, safe='')}?{urlencode(params)}"
+    response = await run_in_threadpool(written, request, principal, RedirectResponse(target, status_code=303))
+    return _keep_device(request, response, device)
+
+
+def _refused(request: Request, engine, principal, code: str, values: report_views.FormValues, exc) -> Response:
+    """The form again, with what was typed and a message per field (photos must be chosen again)."""
+    t = translator(pick_lang(request))
+    if isinstance(exc, InvalidInput):
+        values.errors = report_views.field_messages(exc, pick_lang(request))
+        values.message, status = t("report_fix_below"), 422
+    elif isinstance(exc, TooManyRequests):
+        values.message, status = t("report_too_many", minutes=max(1, -(-exc.retry_after // 60))), 429
+    else:
+        values.message, status, values.client_id = t("report_conflict"), 409, str(uuid.uuid4())
+    with engine.connect() as conn:
+        layer, row = _asset(conn, code, principal)
+    response = _form_page(request, principal, layer, row, values, status=status)
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@router.get("/r/{token}", response_class=HTMLResponse)
+def follow_page(token: str, request: Request, engine: PageReadEngine, settings: SettingsDep, principal: PagePrincipal,
+                sent: str = "") -> Response:
+    """The reporter's follow page: state, history with times, the team's public answer."""
+    lang = pick_lang(request)
+    with engine.connect() as conn:
+        report = queries.get_report_by_follow_token(conn, token)
+        public = report_views.is_public(conn, report["id"])
+    context = ctx(request, principal, report=report_views.report_page_view(report, lang, token=token), public=public,
+                  follow_link=follow_url(settings, token), sent=sent if sent in ("created", "me_too", "replayed") else "",
+                  asset_path=code_path(report["asset"]["code"]) if report["asset"] and report["asset"]["code"] else None)
+    response = html(request, "report_follow.html", context)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token is the key: never send it elsewhere
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

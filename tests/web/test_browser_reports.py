@@ -1,0 +1,262 @@
+"""A citizen reports a broken wifi point from a phone, and the team handles it, in Chromium:
+scan the QR → asset page → "Báo sự cố" → form with a photo → follow page ("Mới tiếp nhận");
+a team member moves it on the queue page → the follow page shows the new state. In Vietnamese
+and English, at 390×844, failing on any page or console error."""
+
+from __future__ import annotations
+
+import pytest
+import zxingcpp
+from PIL import Image
+from playwright.sync_api import expect
+
+from geomap.services.accounts import add_user
+from tests.reports.helpers import EMAIL, NAME, PHONE, jpeg_with_gps
+from tests.web.browser import open_context, shot, small_tap_targets, small_text, watch, zoom_allowed
+from tests.world import PASSWORD, World
+
+pytestmark = pytest.mark.browser
+CODE = "NB-WIFI-001"
+TEXT = {
+    "vi": {"button": "Báo sự cố", "category": "Mất kết nối", "open": "Mới tiếp nhận", "thanks": "Cảm ơn bạn",
+           "copied": "Đã sao chép", "send": "Gửi báo cáo", "progress": "Đang xử lý", "sign_in": "Đăng nhập",
+           "updated": "Đã cập nhật", "reason": "Tổ đang thay bộ phát wifi", "required": "Hãy chọn loại sự cố.", "chosen": "Đã chọn 1 ảnh."},
+    "en": {"button": "Report a problem", "category": "No connection", "open": "Open — received",
+           "thanks": "Thank you", "copied": "Copied", "send": "Send the report", "progress": "In progress",
+           "sign_in": "Sign in", "updated": "Updated", "reason": "The team is replacing the router",
+           "required": "Choose what is wrong.", "chosen": "1 photo(s) chosen."},
+}
+
+
+def _looks_right(page, seen, name: str) -> None:
+    assert zoom_allowed(page)
+    assert small_tap_targets(page) == [], name
+    assert small_text(page) == [], name
+    shot(page, name)
+    seen.check()
+
+
+def _scan_qr(page, live: str) -> str:
+    """Read the asset page's QR code the way a phone camera would (from a screenshot of it)."""
+    path = shot(page.locator("#qr svg"), "reports-qr")
+    found = [r.text for r in zxingcpp.read_barcodes(Image.open(path))]
+    assert found == [f"{live}/a/{CODE}"]
+    return found[0]
+
+
+def _report(page, seen, lang: str, tmp_path) -> str:
+    """From the asset page, send a report with a photo; return the follow link."""
+    words = TEXT[lang]
+    page.locator("#report-button", has_text=words["button"]).click()
+    page.wait_for_url(f"**/a/{CODE}/report*")
+    expect(page.locator("#category option")).to_contain_text([words["category"]])
+    _looks_right(page, seen, f"report-form-phone-{lang}")
+    page.locator("button.send").click()  # no category chosen: the browser keeps the form, nothing is sent
+    assert page.evaluate("document.getElementById('category').validity.valueMissing")
+    photo = tmp_path / "wifi.jpg"
+    photo.write_bytes(jpeg_with_gps())
+    page.select_option("#category", label=words["category"])
+    page.fill("#description", "Wifi ở nhà văn hóa xóm 4 mất kết nối từ sáng")
+    page.set_input_files("#photos", str(photo))
+    expect(page.locator("#photo-count")).to_have_text(words["chosen"])
+    page.fill("#reporter_name", NAME)
+    page.fill("#reporter_phone", PHONE)
+    page.fill("#reporter_email", EMAIL)
+    page.locator("button.send", has_text=words["send"]).click()
+    page.wait_for_url("**/r/**")
+    expect(page.locator(".notice")).to_contain_text(words["thanks"])
+    expect(page.locator("#report-state")).to_have_text(words["open"])
+    expect(page.locator(".photos img")).to_have_count(1)
+    assert page.locator(".photos img").evaluate("img => img.complete && img.naturalWidth > 0")
+    body = page.locator("main").inner_text()
+    assert NAME not in body and PHONE not in body and EMAIL not in body
+    link = page.locator("#follow-url").get_attribute("href")
+    page.locator("#copy-link").click()
+    expect(page.locator("#copy-status")).to_have_text(words["copied"])
+    assert page.evaluate("navigator.clipboard.readText()") == link.split("?")[0]
+    return link
+
+
+def _handle(chromium, live: str, lang: str) -> None:
+    """A team member signs in, finds the report on the queue page and starts work on it."""
+    words = TEXT[lang]
+    context = open_context(chromium, live, "phone", lang)
+    page = context.new_page()
+    seen = watch(page, live)
+    seen.allowed.append("401")  # the queue asks for sign-in with a 401 page
+    page.goto(f"{live}/reports/queue" + ("?lang=en" if lang == "en" else ""), wait_until="networkidle")
+    page.locator("main a.button", has_text=words["sign_in"]).click()
+    page.fill("input[name=username]", "nb_lead")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.login button")
+    page.wait_for_url("**/reports/queue*")
+    card = page.locator(".report-card", has_text=CODE)
+    expect(card).to_have_count(1)
+    expect(card.locator(".reporter")).to_contain_text(PHONE)  # the owning team sees the contact
+    card.locator("select[name=state]").select_option("in_progress")
+    card.locator("textarea[name=public_reason]").fill(words["reason"])
+    card.locator("button[type=submit]").click()
+    page.wait_for_url("**/reports/queue?done=in_progress*")
+    expect(card.locator(".notice")).to_contain_text(words["updated"])  # said on the card just changed
+    expect(card.locator(".state")).to_have_text(words["progress"])
+    seen.allowed.clear()
+    _looks_right(page, seen, f"report-queue-phone-{lang}")
+    page.goto(f"{live}/a/{CODE}" + ("?lang=en" if lang == "en" else ""), wait_until="networkidle")
+    page.locator("a.queue-link").click()  # a team member finds the queue from any page
+    page.wait_for_url("**/reports/queue*")
+    expect(page.locator(".report-card")).to_have_count(1)
+    seen.check()
+    context.close()
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_scan_report_follow_and_the_team_handles_it(chromium, live, world: World, lang: str, tmp_path):
+    with world.engine.begin() as conn:
+        add_user(conn, "nb_lead", "volunteer", team_code="NB-DOANTN-01", password=PASSWORD)
+    words = TEXT[lang]
+    context = open_context(chromium, live, "phone", lang)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live)
+    page = context.new_page()
+    seen = watch(page, live)
+    page.goto(f"{live}/a/{CODE}" + ("?lang=en" if lang == "en" else ""), wait_until="networkidle")
+    page.goto(_scan_qr(page, live), wait_until="networkidle")
+    expect(page.locator("#report-button")).to_be_visible()
+    _looks_right(page, seen, f"report-asset-phone-{lang}")
+    follow = _report(page, seen, lang, tmp_path)
+    _looks_right(page, seen, f"report-follow-phone-{lang}")
+    assert world.count("SELECT count(*) FROM report_photos") == 1
+
+    _handle(chromium, live, lang)
+
+    page.goto(follow, wait_until="networkidle")
+    expect(page.locator("#report-state")).to_have_text(words["progress"])
+    expect(page.locator(".reason")).to_have_text(words["reason"])
+    expect(page.locator(".report-history li")).to_have_count(2)
+    expect(page.locator(".report-history li").last).to_contain_text(words["reason"])
+    _looks_right(page, seen, f"report-follow-progress-phone-{lang}")
+    page.goto(f"{live}/a/{CODE}" + ("?lang=en" if lang == "en" else ""), wait_until="networkidle")
+    expect(page.locator("#asset-reports li")).to_contain_text([words["progress"]])
+    page.locator("#asset-reports").scroll_into_view_if_needed()
+    _looks_right(page, seen, f"report-asset-list-phone-{lang}")
+    context.close()
+
+
+def _public_report(world: World) -> dict:
+    """A wifi outage reported through the API and acknowledged by its team (so it is public)."""
+    made = world.client.post("/api/v1/reports", json={"category": "wifi_points.mat_ket_noi", "asset_code": CODE,
+                                                      "reporter_phone": PHONE})
+    assert made.status_code == 201, made.text
+    report = made.json()["report"]
+    moved = world.client.post(f"/api/v1/reports/{report['id']}/transition", json={"state": "acknowledged"},
+                              headers=world.auth("other_volunteer"))
+    assert moved.status_code == 200, moved.text
+    return report
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_map_shows_open_reports_and_a_tap_offers_the_nearest_assets(chromium, live, world: World, lang: str):
+    report = _public_report(world)
+    lon, lat = report["location"]["lon"], report["location"]["lat"]
+    context = open_context(chromium, live, "phone", lang)
+    page = context.new_page()
+    seen = watch(page, live)
+    page.goto(f"{live}/{'?lang=en' if lang == 'en' else ''}#18/{lat}/{lon}", wait_until="networkidle")
+    expect(page.locator("path.geomap-report")).to_have_count(0)  # the layer is optional: off at first
+    page.click("#menu")
+    page.locator("#reports-toggle").check()
+    expect(page.locator("#map")).to_have_attribute("data-reports", "1")
+    page.click("#sheet-close")
+    marker = page.locator("path.geomap-report")
+    expect(marker).to_have_count(1)
+    marker.click()
+    expect(page.locator(".leaflet-popup-content")).to_contain_text(TEXT[lang]["category"])
+    expect(page.locator(".leaflet-popup-content a")).to_have_text(f"{CODE} →")
+    page.keyboard.press("Escape")
+    # Tap an empty spot about 15 m east of the wifi point.
+    x, y = page.evaluate("([lat, lon]) => { const p = geomap.map.latLngToContainerPoint([lat, lon + 0.00014]);"
+                         " const r = geomap.map.getContainer().getBoundingClientRect(); return [p.x + r.left, p.y + r.top]; }",
+                         [lat, lon])
+    page.mouse.click(x, y)
+    here = page.locator("button.report-here")
+    expect(here).to_have_text("Báo sự cố tại đây" if lang == "vi" else "Report a problem here")
+    here.click()
+    nearest = page.locator("a.near-asset")
+    expect(nearest.first).to_contain_text(CODE)
+    assert page.locator(".report-here-popup").evaluate("p => [...p.querySelectorAll('a, button')].every("
+                                                   "e => e.getBoundingClientRect().height >= 44)")
+    assert small_text(page) == []
+    shot(page, f"report-map-here-phone-{lang}")
+    nearest.first.click()
+    page.wait_for_url(f"**/a/{CODE}/report*")
+    expect(page.locator("h1")).to_have_text(TEXT[lang]["button"])
+    seen.check()
+    context.close()
+
+
+ERRORS = {
+    "vi": {"other": "Khác", "four": "Chỉ gửi được tối đa 3 ảnh.", "description": "bắt buộc khi chọn “Khác”",
+           "phone": "Số điện thoại không hợp lệ", "top": "Chưa gửi được"},
+    "en": {"other": "Other", "four": "At most 3 photos can be sent.", "description": "needed for “Other”",
+           "phone": "That is not a phone number", "top": "Not sent yet"},
+}
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_form_mistakes_come_back_as_plain_messages(chromium, live, world: World, lang: str, tmp_path):
+    words = ERRORS[lang]
+    context = open_context(chromium, live, "phone", lang)
+    page = context.new_page()
+    seen = watch(page, live)
+    page.goto(f"{live}/a/{CODE}/report" + ("?lang=en" if lang == "en" else ""), wait_until="networkidle")
+    photos = []
+    for i in range(4):
+        path = tmp_path / f"{i}.jpg"
+        path.write_bytes(jpeg_with_gps((60, 40)))
+        photos.append(str(path))
+    page.set_input_files("#photos", photos)
+    expect(page.locator("#photos-error")).to_have_text(words["four"])
+    page.select_option("#category", label=words["other"])
+    page.fill("#reporter_phone", "gọi cho tôi")
+    page.locator("button.send").click()  # four photos: the page keeps the form and says why
+    expect(page.locator("#photos-error")).to_be_visible()
+    assert world.count("SELECT count(*) FROM reports") == 0
+    page.set_input_files("#photos", photos[:1])
+    expect(page.locator("#photos-error")).to_be_hidden()
+    seen.allowed.append("422")  # the server answers the form with its messages
+    page.locator("button.send").click()
+    page.wait_for_load_state("networkidle")
+    expect(page.locator(".form-message")).to_contain_text(words["top"])
+    expect(page.locator("#description-error")).to_contain_text(words["description"])
+    expect(page.locator("#reporter_phone ~ .field-error").first).to_contain_text(words["phone"])
+    expect(page.locator("#reporter_phone")).to_have_value("gọi cho tôi")  # what was typed is kept
+    assert "problem+json" not in page.content() and '"errors"' not in page.content()
+    assert world.count("SELECT count(*) FROM reports") == 0
+    seen.allowed.clear()
+    _looks_right(page, seen, f"report-form-errors-phone-{lang}")
+    context.close()
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_reporting_a_known_problem_says_thanks_for_confirming(chromium, live, world: World, lang: str):
+    made = world.client.post("/api/v1/reports", json={"category": "wifi_points.mat_ket_noi", "asset_code": CODE})
+    assert made.status_code == 201
+    context = open_context(chromium, live, "phone", lang)
+    page = context.new_page()
+    seen = watch(page, live)
+    page.goto(f"{live}/a/{CODE}/report" + ("?lang=en" if lang == "en" else ""), wait_until="networkidle")
+    page.select_option("#category", value="cham")
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#similar")).to_be_hidden()  # nobody reported a slow connection
+    page.select_option("#category", label=TEXT[lang]["category"])
+    expect(page.locator("#similar")).to_be_visible()
+    expect(page.locator("#similar")).to_contain_text({"vi": "đã được báo (1 lượt)", "en": "already been reported (1×)"}[lang])
+    page.locator("button.send").click()
+    page.wait_for_url("**/r/**")
+    thanks = {"vi": "Sự cố này đã được báo — cảm ơn bạn đã xác nhận",
+              "en": "This problem was already reported — thank you for confirming"}[lang]
+    expect(page.locator(".notice")).to_have_text(thanks)
+    expect(page.locator("#report-state")).to_have_text(TEXT[lang]["open"])
+    assert world.count("SELECT count(*) FROM reports") == 1
+    assert world.count("SELECT interest_count FROM reports") == 2
+    _looks_right(page, seen, f"report-me-too-phone-{lang}")
+    context.close()
