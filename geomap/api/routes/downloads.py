@@ -1,4 +1,5 @@
-"""``GET /api/v1/layers/{layer}/download``: a layer as GeoJSON, GeoPackage, CSV or KML, for everyone."""
+"""``GET /api/v1/layers/{layer}/download``: a layer as GeoJSON, GeoPackage, CSV, KML or zipped Shapefile,
+in a chosen CRS (``crs=EPSG:9218`` — VN-2000 TM-3 — or any of :mod:`geomap.crs`), for everyone."""
 
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from starlette.background import BackgroundTask
 from geomap.api.deps import PublicReadEngineDep, LayerDep
 from geomap.auth import PUBLIC
 from geomap.errors import FieldProblem, InvalidInput
-from geomap.io.export import MEDIA_TYPES, read_layer, write_frame
+from geomap import crs as crs_registry
+from geomap.io.export import MEDIA_TYPES, SUFFIXES, read_layer, write_frame
 from geomap.services.features import filter_sql
 
 router = APIRouter(prefix="/api/v1", tags=["downloads"])
-DOWNLOAD_IGNORED = {"format", "limit", "cursor", "lang"}
+DOWNLOAD_IGNORED = {"format", "limit", "cursor", "lang", "crs", "labels"}
 MAX_DOWNLOAD = 200_000
 
 
@@ -26,9 +28,12 @@ MAX_DOWNLOAD = 200_000
             response_class=FileResponse)
 def download(
     layer: LayerDep, request: Request, engine: PublicReadEngineDep,
-    format: Literal["geojson", "gpkg", "csv", "kml"] = Query("geojson", description="File format"),
+    format: Literal["geojson", "gpkg", "csv", "kml", "shp"] = Query("geojson", description="File format (shp: zipped)"),
+    crs: str | None = Query(None, description="Output CRS, e.g. EPSG:9218 or its OGC URI (KML is always WGS 84)"),
+    labels: Literal["vi", "en"] | None = Query(None, description="Write enum values as their labels"),
 ) -> FileResponse:
     """Takes the same filters as the map and the list API (``health=sau_benh``, ``farm_code=…``, ``bbox``, ``q``)."""
+    target = crs_registry.resolve(crs)
     params = {k: v for k, v in request.query_params.items() if k not in DOWNLOAD_IGNORED}
     where, values = filter_sql(layer, params, PUBLIC)
     with engine.connect() as conn:
@@ -39,10 +44,12 @@ def download(
             "province, commune or farm_code, or page through /ogc/collections/{layer}/items")])
     gdf = read_layer(engine, layer, where_sql=where, where_values=values)
     folder = Path(tempfile.mkdtemp(prefix="geomap-dl-"))
-    out = write_frame(gdf, layer, format, folder / f"{layer.name}.{format}")
+    out = write_frame(gdf, layer, format, folder / f"{layer.name}.{SUFFIXES.get(format, format)}", target=target, labels=labels)
 
     def cleanup() -> None:
         out.unlink(missing_ok=True)
         folder.rmdir()
 
-    return FileResponse(out, media_type=MEDIA_TYPES[format], filename=out.name, background=BackgroundTask(cleanup))
+    shown = crs_registry.STORAGE if format == "kml" else target
+    return FileResponse(out, media_type=MEDIA_TYPES[format], filename=out.name, background=BackgroundTask(cleanup),
+                        headers={"Content-Crs": crs_registry.content_crs(shown)})
