@@ -155,8 +155,9 @@ def swap_axes(geoms: np.ndarray) -> np.ndarray:
 
 
 def looks_like_degrees(geoms: np.ndarray) -> bool:
-    """True when every coordinate fits longitude/latitude ranges."""
+    """True when every finite coordinate fits longitude/latitude ranges (validation refuses the others)."""
     coords = shapely.get_coordinates(geoms)
+    coords = coords[np.isfinite(coords).all(axis=1)]
     if len(coords) == 0:
         return True
     return bool(np.all(np.abs(coords[:, 0]) <= 180) and np.all(np.abs(coords[:, 1]) <= 90))

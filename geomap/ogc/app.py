@@ -33,6 +33,7 @@ from tipg.settings import DatabaseSettings, PostgresSettings
 from geomap.errors import UnknownLayerError
 from geomap.problems import internal_error, problem
 from geomap.layers.registry import LAYERS
+from geomap.ogc.crs import add_crs
 from geomap.ogc.views import SCHEMA
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,7 @@ def add_ogc(app: FastAPI) -> None:
                 status = 400
             app.add_exception_handler(exc_type, _tipg_problem(status))
     app.middleware("http")(_check_parameters)
+    add_crs(app)  # crs / bbox-crs / Content-Crs (geomap/ogc/crs.py); registered last so it runs first
     # A CQL2 filter or sort naming a column that does not exist (or a value of the wrong type)
     # is the client's mistake: 400 with the database's reason, not a 500.
     for exc_type in (asyncpg.exceptions.SyntaxOrAccessError, asyncpg.exceptions.DataError):

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from sqlalchemy import text
 from starlette.background import BackgroundTask
 
@@ -16,6 +16,7 @@ from geomap.api.deps import PublicReadEngineDep, LayerDep
 from geomap.auth import PUBLIC
 from geomap.errors import FieldProblem, InvalidInput
 from geomap import crs as crs_registry
+from geomap.problems import problem
 from geomap.io.export import MEDIA_TYPES, SUFFIXES, read_layer, write_frame
 from geomap.services.features import filter_sql
 
@@ -31,9 +32,12 @@ def download(
     format: Literal["geojson", "gpkg", "csv", "kml", "shp"] = Query("geojson", description="File format (shp: zipped)"),
     crs: str | None = Query(None, description="Output CRS, e.g. EPSG:9218 or its OGC URI (KML is always WGS 84)"),
     labels: Literal["vi", "en"] | None = Query(None, description="Write enum values as their labels"),
-) -> FileResponse:
+) -> Response:
     """Takes the same filters as the map and the list API (``health=sau_benh``, ``farm_code=…``, ``bbox``, ``q``)."""
-    target = crs_registry.resolve(crs)
+    try:
+        target = crs_registry.resolve(crs)
+    except InvalidInput as exc:  # an unknown CRS is a bad parameter (400), like on /ogc
+        return problem(400, "Bad request", exc.message, errors=[p.as_dict() for p in exc.problems])
     params = {k: v for k, v in request.query_params.items() if k not in DOWNLOAD_IGNORED}
     where, values = filter_sql(layer, params, PUBLIC)
     with engine.connect() as conn:
