@@ -16,7 +16,7 @@ from geomap.api.errors import install_error_handlers
 from geomap.api.limits import BodySizeLimit
 from geomap.api.openapi import install_openapi
 from geomap.api.security import SecurityMiddleware
-from geomap.api.routes import auth, downloads, features, field_api, health, layers, photos, places, tiles
+from geomap.api.routes import auth, downloads, features, field_api, health, layers, photos, places, tiles, uploads
 from geomap.database import Database, make_engine
 from geomap.field import routes as field_routes
 from geomap.layers.registry import LAYERS
@@ -94,7 +94,8 @@ def create_app(settings: Settings | None = None, migrate: bool | None = None) ->
     )
     app.add_middleware(StaticCacheHeaders)
     app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=6)  # pages, tiles, downloads on slow links
-    for module in (health, layers, features, downloads, photos, places, auth, tiles, web_routes, field_api, field_routes):
+    for module in (health, layers, features, downloads, photos, places, auth, tiles, web_routes, field_api, field_routes,
+                   uploads):
         app.include_router(module.router)
     if not (settings.assets_dir / "leaflet").exists():
         log.warning("%s/leaflet is missing: run `make assets` (npm ci) so map pages can load Leaflet", settings.assets_dir)

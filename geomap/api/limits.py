@@ -13,6 +13,7 @@ MiB = 1024 * 1024
 BODY_LIMITS: list[tuple[re.Pattern, int]] = [
     (re.compile(r"/photos(/[^/]+)?$"), 11 * MiB),
     (re.compile(r"/features/batch$"), 24 * MiB),
+    (re.compile(r"/admin/uploads$"), 64 * MiB),  # an administrator's asset file (geomap/api/routes/uploads.py)
     (re.compile(r""), 1 * MiB),
 ]
 
