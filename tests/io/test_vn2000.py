@@ -171,3 +171,18 @@ def test_exports_open_cleanly_in_gdal(loaded, tmp_path):
     assert '<Style id="health-sau_benh"><IconStyle><color>ff25a8f9</color>' in body  # #f9a825 as aabbggrr
     info = subprocess.run(["ogrinfo", "-al", "-so", str(kml)], capture_output=True, text=True, check=True)
     assert info.stderr.strip() == "" and "Feature Count: " in info.stdout
+
+
+def test_geopackage_in_vn2000_utm_round_trips(loaded, tmp_path):
+    truth = _wifi_truth(loaded)
+    gpkg = tmp_path / "wifi_points.gpkg"
+    export_layer(loaded, WIFI, "gpkg", gpkg, include_private=True, target=crs.resolve("EPSG:3405"))
+    assert pyogrio.read_info(gpkg)["crs"] == "EPSG:3405"
+    with loaded.begin() as conn:
+        conn.execute(text("TRUNCATE wifi_points, asset_history CASCADE"))
+    [result] = load_file(loaded, gpkg)
+    assert result.inserted == len(truth)
+    got = _wifi_truth(loaded)
+    codes = sorted(truth)
+    _, _, dist = GEOD.inv(*np.array([truth[c] for c in codes]).T, *np.array([got[c] for c in codes]).T)
+    assert np.max(dist) < 0.01
