@@ -90,3 +90,34 @@ def users_revoke(username: str = typer.Argument(...)) -> None:
 
     n = _accounts(lambda conn: revoke(conn, username))
     typer.echo(f"revoked {n} credential(s) of {username}")
+
+
+@teams_app.command("reports")
+def teams_reports(
+    code: str = typer.Argument(..., help="Team code"),
+    webhook_url: Optional[str] = typer.Option(None, "--webhook-url", help="Where new and changed reports are POSTed"),
+    secret: Optional[str] = typer.Option(None, "--secret", envvar="GEOMAP_WEBHOOK_SECRET",
+                                         help="HMAC-SHA256 key of the signature (default: a new random one, printed once)"),
+    auto_publish: Optional[bool] = typer.Option(None, "--auto-publish/--check-first",
+                                                help="Publish the team's new reports at once, or after a member checks them"),
+    clear_webhook: bool = typer.Option(False, "--clear-webhook", help="Stop sending webhooks"),
+) -> None:
+    """Set how a team receives citizen reports: its webhook and whether reports are public at once."""
+    from geomap.reports.webhooks import configure_team
+
+    out = _accounts(lambda conn: configure_team(conn, code, webhook_url=webhook_url, secret=secret,
+                                                auto_publish=auto_publish, clear_webhook=clear_webhook))
+    typer.echo(f"team {code}: webhook {out['webhook_url'] or 'none'}, auto-publish {'on' if out['auto_publish'] else 'off'}")
+    if webhook_url is not None and secret is None:
+        typer.echo(f"webhook secret (shown once; the receiver checks X-Geomap-Signature with it): {out['webhook_secret']}")
+
+
+@teams_app.command("deliveries")
+def teams_deliveries(code: str = typer.Argument(..., help="Team code"),
+                     limit: int = typer.Option(20, "--limit", help="How many, newest first")) -> None:
+    """The team's webhook delivery log."""
+    from geomap.reports.webhooks import deliveries
+
+    for d in _accounts(lambda conn: deliveries(conn, code, limit=limit)):
+        typer.echo(f"{d['id']}\t{d['created_at']:%Y-%m-%d %H:%M:%S}\t{d['event']}\t{d['status']}\t"
+                   f"attempts={d['attempts']}\t{d['last_status_code'] or ''}\t{d['last_error'] or ''}")

@@ -120,3 +120,14 @@ class BadRequest(GeomapError):
     """The request cannot be parsed (malformed JSON, wrong structure)."""
 
     title = "Bad request"
+
+
+class TooManyRequests(GeomapError):
+    """The caller sent too many of these lately; ``retry_after`` seconds until it may again."""
+
+    title = "Too many requests"
+
+    def __init__(self, message: str, retry_after: int = 60, field: str | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.field = field

@@ -61,10 +61,22 @@ class Settings(BaseSettings):
         default=30, description="Failed sign-ins per client address before each further attempt waits.")
     sign_in_max_delay_s: float = Field(default=900, description="Longest wait between sign-in attempts once delayed.")
     hsts_max_age_s: int = Field(default=31_536_000, description="Strict-Transport-Security max-age on HTTPS responses.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["*"],
+        description="Comma-separated origins (https://map.example.vn) whose web maps may read tiles, TileJSON, "
+        "style.json, /ogc and downloads (read-only CORS, no credentials); * = any.",
+    )
     geometry_max_vertices: int = Field(default=10_000, description="Most vertices one geometry may have (422 beyond).")
     photo_max_pixels: int = Field(default=16_000_000, description="Most pixels (width × height) of an uploaded photo.")
+    report_rate_per_ip_per_hour: int = Field(default=20, description="Citizen reports (and 'me too') per client address per hour.")
+    report_rate_per_device_per_hour: int = Field(default=10, description="Citizen reports (and 'me too') per device id per hour.")
+    webhook_poll_s: float = Field(default=5.0, description="How often the webhook worker looks for due deliveries.")
+    webhook_backoff_s: float = Field(default=30.0, description="First retry delay of a failed webhook; doubles each attempt.")
+    webhook_max_attempts: int = Field(default=8, description="Attempts before a webhook delivery is marked failed.")
+    webhook_timeout_s: float = Field(default=10.0, description="Timeout of one webhook POST.")
+    webhooks_enabled: bool = Field(default=True, description="Run the webhook delivery worker in the app.")
 
-    @field_validator("read_database_urls", "trusted_proxies", mode="before")
+    @field_validator("read_database_urls", "trusted_proxies", "cors_origins", mode="before")
     @classmethod
     def _split_urls(cls, value: object) -> object:
         if isinstance(value, str):

@@ -32,6 +32,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from geomap.layers.base import Attr, Layer
 from geomap.layers.common import REVIEW_STATES
 from geomap.layers.registry import LAYERS
+from geomap.reports.tables import report_tables
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -140,6 +141,7 @@ def build_metadata() -> MetaData:
     )
     _account_tables(metadata)
     _write_tables(metadata)
+    report_tables(metadata)
     return metadata
 
 

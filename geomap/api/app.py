@@ -12,18 +12,21 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 
 from geomap import __version__
+from geomap.api.cors import ReadOnlyCors
 from geomap.api.errors import install_error_handlers
 from geomap.api.limits import BodySizeLimit
 from geomap.api.openapi import install_openapi
 from geomap.api.security import SecurityMiddleware
-from geomap.api.routes import auth, downloads, features, field_api, health, layers, photos, places, tiles, uploads
+from geomap.api.routes import auth, downloads, features, field_api, health, layers, photos, places, reports, tiles, uploads
 from geomap.database import Database, make_engine
 from geomap.field import routes as field_routes
 from geomap.layers.registry import LAYERS
 from geomap.migrate import upgrade
 from geomap.ogc.app import add_ogc, close_ogc, open_ogc
+from geomap.open311.app import build_open311
 from geomap.ogc.views import publish_views
 from geomap.replicas import ReadRouter
+from geomap.reports.delivery import DeliveryPolicy, WebhookWorker
 from geomap.services.tiles import TileCache, prewarm
 from geomap.settings import Settings
 from geomap.web import routes as web_routes
@@ -32,6 +35,8 @@ from geomap.web.static_cache import StaticCacheHeaders
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
 log = logging.getLogger("geomap")
+ROUTE_MODULES = (health, layers, features, downloads, photos, places, auth, tiles, web_routes, field_api, field_routes, reports,
+                 uploads)
 
 
 def _prewarm(engine, cache) -> None:
@@ -41,9 +46,33 @@ def _prewarm(engine, cache) -> None:
         log.warning("tile prewarm failed", exc_info=True)
 
 
+def _webhook_worker(engine, settings: Settings) -> WebhookWorker | None:
+    """The background sender of team webhooks (geomap/reports/delivery.py), when enabled."""
+    if not settings.webhooks_enabled:
+        return None
+    worker = WebhookWorker(engine, DeliveryPolicy(settings.webhook_poll_s, settings.webhook_backoff_s,
+                                                  settings.webhook_max_attempts, settings.webhook_timeout_s))
+    worker.start()
+    return worker
+
+
 def app_from_env() -> FastAPI:
     """App factory for ``uvicorn --factory`` and ``geomap serve --workers N``: settings from the environment."""
     return create_app(Settings())
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """The middleware stack, innermost first: body limits, security headers and rate limits,
+    static caching, read-only CORS, then gzip for everything (pages, tiles, downloads on slow links)."""
+    app.add_middleware(BodySizeLimit)
+    app.add_middleware(
+        SecurityMiddleware, basemap_url=settings.basemap_url,
+        per_credential_per_min=settings.write_rate_per_token, per_ip_per_min=settings.write_rate_per_ip,
+        settings=settings,
+    )
+    app.add_middleware(StaticCacheHeaders)
+    app.add_middleware(ReadOnlyCors, origins=settings.cors_origins)  # open data for web maps on other sites
+    app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=6)
 
 
 def create_app(settings: Settings | None = None, migrate: bool | None = None) -> FastAPI:
@@ -64,6 +93,7 @@ def create_app(settings: Settings | None = None, migrate: bool | None = None) ->
         app.state.reads = ReadRouter(engine, settings.read_database_urls, settings.replica_poll_s)
         app.state.reads.start()
         await open_ogc(app, url)
+        app.state.webhooks = _webhook_worker(engine, settings)
         if settings.prewarm_tiles:
             threading.Thread(target=_prewarm, args=(engine, app.state.tile_cache), daemon=True, name="tile-prewarm").start()
         log.info("geomap ready on %s", engine.url.render_as_string(hide_password=True))
@@ -71,6 +101,8 @@ def create_app(settings: Settings | None = None, migrate: bool | None = None) ->
             yield
         finally:
             await close_ogc(app)
+            if app.state.webhooks is not None:
+                app.state.webhooks.close()
             app.state.reads.close()
             engine.dispose()
             db.close()
@@ -86,20 +118,13 @@ def create_app(settings: Settings | None = None, migrate: bool | None = None) ->
     app.state.tile_cache = TileCache()
     install_error_handlers(app)
     install_openapi(app)
-    app.add_middleware(BodySizeLimit)
-    app.add_middleware(
-        SecurityMiddleware, basemap_url=settings.basemap_url,
-        per_credential_per_min=settings.write_rate_per_token, per_ip_per_min=settings.write_rate_per_ip,
-        settings=settings,
-    )
-    app.add_middleware(StaticCacheHeaders)
-    app.add_middleware(GZipMiddleware, minimum_size=500, compresslevel=6)  # pages, tiles, downloads on slow links
-    for module in (health, layers, features, downloads, photos, places, auth, tiles, web_routes, field_api, field_routes,
-                   uploads):
+    _add_middleware(app, settings)
+    for module in ROUTE_MODULES:
         app.include_router(module.router)
     if not (settings.assets_dir / "leaflet").exists():
         log.warning("%s/leaflet is missing: run `make assets` (npm ci) so map pages can load Leaflet", settings.assets_dir)
     add_ogc(app)
+    app.mount("/open311", build_open311(app))
     app.mount("/static/vendor", StaticFiles(directory=settings.assets_dir, check_dir=False), name="vendor")
     app.mount("/static/geomap", StaticFiles(directory=STATIC), name="static")
     return app

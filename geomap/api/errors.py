@@ -25,6 +25,7 @@ from geomap.errors import (
     NotFound,
     PreconditionFailed,
     PreconditionRequired,
+    TooManyRequests,
     Unauthorized,
     UnknownLayerError,
 )
@@ -39,6 +40,7 @@ STATUS: list[tuple[type[GeomapError], int]] = [
     (Forbidden, 403),
     (PreconditionFailed, 412),
     (PreconditionRequired, 428),
+    (TooManyRequests, 429),
     (BadRequest, 400),
     (NotFound, 404),
     (InvalidInput, 422),
@@ -64,11 +66,15 @@ async def _domain(request: Request, exc: GeomapError) -> JSONResponse:
         extra["errors"] = [p.as_dict() for p in exc.problems]
     if isinstance(exc, Conflict) and exc.details:
         extra.update(exc.details)
+    if isinstance(exc, TooManyRequests) and exc.field:
+        extra["errors"] = [{"field": exc.field, "reason": exc.message}]
     response = problem(status_of(exc), exc.title, exc.message, **extra)
     if isinstance(exc, Unauthorized):
         response.headers["WWW-Authenticate"] = 'Bearer realm="geomap"'
     if isinstance(exc, PreconditionFailed) and exc.current_etag:
         response.headers["ETag"] = exc.current_etag
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 

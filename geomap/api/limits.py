@@ -12,6 +12,7 @@ MiB = 1024 * 1024
 #: POSTed to …/photos or PUT to …/photos/{client-chosen id} (the field app's exactly-once upload).
 BODY_LIMITS: list[tuple[re.Pattern, int]] = [
     (re.compile(r"/photos(/[^/]+)?$"), 11 * MiB),
+    (re.compile(r"^/open311/v2/requests\.(json|xml)$"), 11 * MiB),  # an Open311 POST may carry its photo
     (re.compile(r"/features/batch$"), 24 * MiB),
     (re.compile(r"/admin/uploads$"), 64 * MiB),  # an administrator's asset file (geomap/api/routes/uploads.py)
     (re.compile(r""), 1 * MiB),

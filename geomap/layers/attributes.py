@@ -1,5 +1,5 @@
 """The parts a layer is declared with: attributes (:class:`Attr`), enum values (:class:`Choice`)
-and map style (:class:`Style`). :mod:`geomap.layers.base` puts them together into a :class:`Layer`."""
+map style (:class:`Style`) and what citizens may report about an asset (:class:`ReportCategory`). :mod:`geomap.layers.base` puts them together into a :class:`Layer`."""
 
 from __future__ import annotations
 
@@ -79,3 +79,29 @@ class Style:
     icon: str
     radius: int = 6
     color_by: str | None = None  # an enum attribute whose values' colours points are drawn in
+
+
+@dataclass(frozen=True)
+class ReportCategory:
+    """A kind of problem citizens may report about a layer's assets (phản ánh hiện trường).
+
+    ``duplicate_radius_m``: an open report of the same category within this distance is the same
+    problem ("me too") when the report names no asset. ``sets_value``: when the owning team
+    confirms the report, the asset's ``sets_field`` takes this value (e.g. a wifi point becomes
+    ``hong``), and gets its old value back when the report is fixed or rejected.
+    """
+
+    code: str
+    vi: str
+    en: str
+    duplicate_radius_m: float = 50.0
+    sets_value: str | None = None
+    sets_field: str = "status"
+
+    def label(self, lang: str = "vi") -> str:
+        """The category's label in ``lang``."""
+        return self.en if lang == "en" else self.vi
+
+
+#: "Something else": every layer offers it after its own categories.
+OTHER_REPORT = ReportCategory("khac", "Khác", "Other")

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from geomap.layers.attributes import Attr, AttrKind, Choice, GeometryType, Style
+from geomap.layers.attributes import OTHER_REPORT, Attr, AttrKind, Choice, GeometryType, ReportCategory, Style
 from geomap.layers.common import COMMON_ATTRIBUTES
 
-__all__ = ["Attr", "AttrKind", "Choice", "GeometryType", "Layer", "Style"]
+__all__ = ["Attr", "AttrKind", "Choice", "GeometryType", "Layer", "ReportCategory", "Style"]
 
 @dataclass(frozen=True)
 class Layer:
@@ -34,6 +34,8 @@ class Layer:
     #: Assets a farmer account owns (farms): the farmer reads their private attributes, and so those
     #: of assets that reference them (the farm's trees) — see geomap/services/permissions.py.
     farmer_owned: bool = False
+    #: What citizens may report about this layer's assets; "khac" (other) is added to every layer.
+    report_categories: tuple[ReportCategory, ...] = ()
 
     @property
     def table(self) -> str:
@@ -70,6 +72,16 @@ class Layer:
     def ref_attributes(self) -> tuple[Attr, ...]:
         """Attributes that reference another layer."""
         return tuple(a for a in self.attributes if a.kind == "ref")
+
+    @property
+    def all_report_categories(self) -> tuple[ReportCategory, ...]:
+        """This layer's report categories followed by the common "khac"."""
+        own = tuple(c for c in self.report_categories if c.code != OTHER_REPORT.code)
+        return own + (OTHER_REPORT,)
+
+    def report_category(self, code: str) -> ReportCategory | None:
+        """The report category called ``code`` (e.g. ``mat_ket_noi``), or None."""
+        return next((c for c in self.all_report_categories if c.code == code), None)
 
     def label(self, lang: str = "vi") -> str:
         """The layer's title in ``lang``."""

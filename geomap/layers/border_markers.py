@@ -1,6 +1,6 @@
 """Cột mốc biên giới — border markers and reference posts."""
 
-from geomap.layers.base import Attr, Choice, Layer, Style
+from geomap.layers.base import Attr, Choice, Layer, ReportCategory, Style
 
 MARKER_TYPES = (
     Choice("moc_chinh", "Mốc chính", "Main marker"),
@@ -37,4 +37,10 @@ LAYER = Layer(
     style=Style(color="#c62828", icon="flag"),
     min_spacing_m=1.0,
     taggable_by_default=False,
+    report_categories=(
+        ReportCategory("hu_hong", "Hư hỏng", "Damaged", duplicate_radius_m=100.0, sets_value="hu_hong_nang",
+                       sets_field="condition"),
+        ReportCategory("mat", "Mất mốc", "Missing", duplicate_radius_m=100.0, sets_value="hong"),
+        ReportCategory("bi_che_khuat", "Bị che khuất, cây cỏ mọc", "Overgrown or hidden", duplicate_radius_m=100.0),
+    ),
 )

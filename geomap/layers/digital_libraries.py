@@ -1,6 +1,6 @@
 """Thư viện số — digital libraries at village cultural houses."""
 
-from geomap.layers.base import Attr, Layer, Style
+from geomap.layers.base import Attr, Layer, ReportCategory, Style
 
 LAYER = Layer(
     name="digital_libraries",
@@ -17,4 +17,9 @@ LAYER = Layer(
     ),
     style=Style(color="#6a1b9a", icon="book"),
     min_spacing_m=1.0,
+    report_categories=(
+        ReportCategory("dong_cua", "Đóng cửa ngoài giờ", "Closed during opening hours"),
+        ReportCategory("hong_thiet_bi", "Hỏng thiết bị", "Broken equipment", sets_value="hong"),
+        ReportCategory("mat_ket_noi", "Mất kết nối mạng", "No internet connection", sets_value="hong"),
+    ),
 )

@@ -1,6 +1,6 @@
 """Cây sầu riêng — durian trees, each inside its farm."""
 
-from geomap.layers.base import Attr, Choice, Layer, Style
+from geomap.layers.base import Attr, Choice, Layer, ReportCategory, Style
 
 VARIETIES = (
     Choice("ri6", "Ri6", "Ri6", color="#1565c0"),
@@ -46,4 +46,10 @@ LAYER = Layer(
     style=Style(color="#8bc34a", icon="leaf", radius=4, color_by="health"),
     min_spacing_m=2.0,
     gps_accuracy_max_m=10.0,  # trees stand 8–10 m apart: a worse fix may land on the neighbour
+    report_categories=(
+        ReportCategory("sau_benh", "Sâu bệnh", "Pests or disease", duplicate_radius_m=5.0, sets_value="sau_benh",
+                       sets_field="health"),
+        ReportCategory("do_nga", "Đổ ngã", "Fallen", duplicate_radius_m=5.0),
+        ReportCategory("chet", "Cây chết", "Dead tree", duplicate_radius_m=5.0),
+    ),
 )

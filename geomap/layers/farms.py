@@ -1,6 +1,6 @@
 """Vườn sầu riêng — durian farms (orchards), one MultiPolygon each."""
 
-from geomap.layers.base import Attr, Layer, Style
+from geomap.layers.base import Attr, Layer, ReportCategory, Style
 
 LAYER = Layer(
     name="farms",
@@ -24,4 +24,8 @@ LAYER = Layer(
     style=Style(color="#2e7d32", icon="tree"),
     min_spacing_m=0.0,
     farmer_owned=True,
+    report_categories=(
+        ReportCategory("ngap_ung", "Ngập úng", "Waterlogged", duplicate_radius_m=200.0),
+        ReportCategory("dich_benh", "Dịch bệnh lan rộng", "Spreading disease", duplicate_radius_m=200.0),
+    ),
 )

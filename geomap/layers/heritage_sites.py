@@ -1,6 +1,6 @@
 """Di tích – địa chỉ đỏ — historic relics, scenic sites and "red addresses" with QR signs."""
 
-from geomap.layers.base import Attr, Choice, Layer, Style
+from geomap.layers.base import Attr, Choice, Layer, ReportCategory, Style
 
 KINDS = (
     Choice("di_tich_lich_su", "Di tích lịch sử", "Historic relic"),
@@ -27,4 +27,9 @@ LAYER = Layer(
     ),
     style=Style(color="#ef6c00", icon="star"),
     min_spacing_m=1.0,
+    report_categories=(
+        ReportCategory("bien_qr_hong", "Biển QR hỏng", "QR sign broken"),
+        ReportCategory("xuong_cap", "Xuống cấp", "Deteriorating", duplicate_radius_m=100.0),
+        ReportCategory("rac_thai", "Rác thải, vệ sinh", "Litter or cleanliness"),
+    ),
 )

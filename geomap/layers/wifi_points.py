@@ -1,6 +1,6 @@
 """Điểm wifi công cộng — free public wifi points, mostly at village cultural houses."""
 
-from geomap.layers.base import Attr, Choice, Layer, Style
+from geomap.layers.base import Attr, Choice, Layer, ReportCategory, Style
 
 PROVIDERS = (
     Choice("vnpt", "VNPT", "VNPT"),
@@ -26,4 +26,10 @@ LAYER = Layer(
     ),
     style=Style(color="#1565c0", icon="wifi"),
     min_spacing_m=1.0,
+    report_categories=(
+        ReportCategory("mat_ket_noi", "Mất kết nối", "No connection", sets_value="hong"),
+        ReportCategory("hong_thiet_bi", "Hỏng thiết bị", "Broken equipment", sets_value="hong"),
+        ReportCategory("cham", "Mạng chậm", "Slow connection"),
+        ReportCategory("mat_thiet_bi", "Mất thiết bị", "Equipment missing", sets_value="hong"),
+    ),
 )

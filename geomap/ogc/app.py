@@ -5,12 +5,16 @@ tipg is used as a library: its module-level app (``tipg.main``) reads settings a
 so geomap includes tipg's ``Endpoints`` router under ``/ogc`` (tipg's ``router_prefix``) and
 opens tipg's asyncpg pool in geomap's lifespan. Collections are renamed from ``ogc.<view>`` to
 the layer names and get Vietnamese titles and descriptions from the registry.
+
+Around tipg: :mod:`geomap.ogc.parameters` checks every request's parameters first,
+:mod:`geomap.ogc.collection` adds geomap's filter rules to tipg's queries,
+:mod:`geomap.ogc.conditional` answers conditional GETs of items, and :mod:`geomap.ogc.routes`
+answers the collections list, queryables, TileJSON and style.json itself.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import re
 from urllib.parse import urlencode
@@ -20,32 +24,31 @@ import asyncpg
 import cql2
 import jinja2
 import morecantile
-from fastapi import FastAPI, Path, Request
+from fastapi import APIRouter, FastAPI, Path, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from morecantile.defaults import TileMatrixSets
 from morecantile.errors import MorecantileError
 from starlette.templating import Jinja2Templates
 from tipg.collections import Catalog, Collection, register_collection_catalog
 from tipg.database import close_db_connection, connect_to_db
-from tipg.errors import DEFAULT_STATUS_CODES, MissingDatetimeColumn, MissingGeometryColumn, TiPgError
+from tipg.errors import DEFAULT_STATUS_CODES, MissingDatetimeColumn, MissingGeometryColumn, NotFound, TiPgError
 from tipg.factory import FEATURES_CONFORMS, Endpoints
 from tipg.settings import DatabaseSettings, PostgresSettings
 
 from geomap.errors import UnknownLayerError
 from geomap.problems import internal_error, problem
-from geomap.layers.registry import LAYERS
+from geomap.layers.registry import LAYERS, get_layer
+from geomap.ogc.collection import LayerCollection
+from geomap.ogc.conditional import conditional_get
 from geomap.ogc.crs import add_crs
+from geomap.ogc.parameters import ITEMS_PATH, PREFIX, item_id_missing, parameter_problem
+from geomap.ogc.routes import ogc_router
 from geomap.ogc.views import SCHEMA
+from geomap.web.i18n import pick_lang
 
 log = logging.getLogger(__name__)
 
-PREFIX = "/ogc"
-#: A tile of a tile matrix set that tipg serves (WebMercatorQuad tiles are geomap's own route).
-TILE_PATH = re.compile(r"^/ogc/collections/[^/]+/tiles/(?P<tms>[^/]+)/(?P<z>-?\d+)/(?P<x>-?\d+)/(?P<y>-?\d+)(?:\.\w+)?$")
-#: One ``sortby`` term: an optional direction and a column name (tipg's own parser breaks on control characters).
-SORT_TERM = re.compile(r"^[+-]?[A-Za-z_][A-Za-z0-9_]*$")
-#: The items of a collection, or one item (``f=json`` there means GeoJSON, not tipg's plain array).
-ITEMS_PATH = re.compile(r"^/ogc/collections/[^/]+/items(?:/[^/]+)?/?$")
-MAX_ZOOM = 30
 #: tipg's maximum page size (its ``limit`` is ``le=10000``).
 MAX_LIMIT = 10000
 #: CQL2 classes tipg implements (through the cql2 library) but does not declare; GDAL and QGIS only
@@ -54,19 +57,25 @@ CQL2_CONFORMS = [
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
     "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
     "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
 ]
+#: Only WebMercatorQuad is offered: its tiles are geomap's (aggregated, never cut). tipg's tiles in
+#: other grids would stop at 10,000 features per tile without aggregation.
+TILE_MATRIX_SETS = TileMatrixSets({"WebMercatorQuad": morecantile.tms.get("WebMercatorQuad")})
 TITLE = "geomap — Bản đồ tài sản số cộng đồng (OGC API)"
 
 
 def layer_collection(
     request: Request, collectionId: Annotated[str, Path(description="Layer name, e.g. durian_trees", max_length=64)]
 ) -> Collection:
-    """The collection of a layer, by its plain name (tipg's default wants ``schema.table``)."""
+    """The collection of a layer, by its plain name (tipg's default wants ``schema.table``), titled
+    in the reader's language (Vietnamese; English for ``?lang=en`` or an English Accept-Language)."""
     catalog = getattr(request.app.state, "collection_catalog", None) or {"collections": {}}
     collection = catalog["collections"].get(collectionId)
     if collection is None:
         raise UnknownLayerError(f"no collection '{collectionId}'; collections: {', '.join(catalog['collections'])}")
-    return collection
+    lang = pick_lang(request)
+    return collection if lang == "vi" else collection.model_copy(update={"title": get_layer(collectionId).label(lang)})
 
 
 #: tipg's HTML pages name CDNs; geomap serves the same files from its own npm install instead.
@@ -95,27 +104,49 @@ class LocalAssetsLoader(jinja2.PackageLoader):
 
 
 def add_ogc(app: FastAPI) -> None:
-    """Include tipg's OGC API router under ``/ogc`` (the pool is opened by :func:`open_ogc`)."""
+    """Include tipg's OGC API router under ``/ogc`` (the pool is opened by :func:`open_ogc`),
+    after geomap's own /ogc routes (:mod:`geomap.ogc.routes`), which take precedence."""
     templates = Jinja2Templates(env=jinja2.Environment(loader=LocalAssetsLoader("tipg", "templates"), autoescape=True))
     FEATURES_CONFORMS.extend(c for c in CQL2_CONFORMS if c not in FEATURES_CONFORMS)
     endpoints = Endpoints(
         title=TITLE, templates=templates, with_tiles_viewer=False, router_prefix=PREFIX,
-        collection_dependency=layer_collection,
+        collection_dependency=layer_collection, supported_tms=TILE_MATRIX_SETS,
     )
+    html = endpoints.ogc_features._create_html_response
+    ours = ogc_router(layer_collection, lambda r, d, t, title: html(r, d, t, title), PREFIX)
+    _hide_shadowed_routes(endpoints, ours)
+    app.include_router(ours)
     app.include_router(endpoints.router, prefix=PREFIX, tags=["OGC API"])
     # The landing page's service-desc is ``url_for("openapi")``: name /ogc/api so and put it first.
     app.router.add_api_route(PREFIX + "/api", _ogc_openapi, name="openapi", include_in_schema=False)
     app.router.routes.insert(0, app.router.routes.pop())
-    # tipg's own error classes, answered as problem+json. (tipg's defaults also map Exception and
+    _add_error_handlers(app)
+    app.middleware("http")(_ogc_request)
+    add_crs(app)  # crs / bbox-crs / Content-Crs (geomap/ogc/crs.py); registered last so it runs first
+
+
+def _hide_shadowed_routes(endpoints: Endpoints, ours: APIRouter) -> None:
+    """tipg's routes that geomap answers itself (same path and method) never run: keep them only
+    for tipg's ``url_for`` links, out of the OpenAPI document."""
+    answered = {(route.path, m) for route in ours.routes for m in getattr(route, "methods", None) or ()}
+    for router in (endpoints.ogc_features.router, endpoints.ogc_tiles.router):
+        for route in router.routes:
+            if {(PREFIX + getattr(route, "path", ""), m) for m in getattr(route, "methods", None) or ()} & answered:
+                route.include_in_schema = False
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Under /ogc a client's mistake is a 400 naming the parameter (OGC API – Features Part 1, 7.5),
+    a missing thing a 404; tipg's own texts go to the log only."""
+    # tipg's error classes, answered as problem+json. (tipg's defaults also map Exception and
     # PostgresError to 500 with str(exc) in the body; geomap keeps its own handler for those.)
     for exc_type, status in DEFAULT_STATUS_CODES.items():
         if issubclass(exc_type, TiPgError):
             # A geometry/datetime column that does not exist is named by the client (geom-column=…).
-            if exc_type in (MissingGeometryColumn, MissingDatetimeColumn):
-                status = 400
-            app.add_exception_handler(exc_type, _tipg_problem(status))
-    app.middleware("http")(_check_parameters)
-    add_crs(app)  # crs / bbox-crs / Content-Crs (geomap/ogc/crs.py); registered last so it runs first
+            client = exc_type in (MissingGeometryColumn, MissingDatetimeColumn) or status < 500
+            app.add_exception_handler(exc_type, _tipg_problem(404 if exc_type is NotFound else 400 if client else status))
+    validation = app.exception_handlers.get(RequestValidationError)
+    app.add_exception_handler(RequestValidationError, _bad_value(validation))
     # A CQL2 filter or sort naming a column that does not exist (or a value of the wrong type)
     # is the client's mistake: 400 with the database's reason, not a 500.
     for exc_type in (asyncpg.exceptions.SyntaxOrAccessError, asyncpg.exceptions.DataError):
@@ -124,6 +155,18 @@ def add_ogc(app: FastAPI) -> None:
     for exc_type in (ValueError, OverflowError, MorecantileError, cql2.ParseError, cql2.ValidationError,
                      asyncpg.exceptions.InternalServerError):
         app.add_exception_handler(exc_type, _bad_ogc_parameter)
+
+
+def _bad_value(elsewhere):
+    """A parameter of the wrong type under /ogc is a 400 naming it; elsewhere the API's own answer."""
+    async def handler(request: Request, exc: RequestValidationError):
+        if not request.url.path.startswith(PREFIX):
+            return await elsewhere(request, exc)
+        errors = [{"field": str(e["loc"][-1]) if e.get("loc") else "query", "reason": e["msg"]} for e in exc.errors()]
+        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:10])
+        return problem(400, "Bad request", detail, errors=errors)
+
+    return handler
 
 
 #: ``limit`` as OGC API – Features Part 1 defines it (GDAL reads the maximum from here).
@@ -160,18 +203,25 @@ def _items_operation(generic: dict, collection: Collection) -> dict:
     return operation
 
 
-async def _check_parameters(request: Request, call_next):
-    """Refuse what tipg would answer with a 500: an unparsable CQL2 filter (its parser raises bare
-    Exception), a tile outside its tile matrix, a zoom that does not fit 64 bits, a ``sortby``
-    term with control characters. Each is a 400 naming the parameter."""
-    if request.url.path.startswith(PREFIX):
-        found = _filter_problem(request) or _tile_problem(request.url.path) or _zoom_problem(request) or _sort_problem(request)
-        if found:
-            field, reason = found
-            return problem(400, "Bad request", f"{field}: {reason}", errors=[{"field": field, "reason": reason}])
-        if ITEMS_PATH.match(request.url.path):
-            _json_means_geojson(request)
-    return await call_next(request)
+async def _ogc_request(request: Request, call_next):
+    """Every /ogc request: parameters checked (400 naming the one at fault), ids that cannot exist
+    are 404, ``f=json`` means GeoJSON on items, and items answer conditional GETs (ETag, 304)."""
+    if not request.url.path.startswith(PREFIX):
+        return await call_next(request)
+    found = parameter_problem(request)
+    if found:
+        field, reason = found
+        return problem(400, "Bad request", f"{field}: {reason}", errors=[{"field": field, "reason": reason}])
+    match = ITEMS_PATH.match(request.url.path)
+    if match is None:
+        return await call_next(request)
+    if item_id_missing(request):
+        return problem(404, "Not found", f"no feature with id {match['item'][:64]!r} (ids are UUIDs)")
+    _json_means_geojson(request)
+    catalog = getattr(request.app.state, "collection_catalog", None) or {"collections": {}}
+    if request.method != "GET" or match["collection"] not in catalog["collections"]:
+        return await call_next(request)
+    return await conditional_get(request, get_layer(match["collection"]), call_next)
 
 
 def _json_means_geojson(request: Request) -> None:
@@ -191,59 +241,22 @@ def _json_means_geojson(request: Request) -> None:
             scope["headers"] = headers + [(b"accept", b"application/geo+json")]
 
 
-def _filter_problem(request: Request) -> tuple[str, str] | None:
-    if "filter" not in request.query_params:
-        return None
-    text = request.query_params["filter"]
-    try:
-        if request.query_params.get("filter-lang") == "cql2-json":
-            cql2.Expr(json.loads(text))
-        else:
-            cql2.Expr(text)
-    except Exception as exc:  # cql2 raises plain Exception for parse errors
-        log.info("CQL2 filter refused: %s", " ".join(str(exc).split())[:500])
-        return "filter", ("is not valid CQL2 text (for CQL2 JSON add filter-lang=cql2-json); "
-                          "property names are listed at /ogc/collections/{collectionId}/queryables")
-    return None
-
-
-def _tile_problem(path: str) -> tuple[str, str] | None:
-    """z, x and y must name a tile of the tile matrix set (tipg's tile query breaks on others)."""
-    match = TILE_PATH.match(path)
-    if match is None or match["tms"] == "WebMercatorQuad" or match["tms"] not in morecantile.tms.list():
-        return None
-    tms = morecantile.tms.get(match["tms"])
-    z, x, y = int(match["z"]), int(match["x"]), int(match["y"])
-    if not tms.minzoom <= z <= tms.maxzoom:
-        return "z", f"must be between {tms.minzoom} and {tms.maxzoom} in {tms.id}"
-    matrix = tms.matrix(z)
-    if not (0 <= x < matrix.matrixWidth and 0 <= y < matrix.matrixHeight):
-        return "x", (f"tile {z}/{x}/{y} is outside {tms.id}: at zoom {z} x is 0–{matrix.matrixWidth - 1} "
-                     f"and y is 0–{matrix.matrixHeight - 1}")
-    return None
-
-
-def _zoom_problem(request: Request) -> tuple[str, str] | None:
-    for name in ("minzoom", "maxzoom"):
-        value = request.query_params.get(name)
-        if value is not None and not (value.strip().isdigit() and int(value) <= MAX_ZOOM):
-            return name, f"must be a whole number from 0 to {MAX_ZOOM}"
-    return None
-
-
-def _sort_problem(request: Request) -> tuple[str, str] | None:
-    value = request.query_params.get("sortby")
-    if value is None:
-        return None
-    for term in value.split(","):
-        if not SORT_TERM.fullmatch(term.strip(" ")):
-            return "sortby", f"{term.strip(' ')[:64]!r} is not a property name with an optional + or - in front"
-    return None
-
-
 def _words(name: str) -> str:
     """``InvalidPropertyName`` → ``invalid property name`` (tipg's error classes say what went wrong)."""
     return re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()
+
+
+#: The parameter each of tipg's refusals is about.
+TIPG_FIELDS = {"InvalidBBox": "bbox", "InvalidDatetime": "datetime", "InvalidLimit": "limit",
+               "InvalidGeometryColumnName": "geom-column", "MissingGeometryColumn": "geom-column",
+               "InvalidDatetimeColumnName": "datetime-column", "MissingDatetimeColumn": "datetime"}
+
+
+def _tipg_field(request: Request, exc: Exception) -> str:
+    name = type(exc).__name__
+    if name == "InvalidPropertyName":
+        return "sortby" if "sortby" in request.query_params else "properties"
+    return TIPG_FIELDS.get(name, "query")
 
 
 def _tipg_problem(status: int):
@@ -251,9 +264,11 @@ def _tipg_problem(status: int):
         if status >= 500:
             return await internal_error(request, exc)
         log.info("OGC request refused (%s): %s", type(exc).__name__, exc)
-        title = "Bad request" if status < 404 else ("Not found" if status == 404 else "Invalid input")
-        return problem(status, title, f"{_words(type(exc).__name__)}: check the parameters against "
-                                      "/ogc/collections/{collectionId}/queryables and the OpenAPI document at /ogc/api")
+        if status == 404:
+            return problem(404, "Not found", "no such feature in this collection")
+        field = _tipg_field(request, exc)
+        reason = f"{_words(type(exc).__name__)}: see /ogc/collections/{{collectionId}}/queryables and /ogc/api"
+        return problem(400, "Bad request", f"{field}: {reason}", errors=[{"field": field, "reason": reason}])
 
     return handler
 
@@ -284,9 +299,9 @@ async def open_ogc(app: FastAPI, sqlalchemy_url: str) -> None:
     for layer in LAYERS:
         collection = found.get(f"{SCHEMA}.{layer.name}")
         if collection is not None:
-            renamed[layer.name] = collection.model_copy(update={
-                "id": layer.name,
-                "title": f"{layer.vi} ({layer.en})",
+            renamed[layer.name] = LayerCollection.model_validate({
+                **dict(collection), "schema": collection.dbschema,
+                "id": layer.name, "title": layer.vi,
                 "description": f"{layer.description_vi} — {layer.description_en}",
             })
     app.state.collection_catalog = Catalog(collections=renamed, last_updated=app.state.collection_catalog["last_updated"])

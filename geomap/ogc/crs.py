@@ -72,8 +72,10 @@ async def _crs_middleware(request: Request, call_next):
 
 
 def _uncompressed(request: Request) -> None:
-    """The body is rewritten here: ask the inner app (and its gzip middleware) for it uncompressed."""
-    request.scope["headers"] = [(k, v) for k, v in request.scope["headers"] if k != b"accept-encoding"]
+    """The body is rewritten here: ask the inner app for it uncompressed and in full (no 304 for
+    the inner representation's validators, which the rewritten answer does not carry)."""
+    dropped = (b"accept-encoding", b"if-none-match", b"if-modified-since")
+    request.scope["headers"] = [(k, v) for k, v in request.scope["headers"] if k not in dropped]
 
 
 def _bbox_in_crs84(value: str | None, source: CrsEntry) -> str | None:

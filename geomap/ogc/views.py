@@ -17,6 +17,8 @@ from geomap.layers.registry import LAYERS
 from geomap.sql import PUBLIC_VISIBLE, literal, q
 
 SCHEMA = "ogc"
+#: The geometry column of every view (OGC API clients call it ``geometry``: see geomap/ogc/collection.py).
+GEOMETRY_COLUMN = "geom"
 log = logging.getLogger(__name__)
 
 
@@ -26,7 +28,7 @@ def view_sql(layer: Layer) -> list[str]:
     name = f"{SCHEMA}.{q(layer.name)}"
     return [
         f"DROP VIEW IF EXISTS {name}",
-        f"CREATE VIEW {name} AS SELECT id, {cols}, updated_at, geom FROM public.{q(layer.table)} "
+        f"CREATE VIEW {name} AS SELECT id, {cols}, updated_at, {GEOMETRY_COLUMN} FROM public.{q(layer.table)} "
         f"WHERE {PUBLIC_VISIBLE}",
         f"COMMENT ON VIEW {name} IS {literal(f'{layer.vi} — {layer.description_vi} ({layer.en})')}",
     ]

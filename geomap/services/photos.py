@@ -129,6 +129,14 @@ def _store(data: bytes, max_pixels: int, folder: Path, photo_id: str) -> tuple[s
     return fmt, clean
 
 
+def store_clean(data: bytes, folder: Path, photo_id: str, max_pixels: int = MAX_PIXELS) -> tuple[str, Image.Image]:
+    """Check a photo with the bounds of asset photos (type by its bytes, size, megapixels), drop
+    its EXIF (GPS included) and write it and its thumbnail under ``folder`` as ``<photo_id>.*``;
+    return its format and the clean image. Used by citizen reports."""
+    with _decoding:
+        return _store(data, max_pixels, folder, photo_id)
+
+
 def describe(photo_id: str, layer: str, content_type: str, width: int, height: int) -> dict:
     """A photo as the API lists it."""
     ext = "png" if content_type == "image/png" else "jpg"
@@ -161,9 +169,15 @@ def photo_file(conn: Connection, home: Path, name: str, principal: Principal) ->
         raise NotFound("no such photo")
 
     fetch_row(conn, get_layer(row.layer), row.asset_id, principal)  # the asset must be visible
-    own_ext = "png" if row.content_type == "image/png" else "jpg"
+    return stored_file(photo_dir(home), photo_id, row.content_type, ext)
+
+
+def stored_file(folder: Path, photo_id: str, content_type: str, ext: str) -> tuple[Path, str]:
+    """The file (and its media type) of a stored photo asked for with extension ``ext``: its own
+    (``jpg``/``png``) or ``thumb.jpg``; any other is NotFound."""
+    own_ext = "png" if content_type == "image/png" else "jpg"
     if ext == "thumb.jpg":
-        return photo_dir(home) / f"{photo_id}.thumb.jpg", "image/jpeg"
+        return folder / f"{photo_id}.thumb.jpg", "image/jpeg"
     if ext == own_ext:
-        return photo_dir(home) / f"{photo_id}.{own_ext}", row.content_type
+        return folder / f"{photo_id}.{own_ext}", content_type
     raise NotFound("no such photo")

@@ -179,3 +179,19 @@ def test_limit_above_the_maximum_is_capped(live, world: World):
     page = Features(f"{live}/ogc").collection_items("durian_trees", limit=20000)
     total = world.count("SELECT count(*) FROM durian_trees")
     assert page["numberReturned"] == min(total, 10000) == len(page["features"]) > 0
+
+
+def test_ogr2ogr_sends_extent_filter_and_page_size(live, world: World, tmp_path):
+    """What QGIS does with "only features in the view" and a filter: GDAL sends bbox, the property
+    parameter and the page size asked for; geomap answers exactly the features in the box."""
+    out = tmp_path / "sick_here.json"
+    run = subprocess.run(["ogr2ogr", "-f", "GeoJSON", str(out), f"OAPIF:{live}/ogc", "durian_trees", "-oo", "PAGE_SIZE=1000",
+                          "-spat", *map(str, BBOX), "-where", "health='sau_benh'", "--debug", "on"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    pages = [line for line in run.stderr.splitlines() if "/ogc/collections/durian_trees/items?" in line and "bbox=" in line]
+    assert pages and all("limit=1000" in p and "health=sau_benh" in p for p in pages), run.stderr[:4000]
+    expected = world.count("SELECT count(*) FROM durian_trees WHERE deleted_at IS NULL AND health = 'sau_benh' AND "
+                           "ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))" % BBOX)
+    features = json.loads(out.read_text())["features"]
+    assert len(features) == expected > 0 and len(pages) == 1

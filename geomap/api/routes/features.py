@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from geomap.api.deps import EngineDep, IfMatchDep, LayerDep, PrincipalDep, ReadEngineDep, SettingsDep, written
+from geomap.conditional import etag_matches
 from geomap.api.schemas import Feature, FeatureCollection, FeatureCollectionIn, FeatureIn, FeaturePatch, HistoryEntry, ReviewIn
 from geomap.services import features as reads
 from geomap.services import creates, edits
@@ -77,12 +78,19 @@ def create_batch(
     ), layer)
 
 
-@router.get("/{asset_id}", response_model=Feature, summary="One asset, with its ETag")
-def get_feature(layer: LayerDep, asset_id: str, engine: ReadEngineDep, principal: PrincipalDep) -> Response:
-    """One asset; the ``ETag`` header is what ``If-Match`` takes when editing it."""
+@router.get("/{asset_id}", response_model=Feature, summary="One asset, with its ETag",
+            responses={304: {"description": "Not modified: If-None-Match names the current version"}})
+def get_feature(layer: LayerDep, asset_id: str, engine: ReadEngineDep, principal: PrincipalDep,
+                request: Request) -> Response:
+    """One asset; the ``ETag`` header is what ``If-Match`` takes when editing it, and an
+    ``If-None-Match`` naming it gets 304 Not Modified."""
     with engine.connect() as conn:
         feature, tag = reads.get_feature(conn, layer, asset_id, principal)
-    return JSONResponse(feature, headers={"ETag": tag})
+    # The body depends on who asks (a farmer sees their farm's private attributes).
+    headers = {"ETag": tag, "Vary": "Authorization, Cookie, Accept-Encoding"}
+    if etag_matches(request.headers.get("if-none-match"), tag):
+        return Response(status_code=304, headers=headers)
+    return JSONResponse(feature, headers=headers)
 
 
 @router.patch("/{asset_id}", response_model=Feature, summary="Edit an asset (JSON Merge Patch, needs If-Match)")
