@@ -10,6 +10,7 @@ first). Every items answer carries ``Content-Crs``; collection metadata lists ``
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from urllib.parse import urlencode
@@ -28,6 +29,7 @@ from geomap.problems import problem
 FEATURES_PATH = re.compile(r"^/ogc/collections/[^/]+/items(?:/[^/]+)?/?$|^/api/v1/layers/[^/]+/features(?:/[^/]+)?/?$")
 #: Collection metadata: the list and one collection.
 COLLECTIONS_PATH = re.compile(r"^/ogc/collections(?:/[^/]+)?/?$")
+GZIP_MIN = 500  # as the app's GZipMiddleware
 JSON_TYPES = ("application/geo+json", "application/json")
 
 
@@ -41,8 +43,11 @@ async def _crs_middleware(request: Request, call_next):
     if request.method != "GET":
         return await call_next(request)
     if COLLECTIONS_PATH.match(path):
-        _uncompressed(request)
-        return await _with_crs_metadata(await call_next(request))
+        f = request.query_params.get("f")
+        if f == "html" or (f is None and "text/html" in request.headers.get("accept", "")):
+            return await call_next(request)  # the HTML page is tipg's; metadata is added to JSON only
+        gzip_ok = _uncompressed(request)
+        return await _with_crs_metadata(await call_next(request), gzip_ok)
     if not FEATURES_PATH.match(path):
         return await call_next(request)
     try:
@@ -56,8 +61,7 @@ async def _crs_middleware(request: Request, call_next):
     if bbox is not None:
         params = [(k, bbox if k == "bbox" else v) for k, v in params]
     request.scope["query_string"] = urlencode(params).encode("latin-1")
-    if target != registry.STORAGE:
-        _uncompressed(request)
+    gzip_ok = _uncompressed(request) if target != registry.STORAGE else False
     response = await call_next(request)
     if not response.headers.get("content-type", "").startswith(JSON_TYPES) or response.status_code != 200:
         return response
@@ -65,17 +69,30 @@ async def _crs_middleware(request: Request, call_next):
         response.headers["Content-Crs"] = registry.content_crs(target)
         return response
     body = json.loads(b"".join([chunk async for chunk in response.body_iterator]))
-    headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "etag")}
+    headers = dict(response.headers)
     headers["Content-Crs"] = registry.content_crs(target)
-    return Response(json.dumps(reproject_geojson(body, target), ensure_ascii=False).encode(), status_code=200,
-                    headers=headers, media_type=response.headers.get("content-type"))
+    return _json_response(reproject_geojson(body, target), headers, gzip_ok)
 
 
-def _uncompressed(request: Request) -> None:
+def _uncompressed(request: Request) -> bool:
     """The body is rewritten here: ask the inner app for it uncompressed and in full (no 304 for
-    the inner representation's validators, which the rewritten answer does not carry)."""
+    the inner representation's validators, which the rewritten answer does not carry). Returns
+    whether the client accepts gzip (the rewritten answer is then gzipped here)."""
+    gzip_ok = "gzip" in request.headers.get("accept-encoding", "")
     dropped = (b"accept-encoding", b"if-none-match", b"if-modified-since")
     request.scope["headers"] = [(k, v) for k, v in request.scope["headers"] if k not in dropped]
+    return gzip_ok
+
+
+def _json_response(body: dict, headers: dict, gzip_ok: bool) -> Response:
+    """``body`` as JSON with the inner answer's headers (its length and validators dropped), gzipped when accepted."""
+    data = json.dumps(body, ensure_ascii=False).encode()
+    headers = {k: v for k, v in headers.items() if k.lower() not in ("content-length", "etag", "last-modified")}
+    if gzip_ok and len(data) >= GZIP_MIN:
+        data = gzip.compress(data, compresslevel=6)
+        headers["Content-Encoding"] = "gzip"
+        headers["Vary"] = ", ".join(v for v in (headers.pop("vary", ""), "Accept-Encoding") if v)
+    return Response(data, status_code=200, headers=headers)
 
 
 def _bbox_in_crs84(value: str | None, source: CrsEntry) -> str | None:
@@ -112,7 +129,7 @@ def reproject_geojson(body: dict, target: CrsEntry) -> dict:
     return body
 
 
-async def _with_crs_metadata(response: Response) -> Response:
+async def _with_crs_metadata(response: Response, gzip_ok: bool) -> Response:
     """Add ``crs`` (every supported URI) and ``storageCrs`` to collection metadata in JSON."""
     if response.status_code != 200 or not response.headers.get("content-type", "").startswith("application/json"):
         return response
@@ -123,6 +140,4 @@ async def _with_crs_metadata(response: Response) -> Response:
             collection["storageCrs"] = registry.CRS84_URI
     if isinstance(body, dict) and "collections" in body:
         body["crs"] = registry.supported_uris()
-    headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "etag")}
-    return Response(json.dumps(body, ensure_ascii=False).encode(), status_code=200, headers=headers,
-                    media_type=response.headers.get("content-type"))
+    return _json_response(body, dict(response.headers), gzip_ok)
