@@ -197,7 +197,7 @@ def db_replica(
 
 @app.command()
 def load(
-    paths: list[Path] = typer.Argument(..., help="GeoJSON, GeoPackage or CSV files."),
+    paths: list[Path] = typer.Argument(..., help="GeoJSON, GeoPackage, Shapefile (.shp or zipped) or CSV files; any CRS with a .prj."),
     layer: Optional[str] = typer.Option(None, "--layer", help="Layer name (default: from the file name)."),
     repair: bool = typer.Option(False, "--repair", help="Repair invalid polygons instead of refusing them."),
 ) -> None:
@@ -233,7 +233,9 @@ def load(
 @app.command()
 def export(
     layer: str = typer.Argument(..., help="Layer name."),
-    fmt: str = typer.Option("geojson", "--format", "-f", help="geojson, gpkg, csv or kml."),
+    fmt: str = typer.Option("geojson", "--format", "-f", help="geojson, gpkg, csv, kml or shp (zipped)."),
+    crs: Optional[str] = typer.Option(None, "--crs", help="Output CRS, e.g. EPSG:9218 (VN-2000 / TM-3 108°30′)."),
+    labels: Optional[str] = typer.Option(None, "--labels", help="vi or en: enum values as labels."),
     bbox: Optional[str] = typer.Option(None, "--bbox", help="minlon,minlat,maxlon,maxlat"),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="File to write (default LAYER.FORMAT)."),
     include_private: bool = typer.Option(
@@ -242,7 +244,9 @@ def export(
 ) -> None:
     """Export one layer; public attributes only unless --include-private."""
     from geomap.database import open_engine
-    from geomap.io.export import DRIVERS, export_layer
+    from geomap.crs import resolve
+    from geomap.errors import InvalidInput
+    from geomap.io.export import DRIVERS, SUFFIXES, export_layer
     from geomap.layers.registry import UnknownLayer, get_layer
 
     if fmt not in DRIVERS:
@@ -251,10 +255,17 @@ def export(
         lyr = get_layer(layer)
     except UnknownLayer as exc:
         _fail(str(exc))
+    try:
+        target = resolve(crs)
+    except InvalidInput as exc:
+        _fail(exc.message)
+    if labels not in (None, "vi", "en"):
+        _fail("--labels takes vi or en")
     box = _parse_bbox(bbox)
-    out = output or Path(f"{layer}.{fmt}")
+    out = output or Path(f"{layer}.{SUFFIXES.get(fmt, fmt)}")
     with open_engine(Settings()) as engine:
-        n = export_layer(engine, lyr, fmt, out, bbox=box, include_private=include_private)  # type: ignore[arg-type]
+        n = export_layer(engine, lyr, fmt, out, bbox=box, include_private=include_private,  # type: ignore[arg-type]
+                         target=target, labels=labels)
     typer.echo(f"wrote {n} features to {out}")
 
 

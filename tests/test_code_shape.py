@@ -17,8 +17,8 @@ LOWER = {
     "geomap/layers": {"geomap.layers"},
     "geomap/services": {"geomap.services", "geomap.layers", "geomap.io", "geomap.sql", "geomap.auth", "geomap.errors",
                         "geomap.schemas", "geomap.geometry", "geomap.history", "geomap.integrity", "geomap.codes",
-                        "geomap.tables", "geomap.settings", "geomap.migrate"},
-    "geomap/io": {"geomap.io", "geomap.layers", "geomap.sql", "geomap.errors", "geomap.schemas", "geomap.geometry",
+                        "geomap.tables", "geomap.settings", "geomap.migrate", "geomap.crs"},
+    "geomap/io": {"geomap.io", "geomap.crs", "geomap.layers", "geomap.sql", "geomap.errors", "geomap.schemas", "geomap.geometry",
                   "geomap.history", "geomap.integrity", "geomap.tables", "geomap.settings", "geomap.migrate"},
     "geomap/migrations": {"geomap.tables", "geomap.layers", "geomap.check_constraints", "geomap.codes", "geomap.sql"},
 }

@@ -17,7 +17,7 @@ from geomap.api.errors import install_error_handlers
 from geomap.api.limits import BodySizeLimit
 from geomap.api.openapi import install_openapi
 from geomap.api.security import SecurityMiddleware
-from geomap.api.routes import auth, downloads, features, field_api, health, layers, photos, places, reports, tiles
+from geomap.api.routes import auth, downloads, features, field_api, health, layers, photos, places, reports, tiles, uploads
 from geomap.database import Database, make_engine
 from geomap.field import routes as field_routes
 from geomap.layers.registry import LAYERS
@@ -35,7 +35,8 @@ from geomap.web.static_cache import StaticCacheHeaders
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
 log = logging.getLogger("geomap")
-ROUTE_MODULES = (health, layers, features, downloads, photos, places, auth, tiles, web_routes, field_api, field_routes, reports)
+ROUTE_MODULES = (health, layers, features, downloads, photos, places, auth, tiles, web_routes, field_api, field_routes, reports,
+                 uploads)
 
 
 def _prewarm(engine, cache) -> None:

@@ -15,6 +15,7 @@ BODY_LIMITS: list[tuple[re.Pattern, int]] = [
     (re.compile(r"^/open311/v2/requests\.(json|xml)$"), 11 * MiB),  # an Open311 POST may carry its photo
     (re.compile(r"/features/batch$"), 24 * MiB),
     (re.compile(r"^/a/[^/]+/report$"), 32 * MiB),  # the report form page: up to three photos
+    (re.compile(r"/admin/uploads$"), 64 * MiB),  # an administrator's asset file (geomap/api/routes/uploads.py)
     (re.compile(r""), 1 * MiB),
 ]
 

@@ -1,7 +1,9 @@
-"""Reading asset files: GeoJSON, GeoPackage and CSV with coordinates or WKT.
+"""Reading asset files: GeoJSON, GeoPackage, Shapefile (plain or zipped) and CSV with coordinates or WKT.
 
 Every reader returns ``(layer, GeoDataFrame in EPSG:4326, label)`` triples; the label names the
-file (and the GeoPackage layer) in error messages.
+file (and the GeoPackage layer) in error messages. A file in another CRS (its .prj, GeoPackage
+or GeoJSON CRS; for a CSV a sidecar ``name.prj``) is reprojected with :mod:`geomap.crs`; a file
+without a CRS whose coordinates are not degrees is refused.
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyproj
 import shapely
 
+from geomap import crs
 from geomap.errors import FieldProblem, InvalidInput, LoadError, UnknownLayerError
 from geomap.io.csvcells import restore_frame
+from geomap.io.shapefile import restore_names
 from geomap.layers.base import Layer
 from geomap.layers.registry import UnknownLayer, get_layer
 
@@ -40,43 +45,63 @@ def read_source(path: Path, layer_name: str | None = None) -> list[tuple[Layer, 
     if path.stat().st_size == 0:
         raise LoadError(f"{label}: the file is empty")
     suffix = path.suffix.lower()
-    if suffix == ".gpkg":
-        out = []
-        names = [row[0] for row in pyogrio.list_layers(path)]
-        for gpkg_layer in names:
-            if layer_name and gpkg_layer != layer_name and len(names) > 1:
-                continue
-            layer = _layer(layer_name or gpkg_layer, label)
-            out.append((layer, _read_ogr(path, f"{label} (layer {gpkg_layer})", layer=gpkg_layer), f"{label}:{gpkg_layer}"))
-        if not out:
-            raise LoadError(f"{label}: no layer named '{layer_name}' in this GeoPackage (it has: {', '.join(names)})")
-        return out
+    if suffix in (".gpkg", ".zip"):
+        return _read_layers(path, label, layer_name)
     layer = _layer(layer_name or path.name.split(".")[0], label)
     if suffix == ".csv":
         return [(layer, _read_csv(path, label), label)]
-    if suffix in (".geojson", ".json"):
-        return [(layer, _read_ogr(path, label), label)]
-    raise LoadError(f"{label}: unsupported file type '{suffix}' (use .geojson, .gpkg or .csv)")
+    if suffix in (".geojson", ".json", ".shp"):
+        return [(layer, restore_names(_read_ogr(str(path), label), layer), label)]
+    raise LoadError(f"{label}: unsupported file type '{suffix}' (use .geojson, .gpkg, .shp, a zipped Shapefile or .csv)")
 
 
-def _read_ogr(path: Path, label: str, layer: str | None = None) -> gpd.GeoDataFrame:
+def _read_layers(path: Path, label: str, layer_name: str | None) -> list[tuple[Layer, gpd.GeoDataFrame, str]]:
+    """Each layer of a GeoPackage, or each Shapefile in a .zip."""
+    source = f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
     try:
-        gdf = pyogrio.read_dataframe(path, layer=layer, use_arrow=True)
+        names = [row[0] for row in pyogrio.list_layers(source)]
     except Exception as exc:  # pyogrio raises several types for broken files
         raise LoadError(f"{label}: not a readable {path.suffix.lstrip('.')} file", log_detail=str(exc)) from None
+    kind = "zip file" if path.suffix.lower() == ".zip" else "GeoPackage"
+    if not names:
+        raise LoadError(f"{label}: this {kind} holds no layers (a zip needs the .shp, .shx, .dbf and .prj at its top)")
+    out = []
+    for name in names:
+        if layer_name and name != layer_name and len(names) > 1:
+            continue
+        layer = _layer(layer_name or name, label)
+        gdf = restore_names(_read_ogr(source, f"{label} (layer {name})", layer=name), layer)
+        out.append((layer, gdf, f"{label}:{name}"))
+    if not out:
+        raise LoadError(f"{label}: no layer named '{layer_name}' in this {kind} (it has: {', '.join(names)})")
+    return out
+
+
+def _read_ogr(source: str, label: str, layer: str | None = None) -> gpd.GeoDataFrame:
+    try:
+        gdf = pyogrio.read_dataframe(source, layer=layer, use_arrow=True)
+    except Exception as exc:  # pyogrio raises several types for broken files
+        raise LoadError(f"{label}: not a readable {Path(source).suffix.lstrip('.')} file", log_detail=str(exc)) from None
     if len(gdf) == 0:
         raise LoadError(f"{label}: the file holds no features")
     return _to_wgs84(gdf, label)
 
 
 def _to_wgs84(gdf: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
+    """``gdf`` in EPSG:4326: reprojected from its own CRS, or refused when it has none and is not in degrees."""
+    geoms = gdf.geometry.to_numpy()
     if gdf.crs is None:
-        gdf = gdf.set_crs(4326)
+        if not crs.looks_like_degrees(geoms):
+            raise LoadError(
+                f"{label}: the file has no coordinate reference system and its coordinates are not degrees; "
+                "add the .prj (for a CSV: a .prj with the same name), e.g. VN-2000 / TM-3 from QGIS, and load again"
+            )
     elif gdf.crs.to_epsg() != 4326:
         try:
-            gdf = gdf.to_crs(4326)
-        except Exception as exc:
-            raise LoadError(f"{label}: cannot reproject from {gdf.crs} to EPSG:4326", log_detail=str(exc)) from None
+            geoms = crs.reproject(geoms, gdf.crs.to_wkt(), 4326)
+        except Exception as exc:  # pyproj raises several types for impossible transformations
+            raise LoadError(f"{label}: cannot reproject from {gdf.crs.name} to WGS 84", log_detail=str(exc)) from None
+    gdf = gpd.GeoDataFrame(gdf.drop(columns=gdf.geometry.name), geometry=geoms, crs=4326)
     return gdf.reset_index(drop=True)
 
 
@@ -103,7 +128,7 @@ def _read_csv(path: Path, label: str) -> gpd.GeoDataFrame:
         if problems:
             raise InvalidInput(problems, source=label)
         geoms = shapely.points(x, y)
-        df = df.drop(columns=[lon, lat])
+        df = df.drop(columns=[lon, lat] + ([wkt] if wkt else []))  # geomap's CSVs carry both
     elif wkt:
         try:
             geoms = shapely.from_wkt(df[wkt].to_numpy(dtype=object), on_invalid="raise")
@@ -112,4 +137,9 @@ def _read_csv(path: Path, label: str) -> gpd.GeoDataFrame:
         df = df.drop(columns=[wkt])
     else:
         raise LoadError(f"{label}: a CSV needs lon/lat (or longitude/latitude, x/y) columns, or a WKT column")
-    return gpd.GeoDataFrame(df, geometry=geoms, crs=4326)
+    prj = path.with_suffix(".prj")
+    try:
+        frame = gpd.GeoDataFrame(df, geometry=geoms, crs=prj.read_text(encoding="utf-8", errors="replace") if prj.exists() else None)
+    except pyproj.exceptions.CRSError as exc:
+        raise LoadError(f"{label}: {prj.name} does not describe a coordinate reference system", log_detail=str(exc)) from None
+    return _to_wgs84(frame, label)

@@ -41,6 +41,7 @@ from geomap.problems import internal_error, problem
 from geomap.layers.registry import LAYERS, get_layer
 from geomap.ogc.collection import LayerCollection
 from geomap.ogc.conditional import conditional_get
+from geomap.ogc.crs import add_crs
 from geomap.ogc.parameters import ITEMS_PATH, PREFIX, item_id_missing, parameter_problem
 from geomap.ogc.routes import ogc_router
 from geomap.ogc.views import SCHEMA
@@ -121,6 +122,7 @@ def add_ogc(app: FastAPI) -> None:
     app.router.routes.insert(0, app.router.routes.pop())
     _add_error_handlers(app)
     app.middleware("http")(_ogc_request)
+    add_crs(app)  # crs / bbox-crs / Content-Crs (geomap/ogc/crs.py); registered last so it runs first
 
 
 def _hide_shadowed_routes(endpoints: Endpoints, ours: APIRouter) -> None:
