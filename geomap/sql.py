@@ -46,8 +46,8 @@ def writable_columns(layer: Layer) -> list[str]:
     return [a.name for a in layer.writable_attributes] + ["geom"]
 
 
-def in_box_sql(x0: str = ":bx0", y0: str = ":by0", x1: str = ":bx1", y1: str = ":by1") -> str:
+def in_box_sql(x0: str = ":bx0", y0: str = ":by0", x1: str = ":bx1", y1: str = ":by1", column: str = "geom") -> str:
     """Exactly the geometries that intersect a lon/lat box: ``&&`` lets the GiST index find the
     candidates, ``ST_Intersects`` drops those whose bounding box touches but whose shape does not."""
     box = f"ST_MakeEnvelope({x0}, {y0}, {x1}, {y1}, 4326)"
-    return f"(geom && {box} AND ST_Intersects(geom, {box}))"
+    return f"({column} && {box} AND ST_Intersects({column}, {box}))"

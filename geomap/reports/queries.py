@@ -17,6 +17,7 @@ from geomap.reports.handling import may_handle
 from geomap.reports.submission import is_uuid
 from geomap.reports.views import ACTIVE_STATES, COLUMNS, PRIVATE_COLUMNS, STATE_LABELS, load
 from geomap.services.permissions import require_signed_in
+from geomap.sql import in_box_sql
 
 MAX_LIMIT = 500
 
@@ -108,7 +109,7 @@ def _more_where(filters: ReportFilters, where: list[str], params: dict) -> None:
         where.append("r.id::text = ANY(:ids)")
         params["ids"] = list(filters.ids)
     if filters.bbox:
-        where.append("r.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)")
+        where.append(in_box_sql(":x0", ":y0", ":x1", ":y1", column="r.geom"))
         params.update(zip(("x0", "y0", "x1", "y1"), filters.bbox))
     if filters.start:
         where.append("r.created_at >= :start")

@@ -234,3 +234,23 @@ def test_auto_publish_team_and_tree_health(world: World):
     world.client.post(f"{REPORTS}/{rid}/transition", json={"state": "fixed"}, headers=world.auth("volunteer"))
     with world.engine.connect() as conn:
         assert conn.execute(text("SELECT health FROM durian_trees WHERE code = :c"), {"c": tree.code}).scalar() == "khoe"
+
+
+def test_bbox_is_exact_for_reports(world: World):
+    """A box a few decimetres beside a report does not list it, though the index's rounded boxes
+    overlap (``&&`` alone said yes, as issue 16 found for the features API)."""
+    rid = post_report(world).json()["report"]["id"]
+    assert world.client.post(f"{REPORTS}/{rid}/transition", json={"state": "acknowledged"},
+                             headers=world.auth("other_volunteer")).status_code == 200
+    with world.engine.connect() as conn:
+        near_miss = conn.execute(text(
+            "SELECT ST_X(r.geom) + d AS x0, ST_Y(r.geom) - 0.00001 AS y0, ST_X(r.geom) + d + 0.00001 AS x1, "
+            "ST_Y(r.geom) + 0.00001 AS y1 FROM reports r, generate_series(1, 60) g, LATERAL (SELECT g * 1e-7 AS d) o "
+            "WHERE r.id = CAST(:id AS uuid) AND r.geom && ST_MakeEnvelope(ST_X(r.geom) + d, ST_Y(r.geom) - 0.00001, "
+            "ST_X(r.geom) + d + 0.00001, ST_Y(r.geom) + 0.00001, 4326) ORDER BY d DESC LIMIT 1"), {"id": rid}).one()
+        x, y = conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM reports WHERE id = CAST(:id AS uuid)"),
+                            {"id": rid}).one()
+    outside = ",".join(str(v) for v in near_miss)
+    assert [r["id"] for r in world.client.get(REPORTS, params={"bbox": outside}).json()] == []
+    around = f"{x - 0.00001},{y - 0.00001},{x + 0.00001},{y + 0.00001}"
+    assert [r["id"] for r in world.client.get(REPORTS, params={"bbox": around}).json()] == [rid]
