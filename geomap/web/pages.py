@@ -110,10 +110,13 @@ def here(request: Request) -> str:
 def ctx(request: Request, principal: Principal, **extra) -> dict:
     """The template context every page gets."""
     lang = pick_lang(request)
-    login = "/login?" + urlencode({"next": here(request), **({"lang": "en"} if lang == "en" else {})})
+    # Links keep the language: English always, Vietnamese when chosen (a browser preferring English
+    # would otherwise switch the next page back).
+    keep = lang == "en" or request.query_params.get("lang") == lang
+    login = "/login?" + urlencode({"next": here(request), **({"lang": lang} if keep else {})})
     return {"request": request, "lang": lang, "t": translator(lang), "principal": principal,
             "lang_url": lang_switch_url(request, lang), "login_url": login,
-            "q_lang": "?lang=en" if lang == "en" else "", "amp_lang": "&lang=en" if lang == "en" else "", **extra}
+            "q_lang": f"?lang={lang}" if keep else "", "amp_lang": f"&lang={lang}" if keep else "", **extra}
 
 
 def html(request: Request, template: str, context: dict, status: int = 200) -> HTMLResponse:

@@ -155,3 +155,17 @@ def test_overlong_text_is_a_message_not_json(world: World):
                             headers=ORIGIN)
     assert odd.status_code == 422 and odd.headers["content-type"].startswith("text/html")
     assert "không hợp lệ" in odd.text
+
+
+def test_a_chosen_vietnamese_stays_on_the_next_page_for_an_english_browser(world: World):
+    """A phone set to English that chose "Tiếng Việt" must not get the report form in English."""
+    english_browser = {"Accept-Language": "en-US,en;q=0.9"}
+    asset = world.client.get(f"/a/{CODE}?lang=vi", headers=english_browser)
+    link = re.search(r'id="report-button" href="([^"]+)"', asset.text).group(1)
+    assert link.endswith("?lang=vi")
+    page = world.client.get(link, headers=english_browser)
+    assert "Báo sự cố" in page.text and "Report a problem" not in page.text
+    # Without a choice, the browser's language decides (English here), and links stay plain for Vietnamese.
+    assert "Report a problem" in world.client.get(f"/a/{CODE}/report", headers=english_browser).text
+    plain = world.client.get(f"/a/{CODE}")
+    assert re.search(r'id="report-button" href="[^"?]+"', plain.text)
