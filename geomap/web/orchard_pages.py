@@ -15,7 +15,7 @@ from geomap.api.deps import EngineDep, SettingsDep
 from geomap.errors import Forbidden
 from geomap.services import orchard
 from geomap.web.i18n import js_strings, pick_lang
-from geomap.web.pages import PagePrincipal, PageReadEngine, PageRoute, ctx, html, outline_config
+from geomap.web.pages import PagePrincipal, PageReadEngine, PageRoute, ctx, html, kept_lang, outline_config
 from geomap.web.qr import asset_url, qr_svg
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -109,7 +109,7 @@ def issue_labels(code: str, request: Request, engine: EngineDep, settings: Setti
     with engine.begin() as conn:
         codes = orchard.issue_codes(conn, code, principal, n)
         farm_code = orchard.farm_by_code(conn, code, principal)["code"]
-    params = {"first": codes[0], "last": codes[-1], **({"lang": "en"} if pick_lang(request) == "en" else {})}
+    params = {"first": codes[0], "last": codes[-1], **kept_lang(request)}
     return RedirectResponse(f"/farms/{quote(farm_code, safe='')}/labels?{urlencode(params)}", status_code=303)
 
 

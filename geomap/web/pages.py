@@ -110,13 +110,18 @@ def here(request: Request) -> str:
 def ctx(request: Request, principal: Principal, **extra) -> dict:
     """The template context every page gets."""
     lang = pick_lang(request)
-    # Links keep the language: English always, Vietnamese when chosen (a browser preferring English
-    # would otherwise switch the next page back).
-    keep = lang == "en" or request.query_params.get("lang") == lang
-    login = "/login?" + urlencode({"next": here(request), **({"lang": lang} if keep else {})})
+    keep = kept_lang(request)
+    login = "/login?" + urlencode({"next": here(request), **keep})
     return {"request": request, "lang": lang, "t": translator(lang), "principal": principal,
             "lang_url": lang_switch_url(request, lang), "login_url": login,
             "q_lang": f"?lang={lang}" if keep else "", "amp_lang": f"&lang={lang}" if keep else "", **extra}
+
+
+def kept_lang(request: Request) -> dict[str, str]:
+    """The ``lang`` parameter that links and redirects from this page carry: English always,
+    Vietnamese when chosen (a phone preferring English would otherwise switch the next page back)."""
+    lang = pick_lang(request)
+    return {"lang": lang} if lang == "en" or request.query_params.get("lang") == lang else {}
 
 
 def html(request: Request, template: str, context: dict, status: int = 200) -> HTMLResponse:

@@ -22,7 +22,7 @@ from geomap.services.photos import MAX_BYTES
 from geomap.web import report_views, views
 from geomap.web.i18n import pick_lang, translator
 from geomap.web.orchard_pages import require_same_origin
-from geomap.web.pages import PagePrincipal, PageReadEngine, PageRoute, code_path, ctx, html
+from geomap.web.pages import PagePrincipal, PageReadEngine, PageRoute, code_path, ctx, html, kept_lang
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 DEVICE_COOKIE = "geomap_device"
@@ -106,7 +106,7 @@ async def report_submit(code: str, request: Request, engine: EngineDep, settings
     except (InvalidInput, TooManyRequests, Conflict) as exc:
         return await run_in_threadpool(_refused, request, engine, principal, code, values, exc)
     wake_webhooks(request)
-    params = {"sent": done.outcome, **({"lang": "en"} if pick_lang(request) == "en" else {})}
+    params = {"sent": done.outcome, **kept_lang(request)}
     target = f"/r/{quote(done.follow_token, safe='')}?{urlencode(params)}"
     response = await run_in_threadpool(written, request, principal, RedirectResponse(target, status_code=303))
     return _keep_device(request, response, device)

@@ -18,7 +18,7 @@ from geomap.reports import handling, queries
 from geomap.web import report_views
 from geomap.web.i18n import pick_lang, translator
 from geomap.web.orchard_pages import require_same_origin
-from geomap.web.pages import PagePrincipal, PageReadEngine, PageRoute, ctx, html
+from geomap.web.pages import PagePrincipal, PageReadEngine, PageRoute, ctx, html, kept_lang
 from geomap.web.report_strings import STATE_NAMES
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -65,6 +65,6 @@ def change_state(report_id: str, request: Request, engine: EngineDep, settings: 
     wake_webhooks(request)
     if handled.changed_layer:
         request.app.state.tile_cache.forget_version(handled.changed_layer)
-    params = {"done": state, "id": handled.report["id"], **({"all": 1} if all else {}), **({"lang": "en"} if pick_lang(request) == "en" else {})}
+    params = {"done": state, "id": handled.report["id"], **({"all": 1} if all else {}), **kept_lang(request)}
     target = f"/reports/queue?{urlencode(params)}#r-{handled.report['id']}"
     return written(request, principal, RedirectResponse(target, status_code=303))

@@ -165,6 +165,10 @@ def test_a_chosen_vietnamese_stays_on_the_next_page_for_an_english_browser(world
     assert link.endswith("?lang=vi")
     page = world.client.get(link, headers=english_browser)
     assert "Báo sự cố" in page.text and "Report a problem" not in page.text
+    sent = world.client.post(link, data=form(), headers={**ORIGIN, **english_browser}, follow_redirects=False)
+    assert sent.status_code == 303 and "lang=vi" in sent.headers["location"]
+    follow = world.client.get(sent.headers["location"], headers=english_browser)
+    assert "Theo dõi sự cố" in follow.text
     # Without a choice, the browser's language decides (English here), and links stay plain for Vietnamese.
     assert "Report a problem" in world.client.get(f"/a/{CODE}/report", headers=english_browser).text
     plain = world.client.get(f"/a/{CODE}")
