@@ -11,9 +11,10 @@ import pytest
 import shapely
 from sqlalchemy import text
 
+from geomap import history
 from geomap.errors import InvalidInput, LoadError, UnknownLayerError
 from geomap.io.load import load_file, load_paths
-from geomap.layers.registry import LAYERS
+from geomap.layers.registry import LAYERS, get_layer
 from tests.conftest import SAMPLE, new_id, sample_features, write_geojson
 
 LAYER_FILES = sorted(SAMPLE.glob("*.geojson"))
@@ -59,6 +60,24 @@ def test_reloading_the_same_files_changes_nothing(loaded):
     assert all(r.inserted == 0 and r.updated == 0 for r in results)
     assert counts(loaded) == before_counts
     assert snapshot(loaded) == before
+
+
+def test_a_loaded_asset_has_its_creation_in_the_history(loaded):
+    """The bulk snapshot, expanded on read, gives every field the file set, the geometry included,
+    and nothing the file did not set (no null fields, no staging-only columns)."""
+    feature = sample_features("durian_trees")[5]
+    with loaded.connect() as conn:
+        [created, *_] = history.entries(conn, get_layer("durian_trees"), feature["id"])
+    assert created["action"] == "create" and created["version"] == 1
+    changes = created["changes"]
+    set_in_file = {k: v for k, v in feature["properties"].items() if v is not None and k not in ("id", "farm_code")}
+    for key, value in set_in_file.items():
+        assert changes[key] == [None, value], key
+    assert changes["id"] == [None, feature["id"]]
+    assert changes["geom"][1]["type"] == "Point"
+    assert changes["geom"][1]["coordinates"] == pytest.approx(feature["geometry"]["coordinates"])
+    assert set(changes) - {"id", "geom"} <= set(set_in_file) | {"farm_id"}
+    assert "idx" not in changes and "farm_code" not in changes
 
 
 def test_a_feature_with_an_existing_code_updates_that_asset(loaded, tmp_path):
