@@ -18,12 +18,41 @@ from geomap.sql import q
 TRIGGER = "geomap_claim_code"
 
 
+#: Claims and releases codes for a whole statement at once, from its transition tables
+#: (``new_rows``/``old_rows``): a million-row load makes one INSERT into ``asset_codes``, not a
+#: million. An update releases and claims only the codes that changed.
+CLAIM_FUNCTION = """
+CREATE OR REPLACE FUNCTION geomap_claim_code() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        DELETE FROM asset_codes WHERE layer = TG_TABLE_NAME;
+    ELSIF TG_OP = 'INSERT' THEN
+        INSERT INTO asset_codes (code_key, code, layer, asset_id)
+        SELECT lower(n.code), n.code, TG_TABLE_NAME, n.id FROM new_rows n;
+    ELSIF TG_OP = 'DELETE' THEN
+        DELETE FROM asset_codes c USING old_rows o WHERE c.code_key = lower(o.code) AND c.asset_id = o.id;
+    ELSE
+        DELETE FROM asset_codes c USING old_rows o JOIN new_rows n ON n.id = o.id
+         WHERE o.code IS DISTINCT FROM n.code AND c.code_key = lower(o.code) AND c.asset_id = o.id;
+        INSERT INTO asset_codes (code_key, code, layer, asset_id)
+        SELECT lower(n.code), n.code, TG_TABLE_NAME, n.id FROM old_rows o JOIN new_rows n ON n.id = o.id
+         WHERE o.code IS DISTINCT FROM n.code;
+    END IF;
+    RETURN NULL;
+END $$
+"""
+
+
 def trigger_sql(table: str) -> list[str]:
-    """The statements that attach the code triggers to a layer table (rows, and TRUNCATE)."""
+    """The statements that attach the code triggers to a layer table: one statement-level trigger
+    per event, each reading its transition tables, and one for TRUNCATE."""
+    t = q(table)
+    run = f"FOR EACH STATEMENT EXECUTE FUNCTION {TRIGGER}()"
     return [
-        f"CREATE TRIGGER {TRIGGER} AFTER INSERT OR DELETE OR UPDATE OF code ON {q(table)} "
-        f"FOR EACH ROW EXECUTE FUNCTION {TRIGGER}()",
-        f"CREATE TRIGGER {TRIGGER}_truncate AFTER TRUNCATE ON {q(table)} FOR EACH STATEMENT EXECUTE FUNCTION {TRIGGER}()",
+        f"CREATE TRIGGER {TRIGGER} AFTER INSERT ON {t} REFERENCING NEW TABLE AS new_rows {run}",
+        f"CREATE TRIGGER {TRIGGER}_update AFTER UPDATE ON {t} REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows {run}",
+        f"CREATE TRIGGER {TRIGGER}_delete AFTER DELETE ON {t} REFERENCING OLD TABLE AS old_rows {run}",
+        f"CREATE TRIGGER {TRIGGER}_truncate AFTER TRUNCATE ON {t} {run}",
     ]
 
 

@@ -11,7 +11,8 @@ from pydantic import ValidationError
 
 from geomap.errors import FieldProblem, InvalidInput
 from geomap.geometry import check_geometries
-from geomap.io.staging import stage_frame, staging_columns
+from geomap.io.columns import clean_columns, model_fields, put_rows
+from geomap.io.staging import stage_frame
 from geomap.layers.base import Layer
 from geomap.layers.common import SERVER_OWNED
 from geomap.schemas import properties_model, problems_from
@@ -42,32 +43,41 @@ def validate_frame(layer: Layer, gdf: gpd.GeoDataFrame, source: str, repair: boo
 
     The frame has ``idx`` (feature index in the file), the staging columns and ``geom`` as
     hex EWKB. Problems name the feature index, the field and the reason; all are reported at once
-    (up to a thousand).
+    (up to a thousand). Columns are checked as a whole (:mod:`geomap.io.columns`); only rows with a
+    value those checks cannot settle go through the layer's pydantic model, one by one.
     """
-    problems: list[FieldProblem] = []
     geom_col = gdf.geometry.name
-    attrs = pd.DataFrame(gdf.drop(columns=[geom_col]))
+    attrs = pd.DataFrame(gdf.drop(columns=[geom_col])).reset_index(drop=True)
     attrs = attrs.drop(columns=[c for c in attrs.columns if c in EXPORT_ONLY or getattr(layer.find(c), "server", False)])
-    model = properties_model(layer)
-    clean: list[dict] = []
-    for i, rec in enumerate(_records(attrs)):
-        try:
-            clean.append(model.model_validate(rec).model_dump())
-        except ValidationError as exc:
-            problems.extend(problems_from(exc, index=i, layer=layer))
-            clean.append({})
-        if len(problems) >= MAX_PROBLEMS:
-            break
+    clean, unsettled = clean_columns(layer, attrs)
+    if set(attrs.columns) - set(model_fields(layer)):  # unknown fields: every row says so
+        unsettled[:] = True
+    rows, problems = _validate_rows(layer, attrs, np.flatnonzero(unsettled))
+    put_rows(clean, layer, rows)
     geoms, geom_problems = check_geometries(layer, gdf.geometry.to_numpy(dtype=object), repair=repair,
                                             max_vertices=max_vertices)
     problems.extend(geom_problems)
-    out = pd.DataFrame(clean, columns=staging_columns(layer))
-    problems.extend(_duplicates(out, "code"))
-    problems.extend(_duplicates(out, "id"))
+    problems.extend(_duplicates(clean, "code"))
+    problems.extend(_duplicates(clean, "id"))
     if problems:
         problems.sort(key=lambda p: (p.index if p.index is not None else -1, p.field))
         raise InvalidInput(problems[:MAX_PROBLEMS], source=source)
-    return stage_frame(layer, out, geoms)
+    return stage_frame(layer, clean, geoms)
+
+
+def _validate_rows(layer: Layer, attrs: pd.DataFrame, positions: np.ndarray) -> tuple[dict[int, dict], list[FieldProblem]]:
+    """The given rows through the pydantic model: their clean values, and every problem found."""
+    model = properties_model(layer)
+    rows: dict[int, dict] = {}
+    problems: list[FieldProblem] = []
+    for i, rec in zip(positions, _records(attrs.iloc[positions])):
+        try:
+            rows[int(i)] = model.model_validate(rec).model_dump()
+        except ValidationError as exc:
+            problems.extend(problems_from(exc, index=int(i), layer=layer))
+        if len(problems) >= MAX_PROBLEMS:
+            break
+    return rows, problems
 
 
 def _duplicates(frame: pd.DataFrame, col: str) -> list[FieldProblem]:

@@ -102,3 +102,35 @@ def test_identical_retries_in_flight_get_the_original_answer(live, world: World,
     assert statuses == [200] * (n - 1) + [201], answers
     assert len({i for _, i in answers}) == 1
     assert world.count(f"SELECT count(*) FROM durian_trees WHERE code = 'T-INFLIGHT-{by}'") == 1
+
+
+def _claims(conn, layer: str) -> set[tuple[str, str, str]]:
+    rows = conn.execute(text("SELECT code_key, code, asset_id::text FROM asset_codes WHERE layer = :l"), {"l": layer})
+    return {tuple(r) for r in rows}
+
+
+def _codes(conn, table: str) -> set[tuple[str, str, str]]:
+    return {(r.code.lower(), r.code, r.id) for r in conn.execute(text(f"SELECT id::text, code FROM {table}"))}
+
+
+def test_set_based_claims_follow_every_statement(loaded):
+    """The statement-level triggers keep asset_codes equal to the layer's codes through a multi-row
+    update (a new code, a case-only change), an update of other fields, a delete and an insert of
+    many rows at once."""
+    with loaded.begin() as conn:
+        a, b = conn.execute(text("SELECT id::text, code FROM durian_trees ORDER BY code LIMIT 2")).all()
+        conn.execute(text("UPDATE durian_trees SET code = CASE WHEN id = :a THEN code || '-X' ELSE lower(code) END "
+                          "WHERE id IN (:a, :b)"), {"a": a.id, "b": b.id})
+        conn.execute(text("UPDATE durian_trees SET health = 'chet' WHERE code LIKE '%T0002'"))  # codes untouched
+        conn.execute(text("DELETE FROM durian_trees WHERE code LIKE '%T0003'"))
+        conn.execute(text("INSERT INTO durian_trees (id, code, name, status, province, commune, farm_id, variety, geom, created_by, "
+                          "updated_by) SELECT gen_random_uuid(), code || '-COPY', name, status, province, commune, farm_id, variety, "
+                          "geom, 'test', 'test' FROM durian_trees WHERE code LIKE '%T0004'"))
+        assert _claims(conn, "durian_trees") == _codes(conn, "durian_trees")
+        assert conn.execute(text("SELECT code FROM asset_codes WHERE asset_id = :a"), {"a": a.id}).scalar_one() == a.code + "-X"
+        assert conn.execute(text("SELECT code FROM asset_codes WHERE asset_id = :b"), {"b": b.id}).scalar_one() == b.code.lower()
+        copies = conn.execute(text("SELECT count(*) FROM asset_codes WHERE code LIKE '%-COPY'")).scalar_one()
+        assert copies > 1
+    with pytest.raises(Exception, match="pk_asset_codes"), loaded.begin() as conn:  # one namespace, still
+        conn.execute(text("UPDATE wifi_points SET code = (SELECT code FROM heritage_sites LIMIT 1) "
+                          "WHERE id = (SELECT id FROM wifi_points LIMIT 1)"))

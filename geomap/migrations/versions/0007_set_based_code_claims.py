@@ -1,0 +1,62 @@
+"""Code claims kept set-based: one statement-level trigger per event instead of one call per row
+
+The row trigger of 0005 ran a plpgsql call and a single-row INSERT into ``asset_codes`` for every
+row a bulk load wrote (about a second per 100,000 trees). The statement-level triggers read the
+statement's transition tables and claim or release all codes in one INSERT/DELETE each.
+
+Revision ID: 0007
+Revises: 0006
+"""
+from alembic import op
+
+from geomap.codes import CLAIM_FUNCTION, trigger_sql
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+LAYER_TABLES = ("farms", "durian_trees", "wifi_points", "digital_libraries", "border_markers", "heritage_sites")
+
+# 0005's row-level version, restored by a downgrade.
+ROW_FUNCTION = """
+CREATE OR REPLACE FUNCTION geomap_claim_code() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        DELETE FROM asset_codes WHERE layer = TG_TABLE_NAME;
+        RETURN NULL;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        DELETE FROM asset_codes WHERE code_key = lower(OLD.code) AND asset_id = OLD.id;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO asset_codes (code_key, code, layer, asset_id) VALUES (lower(NEW.code), NEW.code, TG_TABLE_NAME, NEW.id);
+    END IF;
+    RETURN NULL;
+END $$
+"""
+
+TRIGGERS = ("geomap_claim_code", "geomap_claim_code_update", "geomap_claim_code_delete", "geomap_claim_code_truncate")
+
+
+def _drop_triggers(table: str) -> None:
+    for name in TRIGGERS:
+        op.execute(f'DROP TRIGGER IF EXISTS {name} ON "{table}"')
+
+
+def upgrade() -> None:
+    op.execute(CLAIM_FUNCTION)
+    for table in LAYER_TABLES:
+        _drop_triggers(table)
+        for sql in trigger_sql(table):
+            op.execute(sql)
+
+
+def downgrade() -> None:
+    op.execute(ROW_FUNCTION)
+    for table in LAYER_TABLES:
+        _drop_triggers(table)
+        op.execute(f'CREATE TRIGGER geomap_claim_code AFTER INSERT OR DELETE OR UPDATE OF code ON "{table}" '
+                   "FOR EACH ROW EXECUTE FUNCTION geomap_claim_code()")
+        op.execute(f'CREATE TRIGGER geomap_claim_code_truncate AFTER TRUNCATE ON "{table}" '
+                   "FOR EACH STATEMENT EXECUTE FUNCTION geomap_claim_code()")
