@@ -16,6 +16,8 @@ import unicodedata
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from geomap.layers.base import Attr, Layer
 from geomap.schemas import ref_code_field
@@ -24,6 +26,13 @@ _UUID = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-
 _INT = r"^[0-9]{1,9}$"
 _FLOAT = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def _nfc(text: pd.Series) -> pd.Series:
+    """NFC-normalised ``text``; Arrow's kernel for Arrow-backed strings (pandas would loop in Python)."""
+    if isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow":
+        return pd.Series(pd.array(pc.utf8_normalize(pa.array(text.array), form="NFC"), dtype=text.dtype), index=text.index)
+    return text.str.normalize("NFC")
 
 
 class Column:
@@ -37,7 +46,9 @@ class Column:
 def _strings(raw: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """``raw`` as strings where it holds strings; (strings, null mask, non-string mask)."""
     null = raw.isna().to_numpy()
-    if raw.dtype != object and not isinstance(raw.dtype, pd.StringDtype):
+    if isinstance(raw.dtype, pd.StringDtype):  # pyogrio's Arrow strings: string kernels, no Python per value
+        return raw, null, np.zeros(len(raw), dtype=bool)
+    if raw.dtype != object:
         return pd.Series([None] * len(raw), index=raw.index, dtype=object), null, ~null
     is_str = raw.map(type).to_numpy() == str
     strings = raw.where(is_str, None).astype(object)
@@ -48,29 +59,28 @@ def _text(attr: Attr | None, raw: pd.Series, required: bool) -> Column:
     strings, null, odd = _strings(raw)
     text = strings.str.strip()
     odd |= text.str.contains("\x00", regex=False).fillna(False).to_numpy(dtype=bool)
-    text = text.str.normalize("NFC")
-    text = text.where(text != "", None)
-    empty = text.isna().to_numpy()
+    text = _nfc(text)
+    empty = (text == "").fillna(False).to_numpy(dtype=bool)
+    odd |= empty  # the model refuses a blank string, even in an optional field
     if attr is not None and attr.max_length:
         odd |= (text.str.len() > attr.max_length).fillna(False).to_numpy(dtype=bool)
     if attr is not None and attr.pattern:
-        odd |= ~empty & ~text.str.match(attr.pattern).fillna(False).to_numpy(dtype=bool)
+        odd |= ~null & ~text.str.match(attr.pattern).fillna(False).to_numpy(dtype=bool)
     if required:
-        odd |= empty
+        odd |= null
     return Column(text.where(~odd, None), odd)
 
 
 def _enum(attr: Attr, raw: pd.Series) -> Column:
     lookup = {unicodedata.normalize("NFC", key).casefold(): c.value for c in attr.choices for key in (c.value, c.vi, c.en)}
     strings, null, odd = _strings(raw)
-    text = strings.str.strip().str.normalize("NFC")
+    text = _nfc(strings.str.strip())
     blank = (text == "").fillna(False).to_numpy(dtype=bool)
     values = text.str.casefold().map(lookup)
-    unknown = ~null & ~odd & ~blank & values.isna().to_numpy()
-    odd |= unknown
+    odd |= blank | (~null & values.isna().to_numpy())  # the model refuses a blank enum, even an optional one
     if attr.required:
-        odd |= null | blank
-    return Column(values.where(~odd & ~blank, None).astype(object), odd)
+        odd |= null
+    return Column(values.where(~odd, None).astype(object), odd)
 
 
 def _numbers(raw: pd.Series, pattern: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -79,10 +89,14 @@ def _numbers(raw: pd.Series, pattern: str) -> tuple[np.ndarray, np.ndarray, np.n
     if raw.dtype.kind in "iuf":
         return raw.to_numpy(dtype=float, na_value=np.nan), null, np.zeros(len(raw), dtype=bool)
     strings, null, odd = _strings(raw)
+    types = raw.map(type)
+    numeric = (types == int) | (types == float)  # Python numbers in a mixed column (bool is not one)
     plain = strings.str.match(pattern).fillna(False).to_numpy(dtype=bool)
-    odd |= ~null & ~plain
-    values = pd.to_numeric(strings.where(plain, None), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    return values, null, odd
+    odd &= ~numeric.to_numpy()
+    odd |= ~null & ~plain & ~numeric.to_numpy()
+    text = pd.to_numeric(strings.where(plain, None), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    values = np.where(numeric, pd.to_numeric(raw.where(numeric, None), errors="coerce"), text)
+    return values.astype(float), null, odd
 
 
 def _in_range(attr: Attr, values: np.ndarray) -> np.ndarray:

@@ -1,0 +1,148 @@
+"""The loader's column-wise checks agree with the layer's pydantic model on every value they settle.
+
+Each row of a frame is a valid feature with one field replaced by an awkward value. For every row
+the vectorised rules settle, the value must be exactly what the model makes of it; every row the
+model refuses must be left unsettled (so it reaches the model and its message). And the common
+values must be settled, or the fast path would silently be the slow one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+import uuid
+
+import numpy as np
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+from geomap.io.columns import clean_columns, model_fields
+from geomap.io.validate import _records
+from geomap.layers.registry import get_layer
+from geomap.schemas import properties_model
+
+UID = "0bb90982-9e80-4156-be8e-47167b8c22d7"
+NFD = unicodedata.normalize("NFD", "Chuồng Bò")
+
+TREE = {"code": "DL-1", "name": "Cây 1", "province": "Đắk Lắk", "commune": "xã Ea Kiết", "variety": "ri6"}
+TREE_VALUES = {
+    "variety": ["ri6", "RI6", " Ri6 ", "Chuồng Bò", NFD, "chuong bo", "", None, 5, "unknown", "Musang King"],
+    "health": ["khoe", "Khỏe", "KHỎE", "healthy", "", None, "sick", 3.0],
+    "status": ["hoat_dong", "Hỏng", "Retired", "", None, "x"],
+    "planting_year": [2015, 2015.0, 2015.5, "2015", " 2015", "02015", "abc", 1949, 2101, None, True, np.nan, "1e3", "-5"],
+    "height_m": [13.7, "13.7", 0, -1, 50, 50.1, "inf", float("inf"), "nan", ".5", "5.", "1e1", " 5", None, "", "1,5"],
+    "gps_accuracy_m": [0, 0.0, 10_000, 10_001, "3", -0.0, 1e-9],
+    "code": ["DL-1", " DL-1 ", "DL 1", "", None, "a" * 65, "x\x00y", 123, "Đ-1", "A.b_c-9"],
+    "name": ["Cây", "  ", None, "Ca\u0300y", 5, "Tên\n", "\tx\t"],
+    "notes": ["x" * 2000, "x" * 2001, "", None, "ghi chú", 1.5],
+    "id": [UID, UID.upper(), UID.replace("-", ""), "{" + UID + "}", "nope", None, "", uuid.UUID(UID)],
+    "farm_id": [UID, "x", None, UID.upper()],
+    "farm_code": [" DL-EAKIET-0004 ", "", None, 7],
+}
+WIFI = {"code": "W-1", "name": "Wifi", "province": "Ninh Bình", "commune": "xã Đồng Hướng", "venue": "Nhà văn hóa"}
+WIFI_VALUES = {
+    "installed_on": ["2024-01-05", "2024-02-30", "05/01/2024", dt.date(2024, 1, 5), dt.datetime(2024, 1, 5),
+                     dt.datetime(2024, 1, 5, 13, 30), pd.Timestamp("2024-01-05"), None, "", "2024-1-5", 20240105],
+}
+
+
+def _cases(base: dict, values: dict) -> pd.DataFrame:
+    rows = [dict(base)]
+    for field, options in values.items():
+        rows.extend({**base, field: v} for v in options)
+    return pd.DataFrame(rows, dtype=object)
+
+
+def _plain(value):
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    return value
+
+
+def _check(layer_name: str, frame: pd.DataFrame) -> int:
+    layer = get_layer(layer_name)
+    model = properties_model(layer)
+    clean, unsettled = clean_columns(layer, frame)
+    settled = 0
+    for i, rec in enumerate(_records(frame)):
+        try:
+            expected = model.model_validate(rec).model_dump()
+        except ValidationError:
+            assert unsettled[i], f"row {i} {rec} is refused by the model but was settled column-wise"
+            continue
+        if unsettled[i]:
+            continue
+        settled += 1
+        for field in model_fields(layer):
+            got, want = _plain(clean.at[i, field]), _plain(expected[field])
+            assert got == want and type(got) is type(want), (i, field, rec.get(field), got, want)
+    return settled
+
+
+def test_settled_tree_values_are_what_the_model_makes_of_them():
+    frame = _cases(TREE, TREE_VALUES)
+    assert _check("durian_trees", frame) > 0
+
+
+def test_common_values_are_settled_without_the_model():
+    """Labels in any case or normal form, numbers written as text, upper-case UUIDs, padded text:
+    the fast path takes them all (otherwise it would silently be the slow one)."""
+    common = {"variety": ["RI6", " Chuồng Bò ", NFD, "Musang King"], "health": ["Khỏe", "sau_benh", None, "Healthy"],
+              "planting_year": ["2015", 2015, 2015.0, None], "height_m": ["13.7", ".5", 50, None],
+              "id": [UID.upper(), UID, None, None], "code": [" DL-1 ", "DL-2", "DL-3", "A.b_c-9"],
+              "notes": ["Ca\u0300y", None, "ghi chú", "x" * 2000]}
+    frame = pd.DataFrame({**{k: [v] * 4 for k, v in TREE.items()}, **common}, dtype=object)
+    _, unsettled = clean_columns(get_layer("durian_trees"), frame)
+    assert not unsettled.any()
+    assert _check("durian_trees", frame) == 4
+
+
+def test_typed_columns_too():
+    """Columns as pyogrio gives them: numbers as int64/float64 (NaN for missing), dates as datetime64."""
+    frame = pd.DataFrame({**{k: [v] * 6 for k, v in TREE.items()},
+                          "planting_year": [2015, 1949, 2100, np.nan, 2015.5, 1950],
+                          "height_m": [13.7, 0.0, np.nan, np.inf, 50.0, 1e-3]})
+    assert _check("durian_trees", frame) == 3
+    dates = pd.DataFrame({**{k: [v] * 3 for k, v in WIFI.items()},
+                          "installed_on": pd.to_datetime(["2024-01-05", None, "2024-01-05 10:00"], format="ISO8601")})
+    assert _check("wifi_points", dates) == 2
+
+
+def test_settled_dates_are_what_the_model_makes_of_them():
+    frame = _cases(WIFI, WIFI_VALUES)
+    assert _check("wifi_points", frame) >= 4
+
+
+@pytest.mark.parametrize("unknown", ["colour", "Vĩ độ"])
+def test_an_unknown_column_leaves_no_row_settled_by_the_loader(tmp_path, unknown):
+    """validate_frame sends every row to the model when a column is not a field (each row says so)."""
+    from geomap.errors import InvalidInput
+    from geomap.io.validate import validate_frame
+    import geopandas as gpd
+    import shapely
+
+    layer = get_layer("wifi_points")
+    gdf = gpd.GeoDataFrame({**{k: [v] * 3 for k, v in WIFI.items()}, unknown: ["x", None, "y"]},
+                           geometry=[shapely.Point(106.04, 20.07)] * 3, crs=4326)
+    gdf["code"] = ["W-1", "W-2", "W-3"]
+    with pytest.raises(InvalidInput) as err:
+        validate_frame(layer, gdf, "t.geojson")
+    assert sorted(p.index for p in err.value.problems) == [0, 1, 2]
+    assert {p.field for p in err.value.problems} == {unknown}
+
+
+def test_arrow_string_columns_agree_too():
+    """pyogrio gives text as Arrow-backed strings, which take Arrow's kernels: the same answers."""
+    settled = 0
+    for base, values, layer in ((TREE, TREE_VALUES, "durian_trees"), (WIFI, WIFI_VALUES, "wifi_points")):
+        for field, options in values.items():
+            texts = [v for v in options if v is None or isinstance(v, str)]
+            frame = pd.DataFrame([{**base, field: v} for v in texts]).astype("string[pyarrow]")
+            assert isinstance(frame[field].dtype, pd.StringDtype)
+            settled += _check(layer, frame)
+    assert settled > 30
