@@ -214,7 +214,8 @@ def load(
             try:
                 for r in load_file(engine, path, layer_name=layer, repair=repair, progress=None,
                                      max_vertices=settings.geometry_max_vertices):
-                    typer.echo(f"{r.source}: {r.layer}: {r.inserted} new, {r.updated} updated, {r.unchanged} unchanged")
+                    same = " (this file was loaded last and nothing was written since)" if r.same_file else ""
+                    typer.echo(f"{r.source}: {r.layer}: {r.inserted} new, {r.updated} updated, {r.unchanged} unchanged{same}")
             except InvalidInput as exc:
                 failed = True
                 typer.secho(f"{exc.source}: nothing written; {len(exc.problems)} problem(s):", fg=typer.colors.RED, err=True)

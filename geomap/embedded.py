@@ -49,6 +49,12 @@ SERVER_CONF = (
     "logging_collector = off\n"
 )
 
+#: Given on every start, so clusters made by older versions get them too. A million-tree load
+#: writes gigabytes of WAL: with the default 1 GB ``max_wal_size`` it forces checkpoints (and full
+#: page images after each) every few seconds; lz4 shrinks those images; sorts and hashes of a
+#: large load's staging table stay in memory instead of spilling to disk.
+START_OPTIONS = "-c max_wal_size=4GB -c wal_compression=lz4 -c work_mem=32MB"
+
 
 class EmbeddedPostgres:
     """One embedded PostGIS cluster of ``home``; see the module docstring for its life cycle."""
@@ -153,7 +159,7 @@ class EmbeddedPostgres:
         port = free_port(state.get("port"))  # the same port as last time when it is free: URLs stay valid
         self.user.run(
             binaries.tool("pg_ctl"), "start", "-w", "-t", "90",
-            "-D", str(self.data), "-l", str(self.log), "-o", f"-p {port}", log=self.log,
+            "-D", str(self.data), "-l", str(self.log), "-o", f"-p {port} {START_OPTIONS}", log=self.log,
         )
         for _ in range(100):
             if self.running_port() is not None:

@@ -244,6 +244,17 @@ def _write_tables(metadata: MetaData) -> None:
         Index("ix_asset_codes_asset", "asset_id"),
     )
     Table(
+        # Files the loader has loaded, with a fingerprint of their layer's state after the load: a
+        # reload of the same file into the same state changes nothing and is answered at once
+        # (geomap/io/fingerprint.py).
+        "loaded_files",
+        metadata,
+        Column("digest", Text, primary_key=True),
+        Column("results", JSONB, nullable=False),
+        Column("state", Text, nullable=False),
+        Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+    Table(
         # Read-your-own-writes with replicas (geomap/replicas.py): each user's last write position.
         # Unlogged: not replicated, not worth a WAL record, and losing it in a crash only means a
         # read may briefly go to the primary.

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from tqdm import tqdm
 
 from geomap.errors import InvalidInput, LoadError
+from geomap.io import fingerprint
 from geomap.io.read import read_source
 from geomap.io.validate import validate_frame
 from geomap.io.staging import copy_to_stage
@@ -39,7 +40,15 @@ def load_file(
     """Load one file in one transaction; raise :class:`InvalidInput`/:class:`LoadError` on any problem.
 
     A GeoPackage with several layers is loaded referenced-layers-first, still in one transaction.
+    A file that was the last thing loaded into its layers, which nothing has written since, is
+    answered "nothing changed" without being read again (:mod:`geomap.io.fingerprint`).
     """
+    digest = fingerprint.file_digest(Path(path), layer_name, repair, max_vertices) if Path(path).exists() else None
+    if digest is not None:
+        with engine.connect() as conn:
+            done = fingerprint.already_loaded(conn, digest)
+        if done is not None:
+            return [WriteResult(layer, label, n, same_file=True) for layer, label, n in done]
     sources = sorted(read_source(Path(path), layer_name), key=_layer_order)
     frames = [(layer, validate_frame(layer, gdf, label, repair=repair, max_vertices=max_vertices), label) for layer, gdf, label in sources]
     total = sum(len(f) for _, f, _ in frames)
@@ -52,6 +61,7 @@ def load_file(
                     copy_to_stage(conn, layer, frame, progress=bar)
                     check_stage(conn, layer, label)
                     results.append(upsert_stage(conn, layer, actor, label))
+                fingerprint.remember(conn, digest, [(r.layer, r.source, r.features) for r in results])
         except IntegrityError as exc:  # whatever the checks and integrity_errors did not name
             log.warning("load of %s refused by the database: %s", path, exc.orig)
             raise LoadError(f"{path}: the database refused the data; nothing was written") from None

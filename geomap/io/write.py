@@ -31,6 +31,8 @@ class WriteResult:
     features: int
     inserted: int = 0
     updated: int = 0
+    #: The same file was the last thing loaded into this layer: nothing was read or compared.
+    same_file: bool = False
 
     @property
     def unchanged(self) -> int:

@@ -54,12 +54,44 @@ def test_sample_data_loads_every_layer(loaded):
     assert 0 < sick < 1000
 
 
-def test_reloading_the_same_files_changes_nothing(loaded):
+@pytest.mark.parametrize("remembered", [True, False], ids=["same-file", "compared"])
+def test_reloading_the_same_files_changes_nothing(loaded, remembered: bool):
+    """Answered at once when the loader remembers the files; row by row when it does not."""
+    if not remembered:
+        with loaded.begin() as conn:
+            conn.execute(text("DELETE FROM loaded_files"))
     before_counts, before = counts(loaded), snapshot(loaded)
     results = load_paths(loaded, LAYER_FILES, actor="test")
     assert all(r.inserted == 0 and r.updated == 0 for r in results)
+    assert all(r.same_file is remembered for r in results)
+    assert sum(r.features for r in results if r.layer == "durian_trees") == 10_000
     assert counts(loaded) == before_counts
     assert snapshot(loaded) == before
+
+
+def test_any_write_since_the_last_load_makes_the_reload_run_in_full(loaded, tmp_path):
+    """An edit is reverted, a hard-deleted tree comes back, an edited farm re-checks containment,
+    and a file differing by one byte is read again."""
+    trees = SAMPLE / "durian_trees.geojson"
+    assert load_file(loaded, trees)[0].same_file
+    with loaded.begin() as conn:
+        edited = conn.execute(text("UPDATE durian_trees SET health = 'chet', version = version + 1, updated_at = now() "
+                                   "WHERE code = (SELECT min(code) FROM durian_trees) RETURNING code")).scalar_one()
+    [again] = load_file(loaded, trees)
+    assert (again.same_file, again.updated, again.inserted) == (False, 1, 0)
+    assert load_file(loaded, trees)[0].same_file  # and now it is remembered again
+    with loaded.begin() as conn:
+        conn.execute(text("DELETE FROM asset_history WHERE asset_id = (SELECT id FROM durian_trees WHERE code = :c)"), {"c": edited})
+        conn.execute(text("DELETE FROM durian_trees WHERE code = :c"), {"c": edited})
+    [back] = load_file(loaded, trees)
+    assert (back.same_file, back.inserted) == (False, 1)
+    with loaded.begin() as conn:
+        conn.execute(text("UPDATE farms SET version = version + 1 WHERE code = (SELECT min(code) FROM farms)"))
+    assert not load_file(loaded, trees)[0].same_file
+    copy = tmp_path / "durian_trees.geojson"
+    copy.write_bytes(trees.read_bytes() + b"\n")
+    [other] = load_file(loaded, copy)
+    assert (other.same_file, other.inserted, other.updated) == (False, 0, 0)
 
 
 def test_a_loaded_asset_has_its_creation_in_the_history(loaded):

@@ -1,4 +1,5 @@
-"""Code claims kept set-based: one statement-level trigger per event instead of one call per row
+"""Code claims kept set-based: one statement-level trigger per event instead of one call per row;
+loaded_files, so reloading an unchanged file changes nothing at once
 
 The row trigger of 0005 ran a plpgsql call and a single-row INSERT into ``asset_codes`` for every
 row a bulk load wrote (about a second per 100,000 trees). The statement-level triggers read the
@@ -7,7 +8,9 @@ statement's transition tables and claim or release all codes in one INSERT/DELET
 Revision ID: 0007
 Revises: 0006
 """
+import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 from geomap.codes import CLAIM_FUNCTION, trigger_sql
 
@@ -45,6 +48,14 @@ def _drop_triggers(table: str) -> None:
 
 
 def upgrade() -> None:
+    op.create_table(
+        "loaded_files",
+        sa.Column("digest", sa.Text(), nullable=False),
+        sa.Column("results", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("state", sa.Text(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("digest", name=op.f("pk_loaded_files")),
+    )
     op.execute(CLAIM_FUNCTION)
     for table in LAYER_TABLES:
         _drop_triggers(table)
@@ -53,6 +64,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("loaded_files")
     op.execute(ROW_FUNCTION)
     for table in LAYER_TABLES:
         _drop_triggers(table)
