@@ -59,12 +59,9 @@ def measure(browser, base: str, path: str, ready: str) -> tuple[float, int]:
     return seconds, wire[0]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base", default="http://127.0.0.1:8000")
-    parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
-    base = args.base.rstrip("/")
+def measure_pages(base: str, runs: int = 3) -> list[dict]:
+    """Each page's median seconds to ready and KB on the wire, with its target."""
+    base = base.rstrip("/")
     farm, trees = pick_farm(base)
     asset = _json(f"{base}/api/v1/layers/heritage_sites/features?limit=1")["features"][0]["properties"]["code"]
     pages = [
@@ -76,19 +73,31 @@ def main() -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
         for label, path, ready, what, target in pages:
-            runs = [measure(browser, base, path, ready) for _ in range(args.runs)]
-            seconds = statistics.median(r[0] for r in runs)
-            kb = statistics.median(r[1] for r in runs) / 1024
-            rows.append((label, what, seconds, target, kb))
+            measured = [measure(browser, base, path, ready) for _ in range(runs)]
+            rows.append({"page": label, "measured": what, "seconds": round(statistics.median(r[0] for r in measured), 2),
+                         "target_s": target, "kb": round(statistics.median(r[1] for r in measured) / 1024)})
         browser.close()
-    print(f"Phone 390×844, {KBIT} kbit/s, {RTT_MS} ms RTT, empty cache, median of {args.runs} runs.\n")
-    print("| page | measured | time | target | transferred |")
-    print("|---|---|---|---|---|")
-    for label, what, seconds, target, kb in rows:
-        verdict = "met" if seconds <= target else "missed"
-        print(f"| `{label}` | {what} | {seconds:.1f} s | < {target:g} s ({verdict}) | {kb:.0f} KB |")
-    first = rows[0][4]
-    print(f"\nFirst load of `/` on a phone: {first:.0f} KB on the wire (target < 150 KB: {'met' if first < 150 else 'missed'}).")
+    return rows
+
+
+def table(rows: list[dict], runs: int) -> list[str]:
+    """The markdown lines of the report."""
+    lines = [f"Phone 390×844, {KBIT} kbit/s, {RTT_MS} ms RTT, empty cache, median of {runs} runs.", "",
+             "| page | measured | time | target | transferred |", "|---|---|---|---|---|"]
+    for r in rows:
+        verdict = "✅ met" if r["seconds"] <= r["target_s"] else "❌ missed"
+        lines.append(f"| `{r['page']}` | {r['measured']} | {r['seconds']:.1f} s | < {r['target_s']:g} s ({verdict}) | {r['kb']} KB |")
+    first = rows[0]["kb"]
+    lines += ["", f"First load of `/` on a phone: {first} KB on the wire (target < 150 KB: {'✅ met' if first < 150 else '❌ missed'})."]
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", default="http://127.0.0.1:8000")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    print("\n".join(table(measure_pages(args.base, args.runs), args.runs)))
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from pathlib import Path
 import psycopg2
 from sqlalchemy import text
 
-from bench import workloads
+from bench import extra, pages_slowlink, workloads
 from bench.servers import Server, free_port, wait_http
 from geomap.database import make_engine
 from geomap.embedded import EmbeddedPostgres
@@ -75,18 +75,56 @@ def fresh_database(pg: EmbeddedPostgres, name: str) -> str:
     return db
 
 
+def _geomap(env: dict, url: str, prewarm: bool = True) -> tuple[Server, str]:
+    """A geomap server (two workers, one per core) on ``url``."""
+    port = free_port()
+    server_env = {**env, "GEOMAP_DATABASE_URL": url, **({} if prewarm else {"GEOMAP_PREWARM_TILES": "false"})}
+    server = Server.start([sys.executable, "-m", "geomap.cli", "serve", "--workers", "2", "--port", str(port)], server_env, ROOT)
+    wait_http(f"http://127.0.0.1:{port}/health")
+    return server, f"http://127.0.0.1:{port}"
+
+
+def _ring(z: int, r: int = 1) -> list[tuple[int, int]]:
+    cx, cy = workloads.tile_xy(*workloads.DENSE, z)
+    return [(cx + dx, cy + dy) for dx in range(-r, r + 1) for dy in range(-r, r + 1)]
+
+
+def growth(pg: EmbeddedPostgres, env: dict, sizes: list[int], seed: int, seconds: float) -> list[dict]:
+    """Load, cold tiles and items at each size, each on its own database and a fresh server."""
+    points = []
+    for n in sizes:
+        url = fresh_database(pg, f"geomap_bench_{n}")
+        engine = make_engine(url)
+        load_s = extra.load_dataset(engine, dataset(n, seed))
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+        server, base = _geomap(env, url, prewarm=False)
+        try:
+            points.append(extra.growth_point(engine, base, n, load_s, seconds))
+        finally:
+            server.stop()
+            engine.dispose()
+    return points
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trees", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--seconds", type=float, default=8.0, help="duration of each wrk run")
     parser.add_argument("--repeats", type=int, default=3, help="wrk runs per measurement (median reported)")
+    parser.add_argument("--growth", default="100000", help="other data sizes for the growth table (comma-separated; '' for none)")
+    parser.add_argument("--growth-only", action="store_true",
+                        help="measure only --growth sizes and add them to the last run's growth table (e.g. --growth 5000000)")
     parser.add_argument("--report", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
     parser.add_argument("--only-writes", action="store_true",
                         help="re-run only the field-writes workload on the last run's database and update the report")
     args = parser.parse_args()
+    sizes = [int(n) for n in args.growth.split(",") if n.strip()]
     if args.only_writes:
         return rerun_writes(args)
+    if args.growth_only:
+        return rerun_growth(args, sizes)
 
     started = time.time()
     results: dict = {"machine": machine(), "trees": args.trees, "seed": args.seed, "seconds": args.seconds,
@@ -105,31 +143,41 @@ def main() -> None:
         with engine.begin() as conn:
             conn.execute(text("ANALYZE"))
         token = workloads.volunteer_token(engine)
-        env = {"GEOMAP_DATABASE_URL": url, "GEOMAP_WRITE_RATE_PER_TOKEN": "10000000", "GEOMAP_WRITE_RATE_PER_IP": "10000000",
+        env = {"GEOMAP_WRITE_RATE_PER_TOKEN": "10000000", "GEOMAP_WRITE_RATE_PER_IP": "10000000",
                "GEOMAP_LOG_LEVEL": "warning", "GEOMAP_HOME": str(ROOT / ".geomap" / "bench-home")}
-        geomap_port, tipg_port = free_port(), free_port()
-        # Both servers get two worker processes (one per core).
-        servers.append(Server.start([sys.executable, "-m", "geomap.cli", "serve", "--workers", "2", "--port", str(geomap_port)], env, ROOT))
+        # Growth at this size first, on a fresh server whose tile cache is empty.
+        server, base = _geomap(env, url, prewarm=False)
+        big = extra.growth_point(engine, base, args.trees, results["load"]["geomap_gpkg"]["seconds"], args.seconds)
+        server.stop()
+        server, geomap = _geomap(env, url)
+        servers.append(server)
+        tipg_port = free_port()
         tipg_env = {"DATABASE_URL": url.replace("+psycopg2", ""), "TIPG_DB_SCHEMAS": '["public"]',
                     "TIPG_DB_TABLES": '["public.durian_trees"]', "TIPG_DB_FUNCTIONS": '[]', "TIPG_MAX_FEATURES_PER_QUERY": "10000"}
         servers.append(Server.start([sys.executable, "-m", "uvicorn", "tipg.main:app", "--port", str(tipg_port),
                                      "--workers", "2", "--log-level", "warning"], tipg_env, ROOT))
-        geomap, tipg = f"http://127.0.0.1:{geomap_port}", f"http://127.0.0.1:{tipg_port}"
-        wait_http(geomap + "/health")
+        tipg = f"http://127.0.0.1:{tipg_port}"
         wait_http(tipg + "/collections")
         time.sleep(15)  # let geomap finish prewarming the national-view tiles before measuring
         results["tiles"] = workloads.tiles(engine, geomap, tipg, ZOOMS, args.seconds, args.repeats)
+        for z in (12, 14, 16):
+            results["tiles"][z]["raw_full_ms"] = extra.raw_tile_ms(engine, z, _ring(z, 2))
         results["features"] = workloads.features(engine, geomap, tipg, args.seconds, args.repeats)
         results["writes"] = workloads.field_writes(engine, geomap, token, clients=32, seconds=max(10.0, args.seconds * 2))
+        results["retries_in_flight"] = extra.retries_in_flight(engine, geomap, token)
         results["map"] = {"1M" if args.trees >= 1_000_000 else f"{args.trees:,}": workloads.map_page(geomap)}
+        print("pages on a slow link …", flush=True)
+        results["pages_slowlink"] = pages_slowlink.measure_pages(geomap, runs=3)
         # The same page on the 10k sample data, for the "independent of data size" comparison.
         small = fresh_database(pg, "geomap_bench_small")
         workloads.load_sample(make_engine(small))
-        port = free_port()
-        servers.append(Server.start([sys.executable, "-m", "geomap.cli", "serve", "--port", str(port)],
-                                    {**env, "GEOMAP_DATABASE_URL": small}, ROOT))
-        wait_http(f"http://127.0.0.1:{port}/health")
-        results["map"]["10k"] = workloads.map_page(f"http://127.0.0.1:{port}")
+        server, base = _geomap(env, small)
+        servers.append(server)
+        results["map"]["10k"] = workloads.map_page(base)
+        for s in servers:
+            s.stop()
+        servers = []
+        results["growth"] = sorted(growth(pg, env, sizes, args.seed, args.seconds) + [big], key=lambda g: g["trees"])
         engine.dispose()
     finally:
         for s in servers:
@@ -141,6 +189,25 @@ def main() -> None:
 
     write_report(results, args.report)
     print(f"wrote {args.report} in {results['duration_s']} s")
+
+
+def rerun_growth(args, sizes: list[int]) -> None:
+    """More growth points (e.g. 5,000,000 trees, measured once), added to the last run's table."""
+    results = json.loads((ROOT / "bench" / "results.json").read_text())
+    pg = EmbeddedPostgres(ROOT / ".geomap" / "bench", dbname="postgres")
+    pg.acquire()
+    try:
+        env = {"GEOMAP_LOG_LEVEL": "warning", "GEOMAP_HOME": str(ROOT / ".geomap" / "bench-home")}
+        points = growth(pg, env, sizes, args.seed, args.seconds)
+    finally:
+        pg.release()
+    kept = [g for g in results.get("growth", []) if g["trees"] not in sizes]
+    results["growth"] = sorted(kept + [{**g, "separate_run": True} for g in points], key=lambda g: g["trees"])
+    (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    from bench.report import write_report
+
+    write_report(results, args.report)
+    print(f"updated {args.report}")
 
 
 def rerun_writes(args) -> None:

@@ -1,0 +1,116 @@
+"""Workloads added for issue 17: identical retries in flight, and how costs grow with the data."""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import threading
+import time
+import urllib.error
+import urllib.request
+
+from sqlalchemy import text
+
+from bench.servers import wrk_median
+from bench.workloads import BBOX_1KM, DENSE, _get, tile_xy
+
+
+def _post(url: str, token: str, body: bytes) -> tuple[int, str | None]:
+    req = urllib.request.Request(url, data=body, method="POST",
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read()).get("id")
+    except urllib.error.HTTPError as e:
+        return e.code, None
+
+
+def retries_in_flight(engine, geomap: str, token: str, pairs: int = 64) -> dict:
+    """``pairs`` creates, each sent twice at the same instant (a phone retrying before the first
+    answer arrived). Both copies must succeed with the same tree: the second waits for the first
+    and replays its answer, instead of being refused with 409."""
+    print(f"identical retries in flight: {pairs} pairs …", flush=True)
+    run = random.SystemRandom().randrange(1 << 31)
+    with engine.connect() as conn:
+        points = conn.execute(text(
+            "SELECT ST_X(p.geom), ST_Y(p.geom) FROM (SELECT geom FROM farms ORDER BY code DESC LIMIT 40) f, "
+            "ST_Dump(ST_GeneratePoints(ST_Buffer(f.geom, -0.00005), 4, :seed)) p"), {"seed": run % 1_000_000 + 1}).all()
+    url = f"{geomap}/api/v1/layers/durian_trees/features?confirm_nearby=true"
+    outcomes = {"replayed": 0, "conflict_409": 0, "other": 0}
+    for i, (x, y) in enumerate(points[:pairs]):
+        body = json.dumps({"type": "Feature", "id": f"{run:08x}-{i:04x}-4000-8000-{i:012x}",
+                           "geometry": {"type": "Point", "coordinates": [x, y]},
+                           "properties": {"code": f"R-{run:08x}-{i}", "name": "Cây thử", "province": "Đắk Lắk",
+                                          "commune": "xã Ea Kly", "variety": "ri6", "gps_accuracy_m": 5}}).encode()
+        barrier, answers = threading.Barrier(2), [None, None]
+
+        def send(k: int) -> None:
+            barrier.wait()
+            answers[k] = _post(url, token, body)
+
+        threads = [threading.Thread(target=send, args=(k,)) for k in (0, 1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        codes = sorted(a[0] for a in answers)
+        if codes in ([200, 201], [201, 201], [200, 200]) and answers[0][1] == answers[1][1]:
+            outcomes["replayed"] += 1
+        elif 409 in codes:
+            outcomes["conflict_409"] += 1
+        else:
+            outcomes["other"] += 1
+    with engine.begin() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM durian_trees WHERE code LIKE :p"), {"p": f"R-{run:08x}-%"}).scalar_one()
+        conn.execute(text("DELETE FROM durian_trees WHERE code LIKE 'R-%'"))
+    return {"pairs": min(pairs, len(points)), **outcomes, "stored": stored}
+
+
+RAW_MVT = """
+    WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS e)
+    SELECT ST_AsMVT(t, 'durian_trees', 4096, 'geom') FROM (
+        SELECT d.id, d.code, d.variety, d.health,
+               ST_AsMVTGeom(ST_Transform(d.geom, 3857), env.e, 4096, 64, true) AS geom
+          FROM durian_trees d, env
+         WHERE d.deleted_at IS NULL AND d.geom && ST_Transform(env.e, 4326)
+    ) t
+"""
+
+
+def raw_tile_ms(engine, z: int, tiles: list[tuple[int, int]]) -> dict:
+    """The plain full-detail ST_AsMVT query (what tipg sends, without its feature cap), per tile."""
+    times = []
+    with engine.connect() as conn:
+        for x, y in tiles:
+            t = time.perf_counter()
+            conn.execute(text(RAW_MVT), {"z": z, "x": x, "y": y}).scalar_one()
+            times.append(time.perf_counter() - t)
+    return {"median": round(statistics.median(times) * 1000, 1), "max": round(max(times) * 1000, 1)}
+
+
+def growth_point(engine, geomap: str, trees: int, load_seconds: float, seconds: float) -> dict:
+    """At one data size: the load's rate, cold tiles at z8/z12/z16 and items (1 km bbox, limit 100) at c1."""
+    print(f"growth at {trees:,} trees …", flush=True)
+    out: dict = {"trees": trees, "load_s": round(load_seconds, 1), "load_rows_per_s": round(trees / load_seconds)}
+    for z in (8, 12, 16):
+        cx, cy = tile_xy(*DENSE, z)
+        ring = [(cx + dx, cy + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+        cold = [_get(f"{geomap}/tiles/durian_trees/{z}/{x}/{y}.mvt")[0] for x, y in ring]  # a fresh server: all misses
+        out[f"tile_z{z}_cold_ms"] = round(statistics.median(cold) * 1000, 1)
+    bbox = ",".join(map(str, BBOX_1KM))
+    items = wrk_median(f"{geomap}/api/v1/layers/durian_trees/features?bbox={bbox}&health=khoe&limit=100", 1, seconds, 1)
+    out["items_c1_p50_ms"], out["items_c1_rps"] = items["p50_ms"], items["rps"]
+    return out
+
+
+def load_dataset(engine, data) -> float:
+    """The layers of ``data`` into a fresh database; returns the seconds of the trees' GeoPackage."""
+    from geomap.io.load import load_file
+
+    load_file(engine, data / "farms.geojson", progress=False)
+    for other in ("wifi_points", "digital_libraries", "border_markers", "heritage_sites"):
+        load_file(engine, data / f"{other}.geojson", progress=False)
+    t = time.perf_counter()
+    load_file(engine, data / "durian_trees.gpkg", progress=False)
+    return time.perf_counter() - t
