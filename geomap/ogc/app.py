@@ -29,6 +29,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from morecantile.defaults import TileMatrixSets
 from morecantile.errors import MorecantileError
+from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.templating import Jinja2Templates
 from tipg.collections import Catalog, Collection, register_collection_catalog
 from tipg.database import close_db_connection, connect_to_db
@@ -121,7 +122,7 @@ def add_ogc(app: FastAPI) -> None:
     app.router.add_api_route(PREFIX + "/api", _ogc_openapi, name="openapi", include_in_schema=False)
     app.router.routes.insert(0, app.router.routes.pop())
     _add_error_handlers(app)
-    app.middleware("http")(_ogc_request)
+    app.add_middleware(OgcOnly)
     add_crs(app)  # crs / bbox-crs / Content-Crs (geomap/ogc/crs.py); registered last so it runs first
 
 
@@ -201,6 +202,20 @@ def _items_operation(generic: dict, collection: Collection) -> dict:
         for column in collection.properties if not column.geometry_type
     ]
     return operation
+
+
+class OgcOnly:
+    """:func:`_ogc_request` for /ogc requests; every other request passes straight through,
+    without the per-request task and streams of an ``http`` middleware function."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.checked = BaseHTTPMiddleware(app, dispatch=_ogc_request)
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(PREFIX):
+            return await self.checked(scope, receive, send)
+        await self.app(scope, receive, send)
 
 
 async def _ogc_request(request: Request, call_next):

@@ -18,6 +18,8 @@ from urllib.parse import urlencode
 import pyproj
 import shapely
 from fastapi import FastAPI, Request
+from starlette.datastructures import MutableHeaders
+from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.responses import Response
 
 from geomap import crs as registry
@@ -35,7 +37,36 @@ JSON_TYPES = ("application/geo+json", "application/json")
 
 def add_crs(app: FastAPI) -> None:
     """Register the middleware (after the parameter checks, so it runs first)."""
-    app.middleware("http")(_crs_middleware)
+    app.add_middleware(CrsMiddleware)
+
+
+class CrsMiddleware:
+    """``crs``/``bbox-crs`` and ``Content-Crs``. Requests that name no CRS (the field app, pages,
+    tiles, plain /api items) pass straight through — an items answer in the storage CRS only gains
+    its ``Content-Crs`` header — without the per-request task and streams of an ``http``
+    middleware function; /ogc and requests naming a CRS take :func:`_crs_middleware`."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.rewriting = BaseHTTPMiddleware(app, dispatch=_crs_middleware)
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            return await self.app(scope, receive, send)
+        path = scope["path"]
+        if path.startswith("/ogc/") or b"crs" in scope.get("query_string", b""):
+            return await self.rewriting(scope, receive, send)
+        if not FEATURES_PATH.match(path):
+            return await self.app(scope, receive, send)
+
+        async def send_with_crs(message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                headers = MutableHeaders(raw=message["headers"])
+                if headers.get("content-type", "").startswith(JSON_TYPES):
+                    headers["Content-Crs"] = registry.content_crs(registry.STORAGE)
+            await send(message)
+
+        await self.app(scope, receive, send_with_crs)
 
 
 async def _crs_middleware(request: Request, call_next):
