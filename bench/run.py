@@ -177,7 +177,8 @@ def main() -> None:
         for s in servers:
             s.stop()
         servers = []
-        results["growth"] = sorted(growth(pg, env, sizes, args.seed, args.seconds) + [big], key=lambda g: g["trees"])
+        measured = growth(pg, env, sizes, args.seed, args.seconds) + [big]
+        results["growth"] = sorted(measured + _separate_growth(g["trees"] for g in measured), key=lambda g: g["trees"])
         engine.dispose()
     finally:
         for s in servers:
@@ -189,6 +190,14 @@ def main() -> None:
 
     write_report(results, args.report)
     print(f"wrote {args.report} in {results['duration_s']} s")
+
+
+def _separate_growth(measured) -> list[dict]:
+    """Growth points of earlier separate runs (``--growth-only``, e.g. 5M) not measured again now."""
+    path = ROOT / "bench" / "results.json"
+    sizes = set(measured)
+    earlier = json.loads(path.read_text()).get("growth", []) if path.exists() else []
+    return [g for g in earlier if g.get("separate_run") and g["trees"] not in sizes]
 
 
 def rerun_growth(args, sizes: list[int]) -> None:
