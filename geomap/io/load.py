@@ -53,14 +53,21 @@ def load_file(
     frames = [(layer, validate_frame(layer, gdf, label, repair=repair, max_vertices=max_vertices), label) for layer, gdf, label in sources]
     total = sum(len(f) for _, f, _ in frames)
     results: list[WriteResult] = []
-    show = progress if progress is not None else total >= PROGRESS_MIN
-    with tqdm(total=total, desc=f"load {Path(path).name}", unit=" features", disable=not show or None) as bar:
+    # progress=True: always; None: for large files, when stderr is a terminal; False: never.
+    disable = False if progress else (None if progress is None and total >= PROGRESS_MIN else True)
+    # Each feature counts twice: once when copied to the database, once when written with its history.
+    with tqdm(total=2 * total, desc=f"load {Path(path).name}", unit=" steps", disable=disable) as bar:
         try:
             with engine.begin() as conn:
                 for layer, frame, label in frames:
+                    bar.set_postfix_str(f"{layer.name}: copying")
                     copy_to_stage(conn, layer, frame, progress=bar)
+                    bar.set_postfix_str(f"{layer.name}: checking references and codes")
                     check_stage(conn, layer, label)
+                    bar.set_postfix_str(f"{layer.name}: writing with history")
                     results.append(upsert_stage(conn, layer, actor, label))
+                    bar.update(len(frame))
+                bar.set_postfix_str("committing")
                 fingerprint.remember(conn, digest, [(r.layer, r.source, r.features) for r in results])
         except IntegrityError as exc:  # whatever the checks and integrity_errors did not name
             log.warning("load of %s refused by the database: %s", path, exc.orig)

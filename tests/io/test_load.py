@@ -284,3 +284,14 @@ def test_csv_and_geopackage_inputs(engine, tmp_path):
     with engine.connect() as conn:
         wifi = conn.execute(text("SELECT provider, installed_on::text, ST_X(geom) FROM wifi_points")).one()
     assert tuple(wifi) == ("viettel", "2025-03-12", 106.05)
+
+
+def test_a_large_load_shows_its_progress_and_steps(loaded, capsys):
+    """The bar names what the database is doing while it works (most of a large load's time)."""
+    with loaded.begin() as conn:
+        conn.execute(text("DELETE FROM loaded_files"))
+    load_file(loaded, SAMPLE / "durian_trees.geojson", progress=True)
+    err = capsys.readouterr().err
+    assert "load durian_trees.geojson" in err
+    assert "durian_trees: copying" in err and "writing with history" in err
+    assert "20000/20000" in err  # every feature copied, then written
