@@ -182,9 +182,11 @@ def get_tile(conn: Connection, cache: TileCache, layer: Layer, z: int, x: int, y
     hit = cached_tile(cache, layer, z, x, y, params)
     if hit is not None:
         return hit
-    version = data_version(conn, layer)
-    cache.remember_version(layer.name, version, z)
-    key, tag = tile_key(layer, z, x, y, params, cache.version(layer.name, z) or version)
+    version = cache.version(layer.name, z)  # still fresh: a cold tile costs one query, its own
+    if version is None:
+        version = data_version(conn, layer)
+        cache.remember_version(layer.name, version, z)
+    key, tag = tile_key(layer, z, x, y, params, version)
     data = cache.get(key)
     if data is None:
         data = render_tile(conn, layer, z, x, y, params)
