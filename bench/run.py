@@ -1,6 +1,6 @@
 """geomap's benchmark suite: every workload in one go, against one database, peers side by side.
 
-    make bench                                  # 1,000,000 trees (about 20 minutes on 2 cores)
+    make bench                                  # 1,000,000 trees (about 30-40 minutes on 2 cores)
     .venv/bin/python -m bench.run --trees 100000 --seconds 5
 
 Writes ``docs/BENCHMARKS.md`` (and ``bench/results.json``). Peers: ``ogr2ogr`` with
