@@ -8,6 +8,9 @@ statement's transition tables and claim or release all codes in one INSERT/DELET
 Revision ID: 0007
 Revises: 0006
 """
+import importlib.util
+from pathlib import Path
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -21,23 +24,14 @@ depends_on = None
 
 LAYER_TABLES = ("farms", "durian_trees", "wifi_points", "digital_libraries", "border_markers", "heritage_sites")
 
-# 0005's row-level version, restored by a downgrade.
-ROW_FUNCTION = """
-CREATE OR REPLACE FUNCTION geomap_claim_code() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'TRUNCATE' THEN
-        DELETE FROM asset_codes WHERE layer = TG_TABLE_NAME;
-        RETURN NULL;
-    END IF;
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        DELETE FROM asset_codes WHERE code_key = lower(OLD.code) AND asset_id = OLD.id;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO asset_codes (code_key, code, layer, asset_id) VALUES (lower(NEW.code), NEW.code, TG_TABLE_NAME, NEW.id);
-    END IF;
-    RETURN NULL;
-END $$
-"""
+
+def _row_function() -> str:
+    """0005's row-level function, which a downgrade restores (read from 0005 itself)."""
+    spec = importlib.util.spec_from_file_location("geomap_migration_0005", Path(__file__).with_name("0005_asset_codes.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.CLAIM_FUNCTION
+
 
 TRIGGERS = ("geomap_claim_code", "geomap_claim_code_update", "geomap_claim_code_delete", "geomap_claim_code_truncate")
 
@@ -65,7 +59,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("loaded_files")
-    op.execute(ROW_FUNCTION)
+    op.execute(_row_function())
     for table in LAYER_TABLES:
         _drop_triggers(table)
         op.execute(f'CREATE TRIGGER geomap_claim_code AFTER INSERT OR DELETE OR UPDATE OF code ON "{table}" '
