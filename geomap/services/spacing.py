@@ -28,10 +28,11 @@ def applies(layer: Layer) -> bool:
     return layer.geometry == "Point" and layer.min_spacing_m > 0
 
 
-def lock_cells(conn: Connection, layer: Layer, geoms) -> None:
-    """Advisory locks on the grid cells within reach of each new point, in a fixed order."""
+def cell_keys(layer: Layer, geoms) -> list[str]:
+    """Advisory-lock keys of the grid cells within reach of each new point, in a fixed order
+    (none when the layer has no spacing rule)."""
     if not applies(layer):
-        return
+        return []
     keys = set()
     r = layer.min_spacing_m
     for g in geoms:
@@ -39,13 +40,7 @@ def lock_cells(conn: Connection, layer: Layer, geoms) -> None:
         for dx in (-r, r):
             for dy in (-r, r):
                 keys.add((math.floor((g.x * lon_m + dx) / LOCK_CELL_M), math.floor((g.y * _M_PER_DEG_LAT + dy) / LOCK_CELL_M)))
-    ordered = [f"{layer.name}:{cx}:{cy}" for cx, cy in sorted(keys)]
-    # One statement; locks are taken in the array's order (volatile functions run after ORDER BY).
-    conn.execute(
-        text("SELECT count(pg_advisory_xact_lock(hashtext(k.key))) FROM "
-             "(SELECT key FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS u(key, n) ORDER BY n) k"),
-        {"keys": ordered},
-    )
+    return [f"{layer.name}:{cx}:{cy}" for cx, cy in sorted(keys)]
 
 
 def _nearest_sql(layer: Layer) -> str:
