@@ -128,23 +128,27 @@ def _insert_new(conn: Connection, layer: Layer, principal: Principal, parsed: Pa
         if single:
             raise InvalidInput([FieldProblem(p.field, p.reason, None) for p in exc.problems]) from None
         raise
-    _check_codes(conn, layer, single)
-    spacing.raise_nearby(conn, layer, options.confirm_nearby, single)
+    near = _check_codes(conn, layer, single)
+    spacing.raise_nearby(layer, near, options.confirm_nearby, single)
     rows = _insert_stage(conn, layer, principal, receipts_201)
     return {i: Created(to_feature(layer, rows[str(parsed.records[i]["id"])], principal), True) for i in todo}
 
 
-def _check_codes(conn: Connection, layer: Layer, single: bool) -> None:
+def _check_codes(conn: Connection, layer: Layer, single: bool) -> list:
     """Codes held by other assets of any layer (ignoring case), and codes repeated within the
-    batch, in one statement."""
+    batch; in the same statement, each staged point's nearest asset, returned for the spacing rule."""
     stage = stage_table(layer)
     rows = conn.execute(
         text(
-            f"(SELECT 'taken' AS kind, s.idx, c.code, c.asset_id::text AS id, c.layer FROM {stage} s "
+            f"(SELECT 'taken' AS kind, s.idx, c.code, c.asset_id::text AS id, c.layer, NULL::float8 AS d FROM {stage} s "
             f" JOIN asset_codes c ON c.code_key = lower(s.code) AND c.asset_id <> s.id ORDER BY s.idx LIMIT 1) "
-            f"UNION ALL (SELECT 'twice', NULL, min(code), NULL, NULL FROM {stage} GROUP BY lower(code) HAVING count(*) > 1 LIMIT 1)"
-        )
+            f"UNION ALL (SELECT 'twice', NULL, min(code), NULL, NULL, NULL FROM {stage} GROUP BY lower(code) HAVING count(*) > 1 LIMIT 1) "
+            f"UNION ALL (SELECT 'near', n.idx, n.code, n.id, NULL, n.d FROM ({spacing.nearest_sql(layer)}) n ORDER BY n.idx)"
+        ),
+        spacing.nearest_params(layer),
     ).all()
+    near = [r for r in rows if r.kind == "near"]
+    rows = [r for r in rows if r.kind != "near"]
     taken = [r for r in rows if r.kind == "taken"]
     if taken:
         r = taken[0]
@@ -154,6 +158,7 @@ def _check_codes(conn: Connection, layer: Layer, single: bool) -> None:
                         "errors": [{"field": "code", "reason": "already taken"}]})
     if rows:
         raise InvalidInput([FieldProblem("code", f"code {rows[0].code} appears twice in this batch")])
+    return near
 
 
 def _insert_stage(conn: Connection, layer: Layer, principal: Principal, receipts_201: list) -> dict[str, Mapping]:

@@ -43,6 +43,20 @@ def cell_keys(layer: Layer, geoms) -> list[str]:
     return [f"{layer.name}:{cx}:{cy}" for cx, cy in sorted(keys)]
 
 
+def nearest_sql(layer: Layer) -> str:
+    """Each staged point's nearest asset (stored, or earlier in the batch) within ``:r`` metres
+    (``:deg`` degrees for the index): rows of (idx, id, code, d). Empty without a spacing rule."""
+    if not applies(layer):
+        return "SELECT NULL::int AS idx, NULL::text AS id, NULL::text AS code, NULL::float8 AS d WHERE false"
+    return _nearest_sql(layer)
+
+
+def nearest_params(layer: Layer) -> dict:
+    """Parameters of :func:`nearest_sql`."""
+    radius = max(layer.min_spacing_m, DUPLICATE_M)
+    return {"r": radius, "deg": radius / 100_000.0 * 2}
+
+
 def _nearest_sql(layer: Layer) -> str:
     stage = stage_table(layer)
     return f"""
@@ -62,12 +76,9 @@ def _nearest_sql(layer: Layer) -> str:
     """
 
 
-def nearby_conflicts(conn: Connection, layer: Layer, confirm_nearby: bool, single: bool) -> list[Conflict]:
-    """Staged points too close to a stored asset or to an earlier point of the same batch."""
-    if not applies(layer):
-        return []
-    radius = max(layer.min_spacing_m, DUPLICATE_M)
-    rows = conn.execute(text(_nearest_sql(layer)), {"r": radius, "deg": radius / 100_000.0 * 2}).all()
+def nearby_conflicts(layer: Layer, rows, confirm_nearby: bool, single: bool) -> list[Conflict]:
+    """Conflicts of the rows of :func:`nearest_sql`: staged points too close to a stored asset
+    or to an earlier point of the same batch."""
     out = []
     for r in rows:
         duplicate = r.d < DUPLICATE_M
@@ -85,9 +96,9 @@ def nearby_conflicts(conn: Connection, layer: Layer, confirm_nearby: bool, singl
     return out
 
 
-def raise_nearby(conn: Connection, layer: Layer, confirm_nearby: bool, single: bool) -> None:
+def raise_nearby(layer: Layer, rows, confirm_nearby: bool, single: bool) -> None:
     """Raise the nearby conflicts of the staged points (one, or all of a batch's together)."""
-    conflicts = nearby_conflicts(conn, layer, confirm_nearby, single)
+    conflicts = nearby_conflicts(layer, rows, confirm_nearby, single)
     if len(conflicts) == 1:
         raise conflicts[0]
     if conflicts:
