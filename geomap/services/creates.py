@@ -56,15 +56,20 @@ def create_features(conn: Connection, layer: Layer, principal: Principal, items:
     permissions.check_team_codes(principal, parsed.records, single)
     hashes = [receipts.request_hash({"p": {k: v for k, v in r.items() if k != "id"}, "g": geometry_hash_input(g)})
               for r, g in zip(parsed.records, parsed.geoms)]
-    results = _replay_ids(conn, layer, principal, parsed, hashes, single)
+    chosen = {i: str(rec["id"]) for i, rec in enumerate(parsed.records) if rec.get("id") is not None}
+    # One statement locks the chosen ids (retries in flight wait) and then the spacing cells.
+    receipts.wait_for_in_flight(conn, [receipts.id_key(layer, fid) for fid in chosen.values()],
+                                then=spacing.cell_keys(layer, parsed.geoms))
+    results = _replay_ids(conn, layer, principal, chosen, hashes, single)
     for rec in parsed.records:
         if rec.get("id") is None:
             rec["id"] = uuid.uuid4()
     todo = [i for i in range(len(parsed.records)) if i not in results]
     if todo:
-        results.update(_insert_new(conn, layer, principal, parsed, todo, options=options, single=single, team=team))
-        receipts.store(conn, layer, [(receipts.id_key(layer, str(parsed.records[i]["id"])), hashes[i],
-                                      [str(parsed.records[i]["id"])]) for i in todo], 201)
+        id_receipts = [(receipts.id_key(layer, str(parsed.records[i]["id"])), hashes[i], [str(parsed.records[i]["id"])])
+                       for i in todo]
+        results.update(_insert_new(conn, layer, principal, parsed, todo, options=options, single=single, team=team,
+                                   receipts_201=id_receipts))
     ordered = [results[i] for i in range(len(parsed.records))]
     if key is not None:
         receipts.store(conn, layer, [(key, receipts.request_hash(items), [c.feature["id"] for c in ordered])], 201)
@@ -84,13 +89,12 @@ def _replayed(conn: Connection, layer: Layer, principal: Principal, ids: list[st
     return [Created(to_feature(layer, assets[i], principal), False) for i in ids if i in assets]
 
 
-def _replay_ids(conn: Connection, layer: Layer, principal: Principal, parsed: ParsedFeatures, hashes: list[str],
+def _replay_ids(conn: Connection, layer: Layer, principal: Principal, chosen: dict[int, str], hashes: list[str],
                 single: bool) -> dict[int, Created]:
-    """Features whose client-chosen id has a receipt for this same content: what they created."""
-    chosen = {i: str(rec["id"]) for i, rec in enumerate(parsed.records) if rec.get("id") is not None}
+    """Features whose client-chosen id (``chosen``: index → id, locked already) has a receipt for
+    this same content: what they created."""
     if not chosen:
         return {}
-    receipts.wait_for_in_flight(conn, [receipts.id_key(layer, fid) for fid in chosen.values()])
     found, taken = receipts.for_ids(conn, layer, list(chosen.values()))
     replayed: dict[int, str] = {}
     for i, fid in chosen.items():
@@ -107,8 +111,9 @@ def _replay_ids(conn: Connection, layer: Layer, principal: Principal, parsed: Pa
 
 
 def _insert_new(conn: Connection, layer: Layer, principal: Principal, parsed: ParsedFeatures, todo: list[int], *,
-                options: WriteOptions, single: bool, team) -> dict[int, Created]:
-    """Check and insert the features at ``todo``; return them as created."""
+                options: WriteOptions, single: bool, team, receipts_201: list) -> dict[int, Created]:
+    """Check and insert the features at ``todo`` (their spacing cells locked already), storing
+    ``receipts_201`` in the same statement; return them as created."""
     records, geoms = [parsed.records[i] for i in todo], [parsed.geoms[i] for i in todo]
     if principal.role == "volunteer":
         items = [(None if single else i, ewkb(parsed.geoms[i]), parsed.records[i].get("province"),
@@ -116,7 +121,6 @@ def _insert_new(conn: Connection, layer: Layer, principal: Principal, parsed: Pa
         outside = permissions.outside_team_area(conn, principal, items, team=team)
         if outside:
             raise Forbidden("; ".join(p.describe() for p in outside))
-    spacing.lock_cells(conn, layer, geoms)
     copy_rows_to_stage(conn, layer, stage_rows(layer, records, geoms, todo))
     try:
         resolve_references(conn, layer, None)
@@ -124,23 +128,27 @@ def _insert_new(conn: Connection, layer: Layer, principal: Principal, parsed: Pa
         if single:
             raise InvalidInput([FieldProblem(p.field, p.reason, None) for p in exc.problems]) from None
         raise
-    _check_codes(conn, layer, single)
-    spacing.raise_nearby(conn, layer, options.confirm_nearby, single)
-    rows = _insert_stage(conn, layer, principal)
+    near = _check_codes(conn, layer, single)
+    spacing.raise_nearby(layer, near, options.confirm_nearby, single)
+    rows = _insert_stage(conn, layer, principal, receipts_201)
     return {i: Created(to_feature(layer, rows[str(parsed.records[i]["id"])], principal), True) for i in todo}
 
 
-def _check_codes(conn: Connection, layer: Layer, single: bool) -> None:
+def _check_codes(conn: Connection, layer: Layer, single: bool) -> list:
     """Codes held by other assets of any layer (ignoring case), and codes repeated within the
-    batch, in one statement."""
+    batch; in the same statement, each staged point's nearest asset, returned for the spacing rule."""
     stage = stage_table(layer)
     rows = conn.execute(
         text(
-            f"(SELECT 'taken' AS kind, s.idx, c.code, c.asset_id::text AS id, c.layer FROM {stage} s "
+            f"(SELECT 'taken' AS kind, s.idx, c.code, c.asset_id::text AS id, c.layer, NULL::float8 AS d FROM {stage} s "
             f" JOIN asset_codes c ON c.code_key = lower(s.code) AND c.asset_id <> s.id ORDER BY s.idx LIMIT 1) "
-            f"UNION ALL (SELECT 'twice', NULL, min(code), NULL, NULL FROM {stage} GROUP BY lower(code) HAVING count(*) > 1 LIMIT 1)"
-        )
+            f"UNION ALL (SELECT 'twice', NULL, min(code), NULL, NULL, NULL FROM {stage} GROUP BY lower(code) HAVING count(*) > 1 LIMIT 1) "
+            f"UNION ALL (SELECT 'near', n.idx, n.code, n.id, NULL, n.d FROM ({spacing.nearest_sql(layer)}) n ORDER BY n.idx)"
+        ),
+        spacing.nearest_params(layer),
     ).all()
+    near = [r for r in rows if r.kind == "near"]
+    rows = [r for r in rows if r.kind != "near"]
     taken = [r for r in rows if r.kind == "taken"]
     if taken:
         r = taken[0]
@@ -150,10 +158,12 @@ def _check_codes(conn: Connection, layer: Layer, single: bool) -> None:
                         "errors": [{"field": "code", "reason": "already taken"}]})
     if rows:
         raise InvalidInput([FieldProblem("code", f"code {rows[0].code} appears twice in this batch")])
+    return near
 
 
-def _insert_stage(conn: Connection, layer: Layer, principal: Principal) -> dict[str, Mapping]:
-    """Insert the staged features and their creation history in one statement; return the rows."""
+def _insert_stage(conn: Connection, layer: Layer, principal: Principal, receipts_201: list) -> dict[str, Mapping]:
+    """Insert the staged features, their creation history and their id receipts in one statement;
+    return the rows."""
     qcols = ", ".join(q(c) for c in writable_columns(layer))
     review = "approved" if principal.is_admin else "received"
     returned = ", ".join(q(c) for c in ["id", *(a.name for a in layer.all_attributes), *BOOKKEEPING_COLUMNS])
@@ -162,9 +172,11 @@ def _insert_stage(conn: Connection, layer: Layer, principal: Principal) -> dict[
             INSERT INTO {q(layer.table)} (id, {qcols}, created_by, updated_by, review_state)
             SELECT id, {qcols}, :actor, :actor, :review FROM {stage_table(layer)} ORDER BY idx
             RETURNING {returned}, ST_AsGeoJSON(geom, 9) AS geometry
-        ), h AS ({history.creates_sql(layer, "i")})
+        ), h AS ({history.creates_sql(layer, "i")}),
+        r AS ({receipts.STORE_SQL})
         SELECT * FROM i
     """
     with integrity_errors(layer):
-        rows = conn.execute(text(sql), {"actor": principal.actor, "review": review, "layer": layer.name}).mappings().all()
+        rows = conn.execute(text(sql), {"actor": principal.actor, "review": review, "layer": layer.name,
+                                        **receipts.store_params(layer, receipts_201, 201)}).mappings().all()
     return {str(r["id"]): r for r in rows}

@@ -36,17 +36,24 @@ def idempotency_key(username: str, key: str) -> str:
     return f"key:{username}:{key}"
 
 
-def wait_for_in_flight(conn: Connection, keys: list[str]) -> None:
-    """Lock ``keys`` for this transaction (in a fixed order, so two batches cannot deadlock).
+def wait_for_in_flight(conn: Connection, keys: list[str], then: list[str] | None = None) -> None:
+    """Lock ``keys`` for this transaction (in a fixed order, so two batches cannot deadlock), and
+    after them the ``then`` keys in their given order (a create's spacing cells), in one statement.
 
     A request retried while its original is still running waits here until the original commits
     or rolls back; the receipts it reads next (a new statement, a new snapshot) then show the outcome.
     """
+    lock_in_order(conn, sorted(set(keys)) + list(then or []))
+
+
+def lock_in_order(conn: Connection, keys: list[str]) -> None:
+    """Transaction-level advisory locks on ``keys``, taken in the list's order, in one statement."""
     if keys:
+        # Volatile functions run after ORDER BY, so the locks are taken in the array's order.
         conn.execute(
             text("SELECT count(pg_advisory_xact_lock(hashtext(k.key))) FROM "
                  "(SELECT key FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS u(key, n) ORDER BY n) k"),
-            {"keys": sorted(set(keys))},
+            {"keys": keys},
         )
 
 
@@ -87,12 +94,19 @@ def assets(conn: Connection, layer: Layer, ids: list[str]) -> dict[str, Mapping]
     return {str(a["id"]): a for a in rows}
 
 
+STORE_SQL = ("INSERT INTO write_receipts (key, request_hash, layer, asset_ids, status) "
+             "SELECT k, h, :rl, CAST(ids AS uuid[]), :rs "
+             "FROM unnest(CAST(:rk AS text[]), CAST(:rh AS text[]), CAST(:rids AS text[])) AS r(k, h, ids) "
+             "ON CONFLICT (key) DO NOTHING")
+
+
+def store_params(layer: Layer, receipts: list[tuple[str, str, list[str]]], status: int) -> dict:
+    """Parameters of :data:`STORE_SQL` for (key, request hash, asset ids) receipts (a create
+    runs it as part of its insert statement)."""
+    return {"rk": [r[0] for r in receipts], "rh": [r[1] for r in receipts],
+            "rids": ["{" + ",".join(r[2]) + "}" for r in receipts], "rl": layer.name, "rs": status}
+
+
 def store(conn: Connection, layer: Layer, receipts: list[tuple[str, str, list[str]]], status: int) -> None:
     """Store (key, request hash, asset ids) receipts in one statement."""
-    conn.execute(
-        text("INSERT INTO write_receipts (key, request_hash, layer, asset_ids, status) "
-             "SELECT k, h, :l, CAST(ids AS uuid[]), :s FROM unnest(CAST(:k AS text[]), CAST(:h AS text[]), CAST(:ids AS text[])) AS r(k, h, ids) "
-             "ON CONFLICT (key) DO NOTHING"),
-        {"k": [r[0] for r in receipts], "h": [r[1] for r in receipts],
-         "ids": ["{" + ",".join(r[2]) + "}" for r in receipts], "l": layer.name, "s": status},
-    )
+    conn.execute(text(STORE_SQL), store_params(layer, receipts, status))

@@ -28,10 +28,11 @@ def applies(layer: Layer) -> bool:
     return layer.geometry == "Point" and layer.min_spacing_m > 0
 
 
-def lock_cells(conn: Connection, layer: Layer, geoms) -> None:
-    """Advisory locks on the grid cells within reach of each new point, in a fixed order."""
+def cell_keys(layer: Layer, geoms) -> list[str]:
+    """Advisory-lock keys of the grid cells within reach of each new point, in a fixed order
+    (none when the layer has no spacing rule)."""
     if not applies(layer):
-        return
+        return []
     keys = set()
     r = layer.min_spacing_m
     for g in geoms:
@@ -39,13 +40,21 @@ def lock_cells(conn: Connection, layer: Layer, geoms) -> None:
         for dx in (-r, r):
             for dy in (-r, r):
                 keys.add((math.floor((g.x * lon_m + dx) / LOCK_CELL_M), math.floor((g.y * _M_PER_DEG_LAT + dy) / LOCK_CELL_M)))
-    ordered = [f"{layer.name}:{cx}:{cy}" for cx, cy in sorted(keys)]
-    # One statement; locks are taken in the array's order (volatile functions run after ORDER BY).
-    conn.execute(
-        text("SELECT count(pg_advisory_xact_lock(hashtext(k.key))) FROM "
-             "(SELECT key FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS u(key, n) ORDER BY n) k"),
-        {"keys": ordered},
-    )
+    return [f"{layer.name}:{cx}:{cy}" for cx, cy in sorted(keys)]
+
+
+def nearest_sql(layer: Layer) -> str:
+    """Each staged point's nearest asset (stored, or earlier in the batch) within ``:r`` metres
+    (``:deg`` degrees for the index): rows of (idx, id, code, d). Empty without a spacing rule."""
+    if not applies(layer):
+        return "SELECT NULL::int AS idx, NULL::text AS id, NULL::text AS code, NULL::float8 AS d WHERE false"
+    return _nearest_sql(layer)
+
+
+def nearest_params(layer: Layer) -> dict:
+    """Parameters of :func:`nearest_sql`."""
+    radius = max(layer.min_spacing_m, DUPLICATE_M)
+    return {"r": radius, "deg": radius / 100_000.0 * 2}
 
 
 def _nearest_sql(layer: Layer) -> str:
@@ -67,12 +76,9 @@ def _nearest_sql(layer: Layer) -> str:
     """
 
 
-def nearby_conflicts(conn: Connection, layer: Layer, confirm_nearby: bool, single: bool) -> list[Conflict]:
-    """Staged points too close to a stored asset or to an earlier point of the same batch."""
-    if not applies(layer):
-        return []
-    radius = max(layer.min_spacing_m, DUPLICATE_M)
-    rows = conn.execute(text(_nearest_sql(layer)), {"r": radius, "deg": radius / 100_000.0 * 2}).all()
+def nearby_conflicts(layer: Layer, rows, confirm_nearby: bool, single: bool) -> list[Conflict]:
+    """Conflicts of the rows of :func:`nearest_sql`: staged points too close to a stored asset
+    or to an earlier point of the same batch."""
     out = []
     for r in rows:
         duplicate = r.d < DUPLICATE_M
@@ -90,9 +96,9 @@ def nearby_conflicts(conn: Connection, layer: Layer, confirm_nearby: bool, singl
     return out
 
 
-def raise_nearby(conn: Connection, layer: Layer, confirm_nearby: bool, single: bool) -> None:
+def raise_nearby(layer: Layer, rows, confirm_nearby: bool, single: bool) -> None:
     """Raise the nearby conflicts of the staged points (one, or all of a batch's together)."""
-    conflicts = nearby_conflicts(conn, layer, confirm_nearby, single)
+    conflicts = nearby_conflicts(layer, rows, confirm_nearby, single)
     if len(conflicts) == 1:
         raise conflicts[0]
     if conflicts:
