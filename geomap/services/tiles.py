@@ -71,15 +71,9 @@ def render_tile(conn: Connection, layer: Layer, z: int, x: int, y: int, params: 
     env = "WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS e, ST_Transform(ST_TileEnvelope(:z, :x, :y), 4326) AS e4326)"
     detail = (z >= DETAIL_ZOOM and layer.geometry == "Point") or (z >= POLYGON_ZOOM and layer.geometry != "Point")
     if detail:
-        n = conn.execute(text(f"{env} SELECT count(*) {base}"), values).scalar_one()
-        if n <= MAX_DETAIL:
-            cols = ", ".join(f"t.{q(c)}" for c in tile_attributes(layer))
-            sql = (
-                f"{env}, feats AS (SELECT t.id::text AS id, {cols}, "
-                f"ST_AsMVTGeom(ST_Transform(t.geom, 3857), env.e, :extent, 64, true) AS geom {base}) "
-                f"SELECT ST_AsMVT(feats, :name, :extent, 'geom') FROM feats WHERE geom IS NOT NULL"
-            )
-            return bytes(conn.execute(text(sql), values).scalar_one() or b"")
+        data = _detail_tile(conn, layer, env, base, values)
+        if data is not None:
+            return data
         cell_px = FINE_CELL_PX
     else:
         cell_px = CELL_PX
@@ -105,6 +99,24 @@ def render_tile(conn: Connection, layer: Layer, z: int, x: int, y: int, params: 
         SELECT ST_AsMVT(feats, :name, :extent, 'geom') FROM feats WHERE geom IS NOT NULL
     """
     return bytes(conn.execute(text(sql), values).scalar_one() or b"")
+
+
+def _detail_tile(conn: Connection, layer: Layer, env: str, base: str, values: dict) -> bytes | None:
+    """The tile of individual assets in one statement, or None when it holds more than ``MAX_DETAIL``.
+
+    The count stops at ``MAX_DETAIL + 1`` rows and the MVT is only built (its CTE read) when the
+    count allows it, so a cold detail tile costs one round trip instead of two full scans.
+    """
+    cols = ", ".join(f"t.{q(c)}" for c in tile_attributes(layer))
+    sql = (
+        f"{env}, n AS (SELECT count(*) AS n FROM (SELECT 1 {base} LIMIT :cap) s), "
+        f"feats AS (SELECT t.id::text AS id, {cols}, "
+        f"ST_AsMVTGeom(ST_Transform(t.geom, 3857), env.e, :extent, 64, true) AS geom {base}) "
+        f"SELECT n.n, CASE WHEN n.n <= :max_detail THEN "
+        f"(SELECT ST_AsMVT(feats, :name, :extent, 'geom') FROM feats WHERE geom IS NOT NULL) END FROM n"
+    )
+    n, data = conn.execute(text(sql), {**values, "cap": MAX_DETAIL + 1, "max_detail": MAX_DETAIL}).one()
+    return bytes(data or b"") if n <= MAX_DETAIL else None
 
 
 def data_version(conn: Connection, layer: Layer) -> str:
