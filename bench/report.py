@@ -171,6 +171,7 @@ def write_report(r: dict, path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # python bench/report.py [OUT.md]  (or python -m bench.report)
     root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root))
     write_report(json.loads((root / "bench" / "results.json").read_text()), Path(sys.argv[1]) if len(sys.argv) > 1 else root / "docs" / "BENCHMARKS.md")
