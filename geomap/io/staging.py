@@ -139,8 +139,12 @@ def stage_frame(layer: Layer, records: pd.DataFrame | list[dict], geoms) -> pd.D
     """Validated records + geometries → the frame :func:`copy_to_stage` takes."""
     out = pd.DataFrame(records, columns=staging_columns(layer))
     for col in out.columns:
-        if _is_id(col):
-            out[col] = out[col].map(lambda v: None if v is None or v != v else str(v))
+        if _is_id(col):  # ids as text: str already from the column checks, UUID from the model
+            values = out[col]
+            odd = values.notna() & (values.map(type, na_action="ignore") != str) if values.dtype == object else None
+            if odd is not None and odd.any():
+                values = values.where(~odd, values[odd].map(str))
+            out[col] = values.astype(object).where(values.notna(), None)
     out.insert(0, "idx", np.arange(len(out)))
     out["geom"] = _ewkb(geoms)
     return out

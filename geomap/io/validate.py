@@ -81,12 +81,16 @@ def _validate_rows(layer: Layer, attrs: pd.DataFrame, positions: np.ndarray) -> 
 
 
 def _duplicates(frame: pd.DataFrame, col: str) -> list[FieldProblem]:
+    """Values of ``col`` repeated in the file, each named with the feature that has it first."""
     values = frame[col]
-    dup = values.notna() & values.duplicated(keep="first")
-    first = {}
-    for i, v in values[values.notna()].items():
+    dup = (values.notna() & values.duplicated(keep="first")).to_numpy()
+    if not dup.any():
+        return []
+    repeated = set(values[dup])
+    first: dict = {}
+    for i, v in values[values.isin(repeated)].items():
         first.setdefault(v, i)
     return [
         FieldProblem(col, f"{values[i]!s} appears again in this file (first at feature {first[values[i]]})", int(i))
-        for i in np.flatnonzero(dup.to_numpy())
+        for i in np.flatnonzero(dup)
     ]
