@@ -135,16 +135,10 @@ def _is_id(col: str) -> bool:
     return col == "id" or col.endswith("_id")
 
 
-def stage_frame(layer: Layer, records: pd.DataFrame | list[dict], geoms) -> pd.DataFrame:
-    """Validated records + geometries → the frame :func:`copy_to_stage` takes."""
-    out = pd.DataFrame(records, columns=staging_columns(layer))
-    for col in out.columns:
-        if _is_id(col):  # ids as text: str already from the column checks, UUID from the model
-            values = out[col]
-            odd = values.notna() & (values.map(type, na_action="ignore") != str) if values.dtype == object else None
-            if odd is not None and odd.any():
-                values = values.where(~odd, values[odd].map(str))
-            out[col] = values.astype(object).where(values.notna(), None)
+def stage_frame(layer: Layer, records: pd.DataFrame, geoms) -> pd.DataFrame:
+    """Validated columns (:func:`geomap.io.columns.clean_columns`, ids already text) + geometries →
+    the frame :func:`copy_to_stage` takes."""
+    out = records[staging_columns(layer)].copy()
     out.insert(0, "idx", np.arange(len(out)))
     out["geom"] = _ewkb(geoms)
     return out
