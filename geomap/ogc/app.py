@@ -29,7 +29,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from morecantile.defaults import TileMatrixSets
 from morecantile.errors import MorecantileError
-from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.templating import Jinja2Templates
 from tipg.collections import Catalog, Collection, register_collection_catalog
 from tipg.database import close_db_connection, connect_to_db
@@ -45,6 +44,7 @@ from geomap.ogc.conditional import conditional_get
 from geomap.ogc.crs import add_crs
 from geomap.ogc.parameters import ITEMS_PATH, PREFIX, item_id_missing, parameter_problem
 from geomap.ogc.routes import ogc_router
+from geomap.ogc.scoped import ScopedHttpMiddleware
 from geomap.ogc.views import SCHEMA
 from geomap.web.i18n import pick_lang
 
@@ -122,7 +122,7 @@ def add_ogc(app: FastAPI) -> None:
     app.router.add_api_route(PREFIX + "/api", _ogc_openapi, name="openapi", include_in_schema=False)
     app.router.routes.insert(0, app.router.routes.pop())
     _add_error_handlers(app)
-    app.add_middleware(OgcOnly)
+    app.add_middleware(ScopedHttpMiddleware, dispatch=_ogc_request, applies=lambda scope: scope["path"].startswith(PREFIX))
     add_crs(app)  # crs / bbox-crs / Content-Crs (geomap/ogc/crs.py); registered last so it runs first
 
 
@@ -204,25 +204,9 @@ def _items_operation(generic: dict, collection: Collection) -> dict:
     return operation
 
 
-class OgcOnly:
-    """:func:`_ogc_request` for /ogc requests; every other request passes straight through,
-    without the per-request task and streams of an ``http`` middleware function."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-        self.checked = BaseHTTPMiddleware(app, dispatch=_ogc_request)
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(PREFIX):
-            return await self.checked(scope, receive, send)
-        await self.app(scope, receive, send)
-
-
 async def _ogc_request(request: Request, call_next):
     """Every /ogc request: parameters checked (400 naming the one at fault), ids that cannot exist
     are 404, ``f=json`` means GeoJSON on items, and items answer conditional GETs (ETag, 304)."""
-    if not request.url.path.startswith(PREFIX):
-        return await call_next(request)
     found = parameter_problem(request)
     if found:
         field, reason = found

@@ -19,12 +19,12 @@ import pyproj
 import shapely
 from fastapi import FastAPI, Request
 from starlette.datastructures import MutableHeaders
-from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.responses import Response
 
 from geomap import crs as registry
 from geomap.crs import CrsEntry
 from geomap.errors import FieldProblem, InvalidInput
+from geomap.ogc.scoped import ScopedHttpMiddleware
 from geomap.problems import problem
 
 #: Items of a collection or one item, and /api/v1 features (list or one).
@@ -40,23 +40,20 @@ def add_crs(app: FastAPI) -> None:
     app.add_middleware(CrsMiddleware)
 
 
-class CrsMiddleware:
-    """``crs``/``bbox-crs`` and ``Content-Crs``. Requests that name no CRS (the field app, pages,
-    tiles, plain /api items) pass straight through — an items answer in the storage CRS only gains
-    its ``Content-Crs`` header — without the per-request task and streams of an ``http``
-    middleware function; /ogc and requests naming a CRS take :func:`_crs_middleware`."""
+def _names_crs(scope: dict) -> bool:
+    return scope["method"] == "GET" and (scope["path"].startswith("/ogc/") or b"crs" in scope.get("query_string", b""))
+
+
+class CrsMiddleware(ScopedHttpMiddleware):
+    """``crs``/``bbox-crs`` and ``Content-Crs``: /ogc and requests naming a CRS take
+    :func:`_crs_middleware`; an items answer in the storage CRS only gains its ``Content-Crs``
+    header; everything else (the field app, pages, tiles) passes straight through."""
 
     def __init__(self, app) -> None:
-        self.app = app
-        self.rewriting = BaseHTTPMiddleware(app, dispatch=_crs_middleware)
+        super().__init__(app, dispatch=_crs_middleware, applies=_names_crs)
 
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET":
-            return await self.app(scope, receive, send)
-        path = scope["path"]
-        if path.startswith("/ogc/") or b"crs" in scope.get("query_string", b""):
-            return await self.rewriting(scope, receive, send)
-        if not FEATURES_PATH.match(path):
+    async def passed(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or not FEATURES_PATH.match(scope["path"]):
             return await self.app(scope, receive, send)
 
         async def send_with_crs(message) -> None:
