@@ -13,7 +13,7 @@ import urllib.request
 from sqlalchemy import text
 
 from bench.servers import wrk_median
-from bench.workloads import BBOX_1KM, DENSE, _get, tile_xy
+from bench.workloads import BBOX_1KM, DENSE, _get, load_other_layers, tile_xy
 
 
 def _post(url: str, token: str, body: bytes) -> tuple[int, str | None]:
@@ -108,9 +108,7 @@ def load_dataset(engine, data) -> float:
     """The layers of ``data`` into a fresh database; returns the seconds of the trees' GeoPackage."""
     from geomap.io.load import load_file
 
-    load_file(engine, data / "farms.geojson", progress=False)
-    for other in ("wifi_points", "digital_libraries", "border_markers", "heritage_sites"):
-        load_file(engine, data / f"{other}.geojson", progress=False)
+    load_other_layers(engine, data)
     t = time.perf_counter()
     load_file(engine, data / "durian_trees.gpkg", progress=False)
     return time.perf_counter() - t

@@ -44,13 +44,18 @@ def _pg_conn_string(url: str) -> str:
     return f"host={u.host} port={u.port} user={u.username} password={u.password} dbname={u.database}"
 
 
+def load_other_layers(engine, data: Path) -> None:
+    """Farms first (trees reference them), then the other layers of a generated dataset."""
+    load_file(engine, data / "farms.geojson", progress=False)
+    for other in ("wifi_points", "digital_libraries", "border_markers", "heritage_sites"):
+        load_file(engine, data / f"{other}.geojson", progress=False)
+
+
 def bulk_load(engine, url: str, data: Path) -> dict:
     """geomap's loader (validation included) vs ogr2ogr with PG_USE_COPY on the same files."""
     print("bulk load …", flush=True)
     out: dict = {}
-    load_file(engine, data / "farms.geojson", progress=False)
-    for other in ("wifi_points", "digital_libraries", "border_markers", "heritage_sites"):
-        load_file(engine, data / f"{other}.geojson", progress=False)
+    load_other_layers(engine, data)
     n = None
     for fmt in ("geojson", "gpkg"):
         with engine.begin() as conn:

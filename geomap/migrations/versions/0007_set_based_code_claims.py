@@ -4,6 +4,8 @@ loaded_files, so reloading an unchanged file changes nothing at once
 The row trigger of 0005 ran a plpgsql call and a single-row INSERT into ``asset_codes`` for every
 row a bulk load wrote (about a second per 100,000 trees). The statement-level triggers read the
 statement's transition tables and claim or release all codes in one INSERT/DELETE each.
+The function and triggers come from ``geomap/codes.py``, which new layers' migrations also use; a
+later change to them needs a migration of its own.
 
 Revision ID: 0007
 Revises: 0006
