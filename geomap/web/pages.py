@@ -20,7 +20,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 
-from geomap.api.deps import get_principal, read_engine
+from geomap.api.deps import lookup_principal, read_engine
 from geomap.api.errors import status_of
 from geomap.auth import PUBLIC, Principal
 from geomap.errors import GeomapError, Unauthorized
@@ -71,7 +71,7 @@ templates.env.globals.update(static_url=static_url, vendor_url=vendor_url)
 def page_principal(request: Request) -> Principal:
     """The signed-in user, or the public (a stale cookie on a page just means signed out)."""
     try:
-        return get_principal(request)
+        return lookup_principal(request)
     except Unauthorized:
         return PUBLIC
 
