@@ -24,6 +24,13 @@ class Settings(BaseSettings):
         description="Comma-separated URLs of PostgreSQL streaming replicas of database_url. Reads go there "
         "(round robin) unless the caller has just written and the replicas have not replayed it yet.",
     )
+    db_pool_size: int = Field(
+        default=24, ge=1, le=500,
+        description="Database connections each worker keeps open. Requests beyond it open extra ones "
+        "(up to db_pool_overflow more) that are closed again after use, each a new server process and "
+        "staging tables to set up: size it to the requests a worker serves at once.",
+    )
+    db_pool_overflow: int = Field(default=16, ge=0, le=500, description="Extra connections a worker may open at peaks.")
     replica_poll_s: float = Field(default=1.0, description="How often each worker checks its replicas' replay position.")
     home: Path = Field(
         default=Path(".geomap"),

@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None, migrate: bool | None = None) ->
         if migrate:
             upgrade(url)
             publish_views(url)
-        engine = make_engine(url)
+        engine = make_engine(url, pool_size=settings.db_pool_size, max_overflow=settings.db_pool_overflow)
         app.state.db = db
         app.state.engine = engine
         app.state.reads = ReadRouter(engine, settings.read_database_urls, settings.replica_poll_s)
