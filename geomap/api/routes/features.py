@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from geomap.api.deps import EngineDep, IfMatchDep, LayerDep, PrincipalDep, ReadEngineDep, SettingsDep, written
+from geomap.api.deps import EngineDep, IfMatchDep, LayerDep, PrincipalDep, ReadEngineDep, SettingsDep, WriterDep, written
 from geomap.conditional import etag_matches
 from geomap.api.schemas import Feature, FeatureCollection, FeatureCollectionIn, FeatureIn, FeaturePatch, HistoryEntry, ReviewIn
 from geomap.services import features as reads
@@ -41,13 +41,14 @@ def list_features(layer: LayerDep, request: Request, engine: ReadEngineDep, prin
 @router.post("", response_model=Feature, status_code=201, summary="Create (tag) an asset",
              responses={200: {"description": "A retry of a create that already happened"}})
 def create_feature(
-    layer: LayerDep, body: FeatureIn, engine: EngineDep, principal: PrincipalDep, settings: SettingsDep, request: Request,
+    layer: LayerDep, body: FeatureIn, engine: EngineDep, writer: WriterDep, settings: SettingsDep, request: Request,
     force: bool = Query(False, description="Admins: accept GPS accuracy above the limit"),
     confirm_nearby: bool = Query(False, description="Tag a new asset even though one is within the layer's spacing"),
     idempotency_key: IdemKey = None,
 ) -> Response:
     """Create one asset. A retry with the same id (or ``Idempotency-Key``) and content returns it with 200."""
     with engine.begin() as conn:
+        principal = writer.principal(conn)
         [result] = creates.create_features(
             conn, layer, principal, [body.model_dump()],
             _options(settings, force, confirm_nearby), single=True, idempotency_key=idempotency_key,
@@ -61,12 +62,13 @@ def create_feature(
 
 @router.post("/batch", summary="Create up to 5,000 assets, all or nothing")
 def create_batch(
-    layer: LayerDep, body: FeatureCollectionIn, engine: EngineDep, principal: PrincipalDep, settings: SettingsDep,
+    layer: LayerDep, body: FeatureCollectionIn, engine: EngineDep, writer: WriterDep, settings: SettingsDep,
     request: Request,
     force: bool = Query(False), confirm_nearby: bool = Query(False), idempotency_key: IdemKey = None,
 ) -> Response:
     """Every feature keeps its own idempotency (its id); any problem means nothing is written."""
     with engine.begin() as conn:
+        principal = writer.principal(conn)
         results = creates.create_features(
             conn, layer, principal, body.features, _options(settings, force, confirm_nearby), idempotency_key=idempotency_key,
         )
@@ -95,39 +97,43 @@ def get_feature(layer: LayerDep, asset_id: str, engine: ReadEngineDep, principal
 
 @router.patch("/{asset_id}", response_model=Feature, summary="Edit an asset (JSON Merge Patch, needs If-Match)")
 def patch_feature(
-    layer: LayerDep, asset_id: str, body: FeaturePatch, engine: EngineDep, principal: PrincipalDep,
+    layer: LayerDep, asset_id: str, body: FeaturePatch, engine: EngineDep, writer: WriterDep,
     settings: SettingsDep, request: Request, version: IfMatchDep,
 ) -> Response:
     """Change properties (``null`` clears one) and/or the geometry. A stale ETag is 412, a missing one 428."""
     patch = body.model_dump(exclude_unset=True)
     with engine.begin() as conn:
+        principal = writer.principal(conn)
         feature, tag = edits.patch_feature(conn, layer, principal, asset_id, version=version, body=patch,
                                            options=_options(settings, False, True))
     return written(request, principal, JSONResponse(feature, headers={"ETag": tag}), layer)
 
 
 @router.delete("/{asset_id}", status_code=204, summary="Soft-delete an asset (needs If-Match)")
-def delete_feature(layer: LayerDep, asset_id: str, engine: EngineDep, principal: PrincipalDep, request: Request,
+def delete_feature(layer: LayerDep, asset_id: str, engine: EngineDep, writer: WriterDep, request: Request,
                    version: IfMatchDep) -> Response:
     """The asset disappears from maps and lists; an administrator can restore it."""
     with engine.begin() as conn:
+        principal = writer.principal(conn)
         edits.delete_feature(conn, layer, principal, asset_id, version=version)
     return written(request, principal, Response(status_code=204), layer)
 
 
 @router.post("/{asset_id}/restore", response_model=Feature, summary="Restore a deleted asset (admin)")
-def restore_feature(layer: LayerDep, asset_id: str, engine: EngineDep, principal: PrincipalDep, request: Request) -> Response:
+def restore_feature(layer: LayerDep, asset_id: str, engine: EngineDep, writer: WriterDep, request: Request) -> Response:
     """Undo a soft delete."""
     with engine.begin() as conn:
+        principal = writer.principal(conn)
         feature, tag = edits.restore_feature(conn, layer, principal, asset_id)
     return written(request, principal, JSONResponse(feature, headers={"ETag": tag}), layer)
 
 
 @router.post("/{asset_id}/review", response_model=Feature, summary="Review an asset (admin)")
-def review_feature(layer: LayerDep, asset_id: str, body: ReviewIn, engine: EngineDep, principal: PrincipalDep,
+def review_feature(layer: LayerDep, asset_id: str, body: ReviewIn, engine: EngineDep, writer: WriterDep,
                    request: Request) -> Response:
     """Set received / has_issues (with a comment) / approved / rejected."""
     with engine.begin() as conn:
+        principal = writer.principal(conn)
         feature, tag = edits.review_feature(conn, layer, principal, asset_id, body.model_dump())
     return written(request, principal, JSONResponse(feature, headers={"ETag": tag}), layer)
 
