@@ -48,7 +48,8 @@ def creates_sql(layer: Layer, inserted: str) -> str:
     fields = ", ".join(f"'{a.name}', to_jsonb({inserted}.{q(a.name)})" for a in layer.writable_attributes)
     changes = (f"(SELECT jsonb_object_agg(e.key, jsonb_build_array(NULL, e.value)) FROM jsonb_each(jsonb_strip_nulls("
                f"jsonb_build_object({fields}, 'geometry', CAST({inserted}.geometry AS jsonb)))) e)")
-    return _INSERT + f"SELECT :layer, {inserted}.id, {inserted}.version, 'create', :actor, {changes} FROM {inserted}"
+    return (_INSERT + f"SELECT CAST(:layer AS text), {inserted}.id, {inserted}.version, 'create', "
+            f"CAST(:actor AS text), {changes} FROM {inserted}")
 
 
 def _fields_jsonb(layer: Layer, alias: str) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-from geomap import history
+from geomap import history, prepared
 from geomap.errors import FieldProblem, InvalidInput
 from geomap.integrity import integrity_errors
 from geomap.io.staging import stage_table
@@ -58,21 +58,20 @@ def resolve_references(conn: Connection, layer: Layer, source: str | None) -> No
         ref = get_layer(attr.ref_layer)
         rtable, col, code_col = q(ref.table), q(attr.name), q(ref_code_field(attr))
         what = {"ref": ref.en.lower().rstrip("s")}
-        conn.execute(
-            text(
-                f"UPDATE {stage} s SET {col} = r.id FROM {rtable} r "
-                f"WHERE s.{col} IS NULL AND s.{code_col} IS NOT NULL AND r.code = s.{code_col} AND r.deleted_at IS NULL"
-            )
+        prepared.execute(
+            conn,
+            f"UPDATE {stage} s SET {col} = r.id FROM {rtable} r "
+            f"WHERE s.{col} IS NULL AND s.{code_col} IS NOT NULL AND r.code = s.{code_col} AND r.deleted_at IS NULL",
         )
         checks = [
-            f"SELECT idx, '{ref_code_field(attr)}' AS field, format('no %s has code %s', :ref, {code_col}) AS reason "
+            f"SELECT idx, '{ref_code_field(attr)}' AS field, format('no %s has code %s', CAST(:ref AS text), {code_col}) AS reason "
             f"FROM {stage} s WHERE s.{col} IS NULL AND s.{code_col} IS NOT NULL",
-            f"SELECT idx, '{attr.name}', format('no %s has id %s', :ref, s.{col}) FROM {stage} s "
+            f"SELECT idx, '{attr.name}', format('no %s has id %s', CAST(:ref AS text), s.{col}) FROM {stage} s "
             f"WHERE s.{col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {rtable} r WHERE r.id = s.{col} AND r.deleted_at IS NULL)",
         ]
         if attr.within_ref:
             checks.append(
-                f"SELECT s.idx, 'geometry', format('the point lies outside %s %s', :ref, r.code) FROM {stage} s "
+                f"SELECT s.idx, 'geometry', format('the point lies outside %s %s', CAST(:ref AS text), r.code) FROM {stage} s "
                 f"JOIN {rtable} r ON r.id = s.{col} WHERE NOT ST_Covers(r.geom, s.geom)"
             )
         # The first failing check wins (as when they ran one after another), 100 problems at most.
@@ -89,7 +88,7 @@ def resolve_references(conn: Connection, layer: Layer, source: str | None) -> No
                  WHERE s.{col} IS NULL RETURNING s.idx, s.{col} AS ref
             )
             SELECT 0 AS k, idx, 'geometry' AS field,
-                   format('the point lies outside every %s; tag the %s first', :ref, :ref) AS reason
+                   format('the point lies outside every %s; tag the %s first', CAST(:ref AS text), CAST(:ref AS text)) AS reason
               FROM filled WHERE ref IS NULL ORDER BY idx LIMIT 100
             """,
             source, what,
@@ -98,7 +97,7 @@ def resolve_references(conn: Connection, layer: Layer, source: str | None) -> No
 
 def _fail_any(conn: Connection, sql: str, source: str | None, params: dict) -> None:
     """Run a check returning (k, idx, field, reason) rows; raise for those of the first k found."""
-    rows = conn.execute(text(sql), params).all()
+    rows = prepared.execute(conn, sql, params).all()
     if rows:
         first = rows[0].k
         raise InvalidInput([FieldProblem(r.field, r.reason, int(r.idx)) for r in rows if r.k == first], source=source)

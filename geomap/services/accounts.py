@@ -8,6 +8,7 @@ import json
 
 from sqlalchemy import Connection, text
 
+from geomap import prepared
 from geomap.auth import PUBLIC, Principal, check_password, hash_password, new_secret, secret_hash
 from geomap.errors import Conflict, GeomapError, NotFound, Unauthorized
 from geomap.layers.registry import LAYERS, get_layer
@@ -117,13 +118,12 @@ def principal_for_secret(conn: Connection, secret: str, kind: str) -> Principal:
     """The principal holding ``secret``, or :class:`Unauthorized`. One query: credential, user,
     farms and the user's read fence (see geomap/replicas.py)."""
     digest = secret_hash(secret)
-    row = conn.execute(
-        text(
-            "SELECT c.secret_hash, c.expires_at, c.revoked_at, u.id AS user_id, u.username, u.role, u.team_code, "
-            "u.active, ARRAY(SELECT f.farm_id::text FROM user_farms f WHERE f.user_id = u.id) AS farm_ids, "
-            "(SELECT r.lsn FROM read_fences r WHERE r.user_id = u.id) AS read_after "
-            "FROM credentials c JOIN users u ON u.id = c.user_id WHERE c.secret_hash = :h AND c.kind = :k"
-        ),
+    row = prepared.execute(
+        conn,
+        "SELECT c.secret_hash, c.expires_at, c.revoked_at, u.id AS user_id, u.username, u.role, u.team_code, "
+        "u.active, ARRAY(SELECT f.farm_id::text FROM user_farms f WHERE f.user_id = u.id) AS farm_ids, "
+        "(SELECT r.lsn FROM read_fences r WHERE r.user_id = u.id) AS read_after "
+        "FROM credentials c JOIN users u ON u.id = c.user_id WHERE c.secret_hash = :h AND c.kind = :k",
         {"h": digest, "k": kind},
     ).first()
     if row is None or not hmac.compare_digest(row.secret_hash, digest):

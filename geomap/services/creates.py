@@ -14,7 +14,7 @@ from typing import Mapping
 
 from sqlalchemy import Connection, text
 
-from geomap import history
+from geomap import history, prepared
 from geomap.auth import Principal
 from geomap.errors import Conflict, FieldProblem, Forbidden, InvalidInput
 from geomap.integrity import integrity_errors
@@ -138,8 +138,9 @@ def _check_codes(conn: Connection, layer: Layer, single: bool) -> list:
     """Codes held by other assets of any layer (ignoring case), and codes repeated within the
     batch; in the same statement, each staged point's nearest asset, returned for the spacing rule."""
     stage = stage_table(layer)
-    rows = conn.execute(
-        text(
+    rows = prepared.execute(
+        conn,
+        (
             f"(SELECT 'taken' AS kind, s.idx, c.code, c.asset_id::text AS id, c.layer, NULL::float8 AS d FROM {stage} s "
             f" JOIN asset_codes c ON c.code_key = lower(s.code) AND c.asset_id <> s.id ORDER BY s.idx LIMIT 1) "
             f"UNION ALL (SELECT 'twice', NULL, min(code), NULL, NULL, NULL FROM {stage} GROUP BY lower(code) HAVING count(*) > 1 LIMIT 1) "
@@ -170,13 +171,13 @@ def _insert_stage(conn: Connection, layer: Layer, principal: Principal, receipts
     sql = f"""
         WITH i AS (
             INSERT INTO {q(layer.table)} (id, {qcols}, created_by, updated_by, review_state)
-            SELECT id, {qcols}, :actor, :actor, :review FROM {stage_table(layer)} ORDER BY idx
+            SELECT id, {qcols}, CAST(:actor AS text), CAST(:actor AS text), CAST(:review AS text) FROM {stage_table(layer)} ORDER BY idx
             RETURNING {returned}, ST_AsGeoJSON(geom, 9) AS geometry
         ), h AS ({history.creates_sql(layer, "i")}),
         r AS ({receipts.STORE_SQL})
         SELECT * FROM i
     """
     with integrity_errors(layer):
-        rows = conn.execute(text(sql), {"actor": principal.actor, "review": review, "layer": layer.name,
-                                        **receipts.store_params(layer, receipts_201, 201)}).mappings().all()
+        rows = prepared.execute(conn, sql, {"actor": principal.actor, "review": review, "layer": layer.name,
+                                            **receipts.store_params(layer, receipts_201, 201)}).mappings().all()
     return {str(r["id"]): r for r in rows}

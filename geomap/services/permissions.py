@@ -19,6 +19,7 @@ from typing import Iterable, Mapping
 import shapely
 from sqlalchemy import Connection, text
 
+from geomap import prepared
 from geomap.auth import Principal
 from geomap.errors import FieldProblem, Forbidden, Unauthorized
 from geomap.layers.base import Layer
@@ -50,8 +51,8 @@ def can_see_private(principal: Principal, layer: Layer, row: Mapping) -> bool:
 
 
 def _team(conn: Connection, principal: Principal):
-    team = conn.execute(
-        text("SELECT code, provinces, communes, layers, area IS NOT NULL AS has_area FROM teams WHERE code = :c"),
+    team = prepared.execute(
+        conn, "SELECT code, provinces, communes, layers, area IS NOT NULL AS has_area FROM teams WHERE code = :c",
         {"c": principal.team_code},
     ).first()
     if team is None:
@@ -101,9 +102,9 @@ def outside_team_area(conn: Connection, principal: Principal, items: Iterable[tu
     items = list(items)
     if not items:
         return []
-    outside = conn.execute(
-        text(
-            """
+    outside = prepared.execute(
+        conn,
+        """
             SELECT k.n FROM teams t,
                    unnest(CAST(:g AS text[]), CAST(:p AS text[]), CAST(:c AS text[])) WITH ORDINALITY AS k(g, p, c, n)
              WHERE t.code = :team AND NOT (
@@ -111,8 +112,7 @@ def outside_team_area(conn: Connection, principal: Principal, items: Iterable[tu
                AND (cardinality(t.provinces) = 0 OR geomap_fold(k.p) = ANY (SELECT geomap_fold(x) FROM unnest(t.provinces) x))
                AND (cardinality(t.communes) = 0 OR geomap_fold(k.c) = ANY (SELECT geomap_fold(x) FROM unnest(t.communes) x)))
              ORDER BY k.n
-            """
-        ),
+        """,
         {"g": [ewkb for _, ewkb, _, _ in items], "p": [p or "" for _, _, p, _ in items],
          "c": [c or "" for _, _, _, c in items], "team": team.code},
     ).scalars().all()

@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 from sqlalchemy import Connection, text
 
+from geomap import prepared
 from geomap.errors import Conflict
 from geomap.layers.base import Layer
 from geomap.sql import q, select_sql
@@ -50,9 +51,10 @@ def lock_in_order(conn: Connection, keys: list[str]) -> None:
     """Transaction-level advisory locks on ``keys``, taken in the list's order, in one statement."""
     if keys:
         # Volatile functions run after ORDER BY, so the locks are taken in the array's order.
-        conn.execute(
-            text("SELECT count(pg_advisory_xact_lock(hashtext(k.key))) FROM "
-                 "(SELECT key FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS u(key, n) ORDER BY n) k"),
+        prepared.execute(
+            conn,
+            "SELECT count(pg_advisory_xact_lock(hashtext(k.key))) FROM "
+            "(SELECT key FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS u(key, n) ORDER BY n) k",
             {"keys": keys},
         )
 
@@ -77,12 +79,11 @@ def for_ids(conn: Connection, layer: Layer, ids: list[str]) -> tuple[dict, set[s
     """For client-chosen ids, in one query: their receipts (id → row) and which are already assets."""
     if not ids:
         return {}, set()
-    rows = conn.execute(
-        text(
-            f"SELECT k.id, r.request_hash, r.asset_ids, r.layer, "
-            f"EXISTS (SELECT 1 FROM {q(layer.table)} t WHERE t.id = CAST(k.id AS uuid)) AS taken "
-            f"FROM unnest(CAST(:ids AS text[])) AS k(id) LEFT JOIN write_receipts r ON r.key = :prefix || k.id"
-        ),
+    rows = prepared.execute(
+        conn,
+        f"SELECT k.id, r.request_hash, r.asset_ids, r.layer, "
+        f"EXISTS (SELECT 1 FROM {q(layer.table)} t WHERE t.id = CAST(k.id AS uuid)) AS taken "
+        f"FROM unnest(CAST(:ids AS text[])) AS k(id) LEFT JOIN write_receipts r ON r.key = CAST(:prefix AS text) || k.id",
         {"ids": ids, "prefix": id_key(layer, "")},
     ).all()
     return {r.id: r for r in rows if r.request_hash is not None}, {r.id for r in rows if r.taken}
@@ -95,7 +96,7 @@ def assets(conn: Connection, layer: Layer, ids: list[str]) -> dict[str, Mapping]
 
 
 STORE_SQL = ("INSERT INTO write_receipts (key, request_hash, layer, asset_ids, status) "
-             "SELECT k, h, :rl, CAST(ids AS uuid[]), :rs "
+             "SELECT k, h, CAST(:rl AS text), CAST(ids AS uuid[]), CAST(:rs AS int) "
              "FROM unnest(CAST(:rk AS text[]), CAST(:rh AS text[]), CAST(:rids AS text[])) AS r(k, h, ids) "
              "ON CONFLICT (key) DO NOTHING")
 

@@ -64,12 +64,12 @@ def _nearest_sql(layer: Layer) -> str:
         CROSS JOIN LATERAL (
             SELECT t.id::text AS id, t.code, ST_Distance(t.geom::geography, s.geom::geography) AS d
               FROM {q(layer.table)} t
-             WHERE t.deleted_at IS NULL AND t.id <> s.id AND t.geom && ST_Expand(s.geom, :deg)
-               AND ST_DWithin(t.geom::geography, s.geom::geography, :r)
+             WHERE t.deleted_at IS NULL AND t.id <> s.id AND t.geom && ST_Expand(s.geom, CAST(:deg AS float8))
+               AND ST_DWithin(t.geom::geography, s.geom::geography, CAST(:r AS float8))
             UNION ALL
             SELECT o.id::text, o.code, ST_Distance(o.geom::geography, s.geom::geography)
-              FROM {stage} o WHERE o.idx < s.idx AND o.geom && ST_Expand(s.geom, :deg)
-               AND ST_DWithin(o.geom::geography, s.geom::geography, :r)
+              FROM {stage} o WHERE o.idx < s.idx AND o.geom && ST_Expand(s.geom, CAST(:deg AS float8))
+               AND ST_DWithin(o.geom::geography, s.geom::geography, CAST(:r AS float8))
              ORDER BY 3 LIMIT 1
         ) n
         ORDER BY s.idx

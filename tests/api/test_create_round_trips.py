@@ -10,6 +10,7 @@ import uuid
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from geomap import prepared
 from tests.api.test_codes_and_retries import WIFI, _wifi
 from tests.world import World
 
@@ -18,7 +19,9 @@ def _statements_of(world: World, method, url: str, **kwargs) -> tuple[list[str],
     seen: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(" ".join(statement.split()))
+        # A prepared statement runs as ``EXECUTE geomap_<digest>(…)``: read back what it runs.
+        name = statement.split("(")[0].removeprefix("EXECUTE ").strip() if statement.startswith("EXECUTE ") else None
+        seen.append(" ".join(prepared.STATEMENTS.get(name, statement).split()))
 
     event.listen(Engine, "before_cursor_execute", record)
     try:

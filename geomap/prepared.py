@@ -1,0 +1,54 @@
+"""Server-side prepared statements, one set per pooled connection.
+
+psycopg2 sends every statement as plain SQL, so PostgreSQL parses and plans it afresh each time.
+For the short statements a field write sends a dozen of, planning was most of the server's work:
+measured with ``pg_stat_statements`` on the 1M-tree bench database, 0.14 ms to plan the caller
+lookup against 0.03 ms to run it, 0.38 ms against 0.13 ms for the working-area check.
+:func:`execute` runs a statement written with SQLAlchemy's ``:name`` parameters through
+``PREPARE``/``EXECUTE`` instead: the first use on a connection prepares it, later uses only bind
+values (PostgreSQL switches to a generic plan after five runs when it costs no more than the
+custom ones, and replans by itself when a table's statistics change).
+
+A prepared statement belongs to the database session, so which statements a connection has
+prepared is kept in the pool's per-connection ``info``, which SQLAlchemy empties when a dead
+connection is replaced. ``PREPARE`` is not undone by a rollback, so a failed write leaves the
+statement prepared and the record true.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import lru_cache
+from typing import Any, Mapping
+
+from sqlalchemy import Connection, CursorResult, text
+
+#: SQLAlchemy's own pattern for a bound parameter in ``text()`` (a ``::cast`` is not one).
+_PARAM = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
+
+#: Every statement prepared by this process, by name (the tests use it to read EXECUTEs back).
+STATEMENTS: dict[str, str] = {}
+
+
+@lru_cache(maxsize=512)
+def _compiled(sql: str) -> tuple[str, str, str]:
+    """``(name, PREPARE statement, EXECUTE statement)`` of ``sql``; the parameters keep their
+    names in the EXECUTE, in order of first appearance."""
+    order = list(dict.fromkeys(_PARAM.findall(sql)))
+    positional = _PARAM.sub(lambda m: f"${order.index(m.group(1)) + 1}", sql)
+    name = "geomap_" + hashlib.sha1(sql.encode()).hexdigest()[:16]
+    args = f"({', '.join(':' + p for p in order)})" if order else ""
+    STATEMENTS[name] = sql
+    return name, f"PREPARE {name} AS {positional}", f"EXECUTE {name}{args}"
+
+
+def execute(conn: Connection, sql: str, params: Mapping[str, Any] | None = None) -> CursorResult:
+    """Run one statement (``:name`` parameters, as for ``text()``) prepared on this connection."""
+    name, prepare, run = _compiled(sql)
+    prepared: set[str] = conn.connection.info.setdefault("geomap_prepared", set())
+    if name not in prepared:
+        with conn.connection.dbapi_connection.cursor() as cur:
+            cur.execute(prepare)  # no parameters: psycopg2 sends the text as it is
+        prepared.add(name)
+    return conn.execute(text(run), dict(params or {}))

@@ -1,0 +1,46 @@
+"""Server-side prepared statements (geomap/prepared.py): planned once per pooled connection,
+right after a rollback, and with SQLAlchemy's parameter rules (a ``::cast`` is not a parameter,
+a parameter used twice is one value)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, text
+
+from geomap import prepared
+
+SQL = "SELECT CAST(:a AS int) + CAST(:b AS int) AS s, CAST(:a AS int) * 2 AS twice, '7'::int AS cast, CAST(:label AS text) AS label"
+
+
+def _prepared_here(conn) -> set[str]:
+    return set(conn.execute(text("SELECT name FROM pg_prepared_statements")).scalars())
+
+
+def test_a_statement_is_prepared_once_per_connection_and_binds_its_parameters(engine: Engine):
+    name = prepared._compiled(SQL)[0]
+    with engine.connect() as conn:
+        first = prepared.execute(conn, SQL, {"a": 2, "b": 3, "label": "một"}).one()
+        again = prepared.execute(conn, SQL, {"a": 10, "b": -4, "label": "hai"}).one()
+        assert (first.s, first.twice, first.cast, first.label) == (5, 4, 7, "một")
+        assert (again.s, again.twice, again.label) == (6, 20, "hai")
+        assert name in _prepared_here(conn)
+        assert prepared.STATEMENTS[name] == SQL
+
+
+def test_a_rolled_back_transaction_keeps_the_statement_prepared(engine: Engine):
+    sql = "SELECT count(*) FROM unnest(CAST(:xs AS text[])) x WHERE x <> :skip"
+    with engine.connect() as conn:
+        with conn.begin() as tx:
+            assert prepared.execute(conn, sql, {"xs": ["a", "b", "c"], "skip": "b"}).scalar_one() == 2
+            tx.rollback()
+        with conn.begin():
+            assert prepared._compiled(sql)[0] in _prepared_here(conn)
+            assert prepared.execute(conn, sql, {"xs": [], "skip": "b"}).scalar_one() == 0
+
+
+def test_a_replaced_connection_prepares_again(engine: Engine):
+    sql = "SELECT CAST(:n AS int) + 1"
+    with engine.connect() as conn:
+        assert prepared.execute(conn, sql, {"n": 1}).scalar_one() == 2
+        conn.invalidate()  # as when the server restarted: the pool opens a new session
+    with engine.connect() as conn:
+        assert prepared.execute(conn, sql, {"n": 41}).scalar_one() == 42
