@@ -205,6 +205,7 @@ def _wrk_writes(geomap: str, token: str, points: Path, mode: str, run: int, clie
          "-s", str(ROOT / "bench" / "field_writes.lua"), geomap, "--", token, str(points), mode, str(run), str(clients)],
         capture_output=True, text=True, timeout=seconds + 120,
     )
+    open("/tmp/wrk_stderr.txt", "a").write(out.stderr)
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")), None)
     if line is None:
         raise RuntimeError(f"wrk gave no result: {out.stdout[-500:]} {out.stderr[-500:]}")

@@ -31,8 +31,12 @@ _PARAM = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
 STATEMENTS: dict[str, str] = {}
 
 
+#: Sent with a statement that takes arrays: see :func:`execute`.
+GENERIC = "SET LOCAL plan_cache_mode = force_generic_plan; "
+
+
 @lru_cache(maxsize=512)
-def _compiled(sql: str) -> tuple[str, str, str]:
+def _compiled(sql: str, generic: bool = False) -> tuple[str, str, str]:
     """``(name, PREPARE statement, EXECUTE statement)`` of ``sql``; the parameters keep their
     names in the EXECUTE, in order of first appearance."""
     order = list(dict.fromkeys(_PARAM.findall(sql)))
@@ -40,15 +44,31 @@ def _compiled(sql: str) -> tuple[str, str, str]:
     name = "geomap_" + hashlib.sha1(sql.encode()).hexdigest()[:16]
     args = f"({', '.join(':' + p for p in order)})" if order else ""
     STATEMENTS[name] = sql
-    return name, f"PREPARE {name} AS {positional}", f"EXECUTE {name}{args}"
+    return name, f"PREPARE {name} AS {positional}", f"{GENERIC if generic else ''}EXECUTE {name}{args}"
 
 
-def execute(conn: Connection, sql: str, params: Mapping[str, Any] | None = None) -> CursorResult:
-    """Run one statement (``:name`` parameters, as for ``text()``) prepared on this connection."""
-    name, prepare, run = _compiled(sql)
+def execute(conn: Connection, sql: str, params: Mapping[str, Any] | None = None, *,
+            generic: bool = False) -> CursorResult:
+    """Run one statement (``:name`` parameters, as for ``text()``) prepared on this connection.
+
+    ``generic``: use the generic plan from the first run. PostgreSQL keeps planning a statement
+    whose parameter is an array afresh (it prices the generic plan for ten elements against the
+    custom plan's one, so the generic never looks cheaper): 0.37 ms of planning per run for the
+    working-area check. The setting is ``SET LOCAL``, sent in the same round trip, and holds for
+    the rest of the transaction, whose other prepared statements use generic plans already.
+    """
+    name, prepare, run = _compiled(sql, generic)
     prepared: set[str] = conn.connection.info.setdefault("geomap_prepared", set())
     if name not in prepared:
         with conn.connection.dbapi_connection.cursor() as cur:
             cur.execute(prepare)  # no parameters: psycopg2 sends the text as it is
         prepared.add(name)
     return conn.execute(text(run), dict(params or {}))
+
+
+def readable(statement: str) -> str:
+    """The SQL behind an ``EXECUTE`` this module sent (for logs and tests); other text as it is."""
+    run = statement.removeprefix(GENERIC)
+    if not run.startswith("EXECUTE geomap_"):
+        return statement
+    return STATEMENTS.get(run.removeprefix("EXECUTE ").split("(")[0].strip(), statement)

@@ -44,3 +44,16 @@ def test_a_replaced_connection_prepares_again(engine: Engine):
         conn.invalidate()  # as when the server restarted: the pool opens a new session
     with engine.connect() as conn:
         assert prepared.execute(conn, sql, {"n": 41}).scalar_one() == 42
+
+
+def test_a_generic_statement_is_planned_once(engine: Engine):
+    """An array parameter kept PostgreSQL planning afresh; ``generic=True`` plans it once."""
+    sql = "SELECT count(*) FROM unnest(CAST(:xs AS text[])) x WHERE x = ANY (CAST(:want AS text[]))"
+    with engine.connect() as conn, conn.begin():
+        for n in range(8):
+            assert prepared.execute(conn, sql, {"xs": ["a", "b", "c"][: n % 3 + 1], "want": ["a", "c"]},
+                                    generic=True).scalar_one() == [1, 1, 2][n % 3]
+        plans = conn.execute(text("SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = :n"),
+                             {"n": prepared._compiled(sql, True)[0]}).one()
+        assert (plans.generic_plans, plans.custom_plans) == (8, 0)
+        assert " ".join(prepared.readable(prepared._compiled(sql, True)[2]).split()) == sql

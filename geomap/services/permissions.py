@@ -115,6 +115,7 @@ def outside_team_area(conn: Connection, principal: Principal, items: Iterable[tu
         """,
         {"g": [ewkb for _, ewkb, _, _ in items], "p": [p or "" for _, _, p, _ in items],
          "c": [c or "" for _, _, _, c in items], "team": team.code},
+        generic=True,
     ).scalars().all()
     return [FieldProblem("geometry", f"outside the working area of team {team.code}", items[n - 1][0]) for n in outside]
 

@@ -85,6 +85,7 @@ def for_ids(conn: Connection, layer: Layer, ids: list[str]) -> tuple[dict, set[s
         f"EXISTS (SELECT 1 FROM {q(layer.table)} t WHERE t.id = CAST(k.id AS uuid)) AS taken "
         f"FROM unnest(CAST(:ids AS text[])) AS k(id) LEFT JOIN write_receipts r ON r.key = CAST(:prefix AS text) || k.id",
         {"ids": ids, "prefix": id_key(layer, "")},
+        generic=True,
     ).all()
     return {r.id: r for r in rows if r.request_hash is not None}, {r.id for r in rows if r.taken}
 

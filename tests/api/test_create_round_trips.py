@@ -20,8 +20,7 @@ def _statements_of(world: World, method, url: str, **kwargs) -> tuple[list[str],
 
     def record(conn, cursor, statement, parameters, context, executemany):
         # A prepared statement runs as ``EXECUTE geomap_<digest>(…)``: read back what it runs.
-        name = statement.split("(")[0].removeprefix("EXECUTE ").strip() if statement.startswith("EXECUTE ") else None
-        seen.append(" ".join(prepared.STATEMENTS.get(name, statement).split()))
+        seen.append(" ".join(prepared.readable(statement).split()))
 
     event.listen(Engine, "before_cursor_execute", record)
     try:
