@@ -63,8 +63,7 @@ local function after_create()
    return "create"
 end
 
-function response(status, headers, rbody)
-   if status == 409 or status == 422 or status >= 500 then io.stderr:write("REFUSED " .. status .. " " .. tostring(rbody) .. "\n") end
+function response(status, headers, _)
    if state == "create" then
       if status == 201 then
          created = created + 1

@@ -114,8 +114,10 @@ def write_report(r: dict, path: Path) -> None:
     w = writes
     if "flow_ms" in w:  # wrk-driven (bench/field_writes.lua)
         lines += ["## 4. Field writes", "",
-                  f"{w['clients']} concurrent volunteers, one `wrk` connection each ({w['generator']}), two runs of "
-                  f"{w['seconds']} s against the same server: **creates** (client-chosen id, inside a farm; 10% re-sent and "
+                  f"{w['clients']} concurrent volunteers, one `wrk` connection each ({w['generator']}), "
+                  + (f"after a {w['warm_up_s']} s warm-up on other farms (not counted: a fresh server opens its pooled "
+                     "connections then), " if w.get("warm_up_s") else "")
+                  + f"two runs of {w['seconds']} s against the same server: **creates** (client-chosen id, inside a farm; 10% re-sent and "
                   "must come back 200 with the same tree), then the **create → patch flow** (each new tree patched under "
                   "`If-Match`; 10% of patches re-sent with the old ETag and must be refused with 412). Latencies are wrk's "
                   "over all requests of the run. Afterwards the database is checked.", "",
