@@ -21,6 +21,7 @@ from typing import Mapping
 
 from sqlalchemy import Connection, text
 
+from geomap import prepared
 from geomap.auth import PUBLIC
 from geomap.errors import FieldProblem, InvalidInput
 from geomap.layers.base import Layer
@@ -106,16 +107,21 @@ def _detail_tile(conn: Connection, layer: Layer, env: str, base: str, values: di
 
     The count stops at ``MAX_DETAIL + 1`` rows and the MVT is only built (its CTE read) when the
     count allows it, so a cold detail tile costs one round trip instead of two full scans.
+    ``feats`` is ``MATERIALIZED``: inlined, the ``geom IS NOT NULL`` test was pushed into the scan
+    and every feature's ``ST_AsMVTGeom`` computed twice. The statement is prepared with its
+    generic plan (an index scan of the tile's box), so it is planned once per connection instead
+    of per tile; together 3.4 → 2.9 ms per z16 tile in-process on the 1M-tree bench database.
     """
     cols = ", ".join(f"t.{q(c)}" for c in tile_attributes(layer))
     sql = (
         f"{env}, n AS (SELECT count(*) AS n FROM (SELECT 1 {base} LIMIT :cap) s), "
-        f"feats AS (SELECT t.id::text AS id, {cols}, "
+        f"feats AS MATERIALIZED (SELECT t.id::text AS id, {cols}, "
         f"ST_AsMVTGeom(ST_Transform(t.geom, 3857), env.e, :extent, 64, true) AS geom {base}) "
         f"SELECT n.n, CASE WHEN n.n <= :max_detail THEN "
         f"(SELECT ST_AsMVT(feats, :name, :extent, 'geom') FROM feats WHERE geom IS NOT NULL) END FROM n"
     )
-    n, data = conn.execute(text(sql), {**values, "cap": MAX_DETAIL + 1, "max_detail": MAX_DETAIL}).one()
+    n, data = prepared.execute(conn, sql, {**values, "cap": MAX_DETAIL + 1, "max_detail": MAX_DETAIL},
+                               generic=True).one()
     return bytes(data or b"") if n <= MAX_DETAIL else None
 
 
