@@ -4,7 +4,7 @@ into a per-connection temporary table, checked there in SQL, then applied in one
 This module owns the table's name and columns, how validated records become its rows, and how
 they get there: files by ``COPY`` (text as quoted CSV, NULL an unquoted empty field, so any text —
 including a literal ``\\N`` or an empty string — round-trips byte for byte), the few rows of a
-field write as one prepared ``INSERT`` of a JSON array (strings are JSON strings, so the same holds).
+field write as one ``INSERT`` of a JSON array (strings are JSON strings, so the same holds).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import pyarrow.csv as pa_csv
 import shapely
 from sqlalchemy import Connection, text
 
-from geomap import prepared
 from geomap.layers.base import Layer
 from geomap.schemas import ref_code_field
 from geomap.sql import q
@@ -51,9 +50,10 @@ def _table_columns(layer: Layer) -> set[str]:
     return {"id"} | {a.name for a in layer.writable_attributes}
 
 
-def _prepare(conn: Connection, layer: Layer) -> tuple[str, float]:
+def _prepare(conn: Connection, layer: Layer, rows_json: str | None = None) -> tuple[str, float]:
     """Make sure this connection's staging table for ``layer`` exists and is empty, in one round
-    trip; return its COPY statement and its ``reltuples`` (-1: never analysed).
+    trip; return its COPY statement and its ``reltuples`` (-1: never analysed). ``rows_json``: a
+    JSON array of rows to stage in the same round trip (a field write's few rows).
 
     The table lives as long as the pooled connection (``ON COMMIT DELETE ROWS``), so a field write
     does not pay for creating and dropping a table and its catalogue entries every time.
@@ -61,14 +61,17 @@ def _prepare(conn: Connection, layer: Layer) -> tuple[str, float]:
     cols = staging_columns(layer)
     stage, table = stage_table(layer), q(layer.table)
     select = ", ".join(("NULL::text AS " + q(c)) if c not in _table_columns(layer) else q(c) for c in cols)
+    insert = "" if rows_json is None else _insert_json_sql(layer) + "; "
     reltuples = conn.execute(
         text(
             "SET LOCAL client_min_messages = warning; "
             f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
             f"SELECT 0::int AS idx, {select}, geom FROM {table} WITH NO DATA; "
             f"DELETE FROM {stage}; "  # empty already, unless staged before in this same transaction
+            f"{insert}"
             f"SELECT reltuples FROM pg_class WHERE oid = 'pg_temp.{stage}'::regclass"
-        )
+        ),
+        {} if rows_json is None else {"rows": rows_json},
     ).scalar_one()
     # CSV with the default NULL (an unquoted empty field): quoted values are never NULL.
     return f"COPY {stage} (idx, {', '.join(q(c) for c in cols)}, geom) FROM STDIN WITH (FORMAT csv)", reltuples
@@ -97,9 +100,10 @@ def copy_to_stage(conn: Connection, layer: Layer, frame: pd.DataFrame, progress=
 
 
 def copy_rows_to_stage(conn: Connection, layer: Layer, rows: list[list]) -> None:
-    """The same for a few rows (field writes), without a DataFrame and without ``COPY``: one
-    prepared ``INSERT`` of the rows as a JSON array (``COPY`` is two exchanges with the server and
-    held the staging table's backend waiting on the client for 4.4 ms per create under load).
+    """The same for a few rows (field writes), without a DataFrame and without ``COPY``: the rows
+    go as one JSON array in the round trip that prepares the table (``COPY`` is two more
+    exchanges with the server, and held the backend waiting on the client for 4.4 ms per create
+    under load).
 
     The staging table needs statistics even for one row: without them the planner guesses it
     large and joins it to a million-row layer by scanning the layer (seconds instead of ms). It is
@@ -108,10 +112,9 @@ def copy_rows_to_stage(conn: Connection, layer: Layer, rows: list[list]) -> None
 
     Each row is ``[idx, *staging_columns(layer), geom_hex_ewkb]``; None becomes NULL.
     """
-    _, reltuples = _prepare(conn, layer)
     names = ["idx", *staging_columns(layer), "geom"]
     payload = json.dumps([dict(zip(names, row)) for row in rows], default=str, ensure_ascii=False)
-    prepared.execute(conn, _insert_json_sql(layer), {"rows": payload})
+    _, reltuples = _prepare(conn, layer, payload)
     if reltuples != len(rows):
         conn.execute(text(f"ANALYZE {stage_table(layer)}"))
 

@@ -40,6 +40,10 @@ def test_a_single_create_locks_checks_and_stores_its_receipt_in_few_statements(w
     assert len(inserts) == 1 and 'INSERT INTO "wifi_points"' in inserts[0], inserts
     checks = [s for s in seen if "asset_codes" in s and "ST_DWithin" in s]
     assert len(checks) == 1, [s[:80] for s in seen]
+    # The caller is looked up on the write's own connection, and the rows are staged in the
+    # statement that prepares the staging table: ten statements at most (ANALYZE the first time).
+    assert sum("secret_hash" in s for s in seen) == 1 and not any(s.startswith("COPY") for s in seen)
+    assert len(seen) <= 10, [s[:80] for s in seen]
     # The receipt stored by the insert makes a retry a replay: 200, the same asset, nothing new.
     again = world.client.post(WIFI, json=body, headers=world.auth("other_volunteer"))
     assert again.status_code == 200, again.text
