@@ -61,6 +61,7 @@ def test_my_work_in_english_and_nothing_for_a_farmer(live, world: World):
         expect(page.locator("#list-reports li.report")).to_contain_text(["Slow connection · NB-WIFI-001"])
         page.screenshot(path=str(ARTIFACTS / "field-my-reports-phone-en.png"))
         page.click("#signout")
+        expect(page.locator("#signin-form")).to_be_visible()  # signed out on the phone before leaving the page
         sign_in_with_token(page, live, world.tokens["farmer"])
         page.click("[data-tab=work]")
         expect(page.locator("#list-queue")).to_be_attached()

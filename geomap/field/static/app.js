@@ -111,14 +111,18 @@ async function signIn(event) {
 }
 
 async function signOut() {
-  if (navigator.onLine && state.auth && state.auth.kind === "session") {
-    await fetch("/api/v1/auth/logout", { method: "POST", credentials: "same-origin" }).catch(() => undefined);
-  }
+  // Forget the credentials on the phone first (a page closed or reloaded while the server is
+  // still being told must not come back signed in); show the sign-in form only once the server
+  // has ended the session, so its answer cannot clear the cookie of a new sign-in.
+  const session = navigator.onLine && state.auth && state.auth.kind === "session";
   state.auth = null;
   state.profile = null;
   await kv.del("auth");
   await kv.del("profile"); // the outbox is kept: whoever signs in next sends it
   stopGps();
+  if (session) {
+    await fetch("/api/v1/auth/logout", { method: "POST", credentials: "same-origin" }).catch(() => undefined);
+  }
   $("#app").hidden = true;
   $("#signin").hidden = false;
 }
