@@ -71,18 +71,21 @@ def credentials_of(request: Request) -> Credentials | None:
     return Credentials(cookie, "session") if cookie else None
 
 
+def _holder(engine: Engine, credentials: Credentials) -> Principal:
+    with engine.connect() as conn:
+        return credentials.principal(conn)
+
+
 def lookup_principal(request: Request) -> Principal:
     """The caller (blocking: one query on a pooled connection when credentials are sent)."""
     credentials = credentials_of(request)
-    if credentials is None:
-        return PUBLIC
-    with request.app.state.engine.connect() as conn:
-        return credentials.principal(conn)
+    return PUBLIC if credentials is None else _holder(request.app.state.engine, credentials)
 
 
 async def get_principal(request: Request) -> Principal:
     """The caller; the public without a database lookup or a thread hop."""
-    return await run_in_threadpool(lookup_principal, request) if credentials_of(request) is not None else PUBLIC
+    credentials = credentials_of(request)
+    return PUBLIC if credentials is None else await run_in_threadpool(_holder, request.app.state.engine, credentials)
 
 
 async def get_writer(request: Request) -> Credentials:
