@@ -74,7 +74,7 @@ def _prepare(conn: Connection, layer: Layer, rows_json: str | None = None) -> tu
         {} if rows_json is None else {"rows": rows_json},
     ).scalar_one()
     # CSV with the default NULL (an unquoted empty field): quoted values are never NULL.
-    return f"COPY {stage} (idx, {', '.join(q(c) for c in cols)}, geom) FROM STDIN WITH (FORMAT csv)", reltuples
+    return f"COPY {stage} ({', '.join(q(c) for c in _row_columns(layer))}) FROM STDIN WITH (FORMAT csv)", reltuples
 
 
 def copy_to_stage(conn: Connection, layer: Layer, frame: pd.DataFrame, progress=None) -> None:
@@ -112,17 +112,22 @@ def copy_rows_to_stage(conn: Connection, layer: Layer, rows: list[list]) -> None
 
     Each row is ``[idx, *staging_columns(layer), geom_hex_ewkb]``; None becomes NULL.
     """
-    names = ["idx", *staging_columns(layer), "geom"]
+    names = _row_columns(layer)
     payload = json.dumps([dict(zip(names, row)) for row in rows], default=str, ensure_ascii=False)
     _, reltuples = _prepare(conn, layer, payload)
     if reltuples != len(rows):
         conn.execute(text(f"ANALYZE {stage_table(layer)}"))
 
 
+def _row_columns(layer: Layer) -> list[str]:
+    """The staging table's columns in row order: ``idx``, :func:`staging_columns`, ``geom``."""
+    return ["idx", *staging_columns(layer), "geom"]
+
+
 @lru_cache(maxsize=None)
 def _insert_json_sql(layer: Layer) -> str:
     stage = stage_table(layer)
-    cols = ", ".join(q(c) for c in ["idx", *staging_columns(layer), "geom"])
+    cols = ", ".join(q(c) for c in _row_columns(layer))
     return (f"INSERT INTO {stage} ({cols}) SELECT {cols} "
             f"FROM json_populate_recordset(NULL::{stage}, CAST(:rows AS json))")
 
