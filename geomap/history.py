@@ -1,8 +1,12 @@
 """The change history of assets (``asset_history``): who changed what, when, old → new.
 
 Every write path records here: a field create (one statement with the insert), an edit, delete,
-restore or review (one row each), and a file load (set-based: one snapshot per new asset, one
-field-by-field row per changed asset). Reading returns every entry as ``field: [old, new]``.
+restore or review (one row each), and a file load (set-based: one field-by-field row per asset it
+changes or restores). An asset a file load created has no row of its own for that: its creation is
+the row's ``created_by``/``created_at`` and its values are the current row with every later
+entry's old values put back (each entry records old → new), rebuilt on read. Writing a snapshot of
+each new asset was a quarter of a million-tree load. Reading returns every entry as
+``field: [old, new]``.
 """
 
 from __future__ import annotations
@@ -17,7 +21,10 @@ from geomap.layers.base import Layer
 from geomap.sql import q, writable_columns
 
 #: Key of a creation snapshot in ``asset_history.changes`` (expanded to field: [null, value] on read).
+#: Loads wrote these until 2026-11; they are still read.
 SNAPSHOT = "_snapshot"
+#: Keys an edit records under another name than the load's column (``geometry`` → ``geom``).
+_KEY_OF = {"geometry": "geom"}
 
 _INSERT = "INSERT INTO asset_history (layer, asset_id, version, action, actor, changes) "
 
@@ -66,17 +73,11 @@ def _fields_jsonb(layer: Layer, alias: str) -> str:
 
 
 def record_load(conn: Connection, layer: Layer, stage: str, actor: str) -> None:
-    """History of a file load, before its upsert: a snapshot per new asset (cheap at a million
-    rows), and field-by-field old → new for every asset the load changes or restores."""
+    """History of a file load, before its upsert: field-by-field old → new for every asset the load
+    changes or restores. The assets it creates get no row (see the module's docstring)."""
     table = q(layer.table)
     cols = writable_columns(layer)
     s_cols, t_cols = ", ".join("s." + q(c) for c in cols), ", ".join("t." + q(c) for c in cols)
-    params = {"layer": layer.name, "actor": actor}
-    conn.execute(text(
-        _INSERT + f"SELECT :layer, s.id, 1, 'create', :actor, "
-        f"jsonb_build_object('{SNAPSHOT}', jsonb_strip_nulls({_fields_jsonb(layer, 's')})) "
-        f"FROM {stage} s WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.id = s.id)"
-    ), params)
     conn.execute(text(
         _INSERT + f"""
         SELECT :layer, s.id, t.version + 1, CASE WHEN t.deleted_at IS NOT NULL THEN 'restore' ELSE 'update' END, :actor,
@@ -87,16 +88,41 @@ def record_load(conn: Connection, layer: Layer, stage: str, actor: str) -> None:
           FROM {stage} s JOIN {table} t ON t.id = s.id
          WHERE ({t_cols}) IS DISTINCT FROM ({s_cols}) OR t.deleted_at IS NOT NULL
         """
-    ), params)
+    ), {"layer": layer.name, "actor": actor})
 
 
 def entries(conn: Connection, layer: Layer, asset_id: str) -> list[dict]:
-    """Every entry of an asset, oldest first, with ``changes`` as ``field: [old, new]``."""
+    """Every entry of an asset, oldest first, with ``changes`` as ``field: [old, new]``; the
+    creation of an asset a file load created is rebuilt from its row (:func:`_rebuilt_creation`)."""
     rows = conn.execute(
         text("SELECT version, action, actor, at, changes FROM asset_history WHERE layer = :l AND asset_id = :id ORDER BY id"),
         {"l": layer.name, "id": str(asset_id)},
     ).mappings().all()
-    return [{**r, "changes": _pairs(r["changes"])} for r in rows]
+    out = [{**r, "changes": _pairs(r["changes"])} for r in rows]
+    asset = conn.execute(
+        text(f"SELECT created_by, created_at, {_fields_jsonb(layer, 't')} AS now FROM {q(layer.table)} t WHERE t.id = :id"),
+        {"id": str(asset_id)},
+    ).one_or_none()
+    if asset is None:
+        return out
+    since = [i for i, e in enumerate(out) if e["at"] >= asset.created_at]  # an earlier life's entries stay before
+    if any(out[i]["action"] == "create" for i in since):
+        return out
+    first = since[0] if since else len(out)
+    return [*out[:first], _rebuilt_creation(asset, out[first:]), *out[first:]]
+
+
+def _rebuilt_creation(asset, later: list[dict]) -> dict:
+    """The creation entry of an asset without one: its current values with the old value of every
+    later change put back, newest first."""
+    values = dict(asset.now)
+    for entry in reversed(later):
+        for key, (old, _new) in entry["changes"].items():
+            key = _KEY_OF.get(key, key)
+            if key in values:
+                values[key] = old
+    return {"version": 1, "action": "create", "actor": asset.created_by, "at": asset.created_at,
+            "changes": {k: [None, v] for k, v in values.items() if v is not None}}
 
 
 def _pairs(changes: dict) -> dict:

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, text
 from geomap import history, prepared
 from geomap.errors import FieldProblem, InvalidInput
 from geomap.integrity import integrity_errors
+from geomap.io.bulk_indexes import built_after
 from geomap.io.staging import stage_table
 from geomap.layers.base import Layer
 from geomap.layers.registry import get_layer
@@ -121,31 +122,15 @@ def match_codes(conn: Connection, layer: Layer, source: str | None) -> None:
 
 def upsert_stage(conn: Connection, layer: Layer, actor: str, source: str) -> WriteResult:
     """Insert new assets, update changed ones, record their history; return the counts."""
-    table, stage = q(layer.table), stage_table(layer)
-    cols = writable_columns(layer)
-    qcols = ", ".join(q(c) for c in cols)
-    s_cols = ", ".join("s." + q(c) for c in cols)
-    t_cols = ", ".join("t." + q(c) for c in cols)
-    excluded = ", ".join("EXCLUDED." + q(c) for c in cols)
+    stage = stage_table(layer)
+    total = conn.execute(text(f"SELECT count(*) FROM {stage}")).scalar_one()
     with integrity_errors(layer):
         history.record_load(conn, layer, stage, actor)
         # The search index (GIN, trigrams of code and name) takes the load's entries into its
         # pending list and merges them in one sorted pass below, instead of one insert per row.
         conn.execute(text("SET LOCAL gin_pending_list_limit = '1GB'"))
-        rows = conn.execute(
-            text(
-                f"""
-                INSERT INTO {table} AS t (id, {qcols}, created_by, updated_by)
-                SELECT s.id, {s_cols}, :actor, :actor FROM {stage} s ORDER BY s.idx
-                ON CONFLICT (id) DO UPDATE
-                   SET ({qcols}, updated_by, updated_at, version, deleted_at)
-                     = ({excluded}, EXCLUDED.updated_by, now(), t.version + 1, NULL)
-                 WHERE ({t_cols}) IS DISTINCT FROM ({excluded}) OR t.deleted_at IS NOT NULL
-                RETURNING (xmax = 0) AS inserted
-                """
-            ),
-            {"actor": actor},
-        ).all()
+        with built_after(conn, layer, total):  # into an empty layer: secondary indexes after the insert
+            rows = _upsert(conn, layer, actor)
     conn.execute(
         text("SELECT gin_clean_pending_list(i.oid) FROM pg_class i JOIN pg_index x ON x.indexrelid = i.oid "
              "JOIN pg_am a ON a.oid = i.relam WHERE x.indrelid = CAST(:t AS regclass) AND a.amname = 'gin' "
@@ -153,5 +138,28 @@ def upsert_stage(conn: Connection, layer: Layer, actor: str, source: str) -> Wri
         {"t": layer.table},
     )
     inserted = sum(1 for r in rows if r.inserted)
-    total = conn.execute(text(f"SELECT count(*) FROM {stage}")).scalar_one()
     return WriteResult(layer.name, source, int(total), inserted=inserted, updated=len(rows) - inserted)
+
+
+def _upsert(conn: Connection, layer: Layer, actor: str) -> list:
+    """The insert-or-update of the staged rows; one row per asset written, ``inserted`` or not."""
+    table, stage = q(layer.table), stage_table(layer)
+    cols = writable_columns(layer)
+    qcols = ", ".join(q(c) for c in cols)
+    s_cols = ", ".join("s." + q(c) for c in cols)
+    t_cols = ", ".join("t." + q(c) for c in cols)
+    excluded = ", ".join("EXCLUDED." + q(c) for c in cols)
+    return conn.execute(
+        text(
+            f"""
+            INSERT INTO {table} AS t (id, {qcols}, created_by, updated_by)
+            SELECT s.id, {s_cols}, :actor, :actor FROM {stage} s ORDER BY s.idx
+            ON CONFLICT (id) DO UPDATE
+               SET ({qcols}, updated_by, updated_at, version, deleted_at)
+                 = ({excluded}, EXCLUDED.updated_by, now(), t.version + 1, NULL)
+             WHERE ({t_cols}) IS DISTINCT FROM ({excluded}) OR t.deleted_at IS NOT NULL
+            RETURNING (xmax = 0) AS inserted
+            """
+        ),
+        {"actor": actor},
+    ).all()

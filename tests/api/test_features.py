@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from tests.conftest import sample_features
 from tests.world import World
 
 BASE = "/api/v1/layers/durian_trees/features"
@@ -250,6 +251,32 @@ def test_history_records_every_change(world: World):
     assert entries[1]["changes"] == {"health": {"old": "khoe", "new": "sau_benh"}}
     assert entries[2]["changes"] == {"last_yield_kg": {"old": None, "new": 85.5}}
     assert entries[3]["changes"]["review_state"] == {"old": "received", "new": "approved"}
+
+
+def test_a_loaded_trees_creation_is_its_file_values_under_later_edits(world: World):
+    """A load writes no history row for the trees it creates; their creation is rebuilt from the
+    row, with every later edit's old value put back (the geometry's too)."""
+    tree = next(t for t in sample_features("durian_trees") if t["properties"]["farm_id"] == world.farm["id"])
+    url = f"{BASE}/{tree['id']}"
+    assert world.count(f"SELECT count(*) FROM asset_history WHERE asset_id = '{tree['id']}'") == 0
+    current = world.client.get(url)
+    lon, lat = tree["geometry"]["coordinates"]
+    moved = {"type": "Point", "coordinates": [lon + 0.00002, lat]}
+    health = "chet" if tree["properties"]["health"] != "chet" else "khoe"
+    r = world.client.patch(url, json={"geometry": moved, "properties": {"health": health, "height_m": 3.25}},
+                           headers={**world.auth("admin"), "If-Match": current.headers["ETag"]})
+    assert r.status_code == 200, r.text
+    entries = world.client.get(url + "/history", headers=world.auth("admin")).json()
+    assert [(e["version"], e["action"]) for e in entries] == [(1, "create"), (2, "update")]
+    created = entries[0]["changes"]
+    assert created["health"] == {"old": None, "new": tree["properties"]["health"]}
+    assert created["height_m"] == {"old": None, "new": tree["properties"]["height_m"]}
+    assert created["code"] == {"old": None, "new": tree["properties"]["code"]}
+    assert created["geom"]["new"]["coordinates"] == pytest.approx([lon, lat])
+    assert entries[0]["actor"] == "test"
+    assert entries[1]["changes"]["health"] == {"old": tree["properties"]["health"], "new": health}
+    public = world.client.get(url + "/history").json()  # the public sees the rebuilt creation too, without private fields
+    assert public[0]["action"] == "create" and public[0]["changes"]["code"]["new"] == tree["properties"]["code"]
 
 
 def test_list_filters_search_and_paging(world: World):

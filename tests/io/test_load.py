@@ -295,3 +295,55 @@ def test_a_large_load_shows_its_progress_and_steps(loaded, capsys):
     assert "load durian_trees.geojson" in err
     assert "durian_trees: copying" in err and "writing with history" in err
     assert "20000/20000" in err  # every feature copied, then written
+
+
+def _schema_of(engine, table: str) -> dict[str, tuple[int, str]]:
+    """Index and foreign-key names of ``table`` → (oid, definition)."""
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT i.relname, i.oid, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+            "WHERE x.indrelid = CAST(:t AS regclass) UNION ALL "
+            "SELECT conname, oid, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = CAST(:t AS regclass) AND contype = 'f'"
+        ), {"t": table}).all()
+    return {name: (oid, definition) for name, oid, definition in rows}
+
+
+def test_a_first_large_load_builds_its_indexes_after_the_insert_and_a_failed_one_keeps_them(engine, monkeypatch, tmp_path):
+    """10,000 trees into the empty layer: the spatial index, the B-trees and the farm foreign key
+    are built again afterwards, exactly as the migrations declare them, and the key still holds.
+    A load that fails after the insert leaves the layer as it was, indexes included; a load into a
+    layer that has rows keeps its indexes as they are."""
+    from geomap.io import write
+
+    migrated = _schema_of(engine, "durian_trees")
+    assert {"ix_durian_trees_geom", "ix_durian_trees_farm_id", "fk_durian_trees_farm_id_farms"} <= set(migrated)
+    load_file(engine, SAMPLE / "farms.geojson")
+    real = write._upsert
+
+    def then_fail(*args, **kwargs):
+        real(*args, **kwargs)
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(write, "_upsert", then_fail)
+    with pytest.raises(RuntimeError):
+        load_file(engine, SAMPLE / "durian_trees.geojson")
+    assert _schema_of(engine, "durian_trees") == migrated
+    monkeypatch.setattr(write, "_upsert", real)
+    [result] = load_file(engine, SAMPLE / "durian_trees.geojson")
+    assert result.inserted == 10_000
+    built = _schema_of(engine, "durian_trees")
+    assert {name: d for name, (_, d) in built.items()} == {name: d for name, (_, d) in migrated.items()}
+    rebuilt = {name for name in built if built[name][0] != migrated[name][0]}
+    assert rebuilt == {"ix_durian_trees_geom", "ix_durian_trees_farm_id", "ix_durian_trees_updated_at",
+                       "fk_durian_trees_farm_id_farms"}
+    with engine.connect() as conn:
+        uses_index = conn.execute(text(
+            "EXPLAIN SELECT id FROM durian_trees WHERE geom && ST_MakeEnvelope(108.3, 12.7, 108.301, 12.701, 4326)")).all()
+        assert "ix_durian_trees_geom" in " ".join(r[0] for r in uses_index)
+        with pytest.raises(Exception, match="fk_durian_trees_farm_id_farms"):
+            conn.execute(text("UPDATE durian_trees SET farm_id = gen_random_uuid() WHERE code = (SELECT min(code) FROM durian_trees)"))
+    trees = copy.deepcopy(sample_features("durian_trees"))
+    trees[0]["properties"]["height_m"] = 7.25
+    [again] = load_file(engine, write_geojson(tmp_path / "durian_trees.geojson", trees))
+    assert (again.updated, again.inserted) == (1, 0)
+    assert _schema_of(engine, "durian_trees") == built
