@@ -22,7 +22,7 @@ import re
 from functools import lru_cache
 from typing import Any, Mapping
 
-from sqlalchemy import Connection, CursorResult, text
+from sqlalchemy import Connection, CursorResult
 
 #: SQLAlchemy's own pattern for a bound parameter in ``text()`` (a ``::cast`` is not one).
 _PARAM = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
@@ -38,11 +38,11 @@ GENERIC = "SET LOCAL plan_cache_mode = force_generic_plan; "
 @lru_cache(maxsize=512)
 def _compiled(sql: str, generic: bool = False) -> tuple[str, str, str]:
     """``(name, PREPARE statement, EXECUTE statement)`` of ``sql``; the parameters keep their
-    names in the EXECUTE, in order of first appearance."""
+    names in the EXECUTE (the driver's ``%(name)s``), in order of first appearance."""
     order = list(dict.fromkeys(_PARAM.findall(sql)))
     positional = _PARAM.sub(lambda m: f"${order.index(m.group(1)) + 1}", sql)
     name = "geomap_" + hashlib.sha1(sql.encode()).hexdigest()[:16]
-    args = f"({', '.join(':' + p for p in order)})" if order else ""
+    args = f"({', '.join(f'%({p})s' for p in order)})" if order else ""
     STATEMENTS[name] = sql
     return name, f"PREPARE {name} AS {positional}", f"{GENERIC if generic else ''}EXECUTE {name}{args}"
 
@@ -63,7 +63,9 @@ def execute(conn: Connection, sql: str, params: Mapping[str, Any] | None = None,
         with conn.connection.dbapi_connection.cursor() as cur:
             cur.execute(prepare)  # no parameters: psycopg2 sends the text as it is
         prepared.add(name)
-    return conn.execute(text(run), dict(params or {}))
+    # Sent as the driver's own SQL: a ``text()`` construct would be compiled, cache-keyed and
+    # have its parameters processed on every call, for a statement that is only a name and values.
+    return conn.exec_driver_sql(run, dict(params or {}))
 
 
 def readable(statement: str) -> str:
