@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Iterable
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 from tqdm import tqdm
 
@@ -21,6 +21,12 @@ from geomap.layers.registry import LAYERS
 log = logging.getLogger(__name__)
 
 PROGRESS_MIN = 20_000
+
+
+#: Memory for each sort and hash of a load's set-based statements (this transaction only). The
+#: join of a million staged rows with a million-tree layer, which finds the rows a reload leaves
+#: as they are, takes 3.3 s in one batch against 5.3 s in eight with the server's 32 MB.
+LOAD_WORK_MEM = "256MB"
 
 
 def _layer_order(item) -> int:
@@ -59,6 +65,7 @@ def load_file(
     with tqdm(total=2 * total, desc=f"load {Path(path).name}", unit=" steps", disable=disable) as bar:
         try:
             with engine.begin() as conn:
+                conn.execute(text(f"SET LOCAL work_mem = '{LOAD_WORK_MEM}'"))
                 for layer, frame, label in frames:
                     bar.set_postfix_str(f"{layer.name}: copying")
                     copy_to_stage(conn, layer, frame, progress=bar)

@@ -124,6 +124,7 @@ def upsert_stage(conn: Connection, layer: Layer, actor: str, source: str) -> Wri
     """Insert new assets, update changed ones, record their history; return the counts."""
     stage = stage_table(layer)
     total = conn.execute(text(f"SELECT count(*) FROM {stage}")).scalar_one()
+    _drop_unchanged(conn, layer)
     with integrity_errors(layer):
         history.record_load(conn, layer, stage, actor)
         # The search index (GIN, trigrams of code and name) takes the load's entries into its
@@ -139,6 +140,20 @@ def upsert_stage(conn: Connection, layer: Layer, actor: str, source: str) -> Wri
     )
     inserted = sum(1 for r in rows if r.inserted)
     return WriteResult(layer.name, source, int(total), inserted=inserted, updated=len(rows) - inserted)
+
+
+def _drop_unchanged(conn: Connection, layer: Layer) -> None:
+    """Take the rows the layer already holds exactly like this out of the staging table, in one
+    join, so that history and upsert see only what the load changes. Without it, a reload of an
+    unchanged million-tree file locked every row in ``ON CONFLICT`` (a write to every heap page)
+    to find that nothing differs. A row another writer changes after this statement keeps that
+    writer's values, as if the edit came after the load."""
+    cols = writable_columns(layer)
+    s_cols, t_cols = ", ".join("s." + q(c) for c in cols), ", ".join("t." + q(c) for c in cols)
+    conn.execute(text(
+        f"DELETE FROM {stage_table(layer)} s USING {q(layer.table)} t "
+        f"WHERE t.id = s.id AND t.deleted_at IS NULL AND ({t_cols}) IS NOT DISTINCT FROM ({s_cols})"
+    ))
 
 
 def _upsert(conn: Connection, layer: Layer, actor: str) -> list:

@@ -56,17 +56,25 @@ def test_sample_data_loads_every_layer(loaded):
 
 @pytest.mark.parametrize("remembered", [True, False], ids=["same-file", "compared"])
 def test_reloading_the_same_files_changes_nothing(loaded, remembered: bool):
-    """Answered at once when the loader remembers the files; row by row when it does not."""
+    """Answered at once when the loader remembers the files; row by row when it does not, and
+    then the rows that stay as they are are not touched at all: not even locked (a lock would
+    set their ``xmax``, a write to every page of the layer)."""
     if not remembered:
         with loaded.begin() as conn:
             conn.execute(text("DELETE FROM loaded_files"))
-    before_counts, before = counts(loaded), snapshot(loaded)
+    before_counts, before, before_xmax = counts(loaded), snapshot(loaded), row_xmax(loaded)
     results = load_paths(loaded, LAYER_FILES, actor="test")
     assert all(r.inserted == 0 and r.updated == 0 for r in results)
     assert all(r.same_file is remembered for r in results)
     assert sum(r.features for r in results if r.layer == "durian_trees") == 10_000
     assert counts(loaded) == before_counts
     assert snapshot(loaded) == before
+    assert row_xmax(loaded) == before_xmax
+
+
+def row_xmax(engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return dict(conn.execute(text("SELECT id::text, xmax::text FROM durian_trees")).all())
 
 
 def test_any_write_since_the_last_load_makes_the_reload_run_in_full(loaded, tmp_path):
