@@ -131,15 +131,14 @@ def upsert_stage(conn: Connection, layer: Layer, actor: str, source: str) -> Wri
         # pending list and merges them in one sorted pass below, instead of one insert per row.
         conn.execute(text("SET LOCAL gin_pending_list_limit = '1GB'"))
         with built_after(conn, layer, total):  # into an empty layer: secondary indexes after the insert
-            rows = _upsert(conn, layer, actor)
+            inserted, written = _upsert(conn, layer, actor)
     conn.execute(
         text("SELECT gin_clean_pending_list(i.oid) FROM pg_class i JOIN pg_index x ON x.indexrelid = i.oid "
              "JOIN pg_am a ON a.oid = i.relam WHERE x.indrelid = CAST(:t AS regclass) AND a.amname = 'gin' "
              "AND pg_has_role(i.relowner, 'USAGE')"),
         {"t": layer.table},
     )
-    inserted = sum(1 for r in rows if r.inserted)
-    return WriteResult(layer.name, source, int(total), inserted=inserted, updated=len(rows) - inserted)
+    return WriteResult(layer.name, source, int(total), inserted=inserted, updated=written - inserted)
 
 
 def _drop_unchanged(conn: Connection, layer: Layer) -> None:
@@ -156,25 +155,29 @@ def _drop_unchanged(conn: Connection, layer: Layer) -> None:
     ))
 
 
-def _upsert(conn: Connection, layer: Layer, actor: str) -> list:
-    """The insert-or-update of the staged rows; one row per asset written, ``inserted`` or not."""
+def _upsert(conn: Connection, layer: Layer, actor: str) -> tuple[int, int]:
+    """The insert-or-update of the staged rows; returns (inserted, written): only the counts come
+    back, not a row per asset (a million of them, for a national file)."""
     table, stage = q(layer.table), stage_table(layer)
     cols = writable_columns(layer)
     qcols = ", ".join(q(c) for c in cols)
     s_cols = ", ".join("s." + q(c) for c in cols)
     t_cols = ", ".join("t." + q(c) for c in cols)
     excluded = ", ".join("EXCLUDED." + q(c) for c in cols)
-    return conn.execute(
+    inserted, written = conn.execute(
         text(
             f"""
+            WITH w AS (
             INSERT INTO {table} AS t (id, {qcols}, created_by, updated_by)
             SELECT s.id, {s_cols}, :actor, :actor FROM {stage} s ORDER BY s.idx
             ON CONFLICT (id) DO UPDATE
                SET ({qcols}, updated_by, updated_at, version, deleted_at)
                  = ({excluded}, EXCLUDED.updated_by, now(), t.version + 1, NULL)
              WHERE ({t_cols}) IS DISTINCT FROM ({excluded}) OR t.deleted_at IS NOT NULL
-            RETURNING (xmax = 0) AS inserted
+            RETURNING (xmax = 0) AS inserted)
+            SELECT count(*) FILTER (WHERE inserted), count(*) FROM w
             """
         ),
         {"actor": actor},
-    ).all()
+    ).one()
+    return int(inserted), int(written)
