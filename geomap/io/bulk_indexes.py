@@ -1,16 +1,17 @@
 """A large load into an empty layer builds its secondary indexes and foreign keys after the insert.
 
 Maintaining the spatial index, the plain B-trees and a per-row foreign-key check while a million
-rows go in cost 20 of a 1M-tree load's 67 seconds of insert; building the same indexes once
-afterwards (PostgreSQL sorts the points for the GiST build) and validating each foreign key in one
-set-based query takes about 3.5 s. Everything happens in the load's transaction: a load that fails
-rolls the dropped indexes and constraints back with it.
+rows go in cost ~20 s of a 1M-tree load's insert, and the trigram search index's pending list
+~14 s more; building the same indexes once afterwards (PostgreSQL sorts the points for the GiST
+build and collects the trigrams in memory for the GIN build) and validating each foreign key in one
+set-based query takes far less (bench/NOTES.md has the measurements). Everything happens
+in the load's transaction: a load that fails rolls the dropped indexes and constraints back with it.
 
 Only for an empty layer the loading role owns, because ``DROP INDEX`` locks the table until the load commits: readers of
 that layer (and writers of the farms its trees reference) wait for the load, which is acceptable
 for a first import and not for a layer people are already using. Unique indexes stay (the upsert
-and the code rule need them), and so does the trigram search index (it takes the load's entries
-into its pending list, which merges faster than a fresh build).
+and the code rule need them). A load into a layer that has rows keeps every index; its search
+index takes the entries into its pending list and merges them once (:func:`geomap.io.write.upsert_stage`).
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ from geomap.sql import q
 
 #: Staged rows from which a load into an empty layer builds its indexes afterwards.
 BULK_ROWS = 5_000
+#: Memory for each index build after a large load (this transaction only).
+BUILD_MEMORY = "256MB"
 
 _DEFERRABLE_INDEXES = """
     SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS definition
       FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am a ON a.oid = i.relam
-     WHERE x.indrelid = CAST(:t AS regclass) AND NOT x.indisunique AND a.amname IN ('btree', 'gist')
+     WHERE x.indrelid = CAST(:t AS regclass) AND NOT x.indisunique AND a.amname IN ('btree', 'gist', 'gin')
      ORDER BY i.relname
 """
 _FOREIGN_KEYS = """
@@ -41,7 +44,7 @@ _FOREIGN_KEYS = """
 @contextmanager
 def built_after(conn: Connection, layer: Layer, staged: int) -> Iterator[bool]:
     """Around a load's insert: when ``staged`` is large and the layer holds no row, drop its
-    non-unique B-tree/GiST indexes and foreign keys, and create them again after the block.
+    non-unique B-tree/GiST/GIN indexes and foreign keys, and create them again after the block.
     Yields whether it did."""
     table = q(layer.table)
     empty = staged >= BULK_ROWS and conn.execute(text(
@@ -57,7 +60,7 @@ def built_after(conn: Connection, layer: Layer, staged: int) -> Iterator[bool]:
     for index in indexes:
         conn.execute(text(f"DROP INDEX {q(index.name)}"))
     yield True
-    conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+    conn.execute(text(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'"))
     for index in indexes:
         conn.execute(text(index.definition))
     for key in keys:

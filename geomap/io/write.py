@@ -127,8 +127,9 @@ def upsert_stage(conn: Connection, layer: Layer, actor: str, source: str) -> Wri
     _drop_unchanged(conn, layer)
     with integrity_errors(layer):
         history.record_load(conn, layer, stage, actor)
-        # The search index (GIN, trigrams of code and name) takes the load's entries into its
-        # pending list and merges them in one sorted pass below, instead of one insert per row.
+        # Into a layer that has rows, the search index (GIN, trigrams of code and name) takes the
+        # load's entries into its pending list and merges them in one sorted pass below, instead of
+        # one insert per row; into an empty one it is built afterwards (built_after).
         conn.execute(text("SET LOCAL gin_pending_list_limit = '1GB'"))
         with built_after(conn, layer, total):  # into an empty layer: secondary indexes after the insert
             inserted, written = _upsert(conn, layer, actor)

@@ -317,8 +317,9 @@ def _schema_of(engine, table: str) -> dict[str, tuple[int, str]]:
 
 
 def test_a_first_large_load_builds_its_indexes_after_the_insert_and_a_failed_one_keeps_them(engine, monkeypatch, tmp_path):
-    """10,000 trees into the empty layer: the spatial index, the B-trees and the farm foreign key
-    are built again afterwards, exactly as the migrations declare them, and the key still holds.
+    """10,000 trees into the empty layer: the spatial index, the B-trees, the search index and the
+    farm foreign key are built again afterwards, exactly as the migrations declare them, and the
+    key still holds and the search finds a loaded tree through its index.
     A load that fails after the insert leaves the layer as it was, indexes included; a load into a
     layer that has rows keeps its indexes as they are."""
     from geomap.io import write
@@ -343,7 +344,14 @@ def test_a_first_large_load_builds_its_indexes_after_the_insert_and_a_failed_one
     assert {name: d for name, (_, d) in built.items()} == {name: d for name, (_, d) in migrated.items()}
     rebuilt = {name for name in built if built[name][0] != migrated[name][0]}
     assert rebuilt == {"ix_durian_trees_geom", "ix_durian_trees_farm_id", "ix_durian_trees_updated_at",
-                       "fk_durian_trees_farm_id_farms"}
+                       "ix_durian_trees_search", "fk_durian_trees_farm_id_farms"}
+    with engine.begin() as conn:
+        conn.execute(text("SET LOCAL enable_seqscan = off"))
+        search = "SELECT code FROM durian_trees WHERE geomap_fold(code || ' ' || name) LIKE '%' || geomap_fold(:c) || '%'"
+        code = sample_features("durian_trees")[42]["properties"]["code"]
+        plan = " ".join(r[0] for r in conn.execute(text("EXPLAIN " + search), {"c": code.lower()}))
+        assert "ix_durian_trees_search" in plan, plan
+        assert conn.execute(text(search), {"c": code.lower()}).scalars().all() == [code]
     with engine.connect() as conn:
         uses_index = conn.execute(text(
             "EXPLAIN SELECT id FROM durian_trees WHERE geom && ST_MakeEnvelope(108.3, 12.7, 108.301, 12.701, 4326)")).all()
