@@ -52,9 +52,11 @@ def write_report(r: dict, path: Path) -> None:
     lines += [f"| geomap reload of the same file after any write (compared row by row; nothing changes) | gpkg | {u['rows']:,} | {u['seconds']} | {u['rows_per_s']:,} | |", ""]
     best = max(load["geomap_geojson"]["rows_per_s"] / load["ogr2ogr_geojson"]["rows_per_s"],
                load["geomap_gpkg"]["rows_per_s"] / load["ogr2ogr_gpkg"]["rows_per_s"])
-    reload_s = same["seconds"] if same else u["seconds"]
+    # Met only when the row-by-row comparison (the reload after any edit) is under 20 s as well.
+    reload_s = max(same["seconds"] if same else 0, u["seconds"])
     lines += [f"- at least ogr2ogr's rows/s, validation included: {_ok(best >= 1)} (best ratio {best:.2f}×)",
-              f"- reload of the unchanged file under 20 s: {_ok(reload_s < 20)} ({reload_s} s; compared row by row: {u['seconds']} s)", ""]
+              f"- reload of the unchanged file under 20 s, also after an edit: {_ok(reload_s < 20)} "
+              f"({same['seconds'] if same else '—'} s from its fingerprint; compared row by row: {u['seconds']} s)", ""]
 
     lines += ["## 2. Vector tiles (densest area)", "",
               "| z | raw ST_AsMVT median ms | geomap cold median / p95 ms | cold ÷ raw | geomap warm rps c1 / c16 | cold rps c1 / c16 | warm ÷ cold (c1) | tipg rps c1 / c16 | geomap ÷ tipg (c1 / c16) | bytes geomap / tipg | features in tile / geomap / tipg |",

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from pathlib import Path
-from typing import Iterable
+from typing import TypeVar
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +16,7 @@ from tqdm import tqdm
 from geomap.errors import InvalidInput, LoadError
 from geomap.io import fingerprint
 from geomap.io.read import read_source
-from geomap.io.validate import validate_frame
+from geomap.io.validate import validate_slices
 from geomap.io.staging import copy_to_stage
 from geomap.io.write import WriteResult, check_stage, upsert_stage
 from geomap.layers.registry import LAYERS
@@ -27,6 +30,20 @@ PROGRESS_MIN = 20_000
 #: join of a million staged rows with a million-tree layer, which finds the rows a reload leaves
 #: as they are, takes 3.3 s in one batch against 5.3 s in eight with the server's 32 MB.
 LOAD_WORK_MEM = "256MB"
+
+T = TypeVar("T")
+_END = object()
+
+
+def one_ahead(items: Iterator[T]) -> Iterator[T]:
+    """``items``, each produced in a worker thread while the caller uses the one before: a file's
+    next slice is validated while the previous one is copied to the database. An error in either
+    stops both (the worker finishes the slice it is on)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="geomap-validate") as pool:
+        pending = pool.submit(next, items, _END)
+        while (item := pending.result()) is not _END:
+            pending = pool.submit(next, items, _END)
+            yield item
 
 
 def _layer_order(item) -> int:
@@ -56,8 +73,7 @@ def load_file(
         if done is not None:
             return [WriteResult(layer, label, n, same_file=True) for layer, label, n in done]
     sources = sorted(read_source(Path(path), layer_name), key=_layer_order)
-    frames = [(layer, validate_frame(layer, gdf, label, repair=repair, max_vertices=max_vertices), label) for layer, gdf, label in sources]
-    total = sum(len(f) for _, f, _ in frames)
+    total = sum(len(gdf) for _, gdf, _ in sources)
     results: list[WriteResult] = []
     # progress=True: always; None: for large files, when stderr is a terminal; False: never.
     disable = False if progress else (None if progress is None and total >= PROGRESS_MIN else True)
@@ -66,14 +82,16 @@ def load_file(
         try:
             with engine.begin() as conn:
                 conn.execute(text(f"SET LOCAL work_mem = '{LOAD_WORK_MEM}'"))
-                for layer, frame, label in frames:
-                    bar.set_postfix_str(f"{layer.name}: copying")
-                    copy_to_stage(conn, layer, frame, progress=bar)
+                for layer, gdf, label in sources:
+                    bar.set_postfix_str(f"{layer.name}: validating and copying")
+                    slices = validate_slices(layer, gdf, label, repair=repair, max_vertices=max_vertices)
+                    with closing(one_ahead(slices)) as frames:
+                        copy_to_stage(conn, layer, frames, progress=bar)
                     bar.set_postfix_str(f"{layer.name}: checking references and codes")
                     check_stage(conn, layer, label)
                     bar.set_postfix_str(f"{layer.name}: writing with history")
                     results.append(upsert_stage(conn, layer, actor, label))
-                    bar.update(len(frame))
+                    bar.update(len(gdf))
                 bar.set_postfix_str("committing")
                 fingerprint.remember(conn, digest, [(r.layer, r.source, r.features) for r in results])
         except IntegrityError as exc:  # whatever the checks and integrity_errors did not name

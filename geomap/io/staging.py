@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from collections.abc import Iterable
 from functools import lru_cache
 
 import numpy as np
@@ -77,25 +78,27 @@ def _prepare(conn: Connection, layer: Layer, rows_json: str | None = None) -> tu
     return f"COPY {stage} ({', '.join(q(c) for c in _row_columns(layer))}) FROM STDIN WITH (FORMAT csv)", reltuples
 
 
-def copy_to_stage(conn: Connection, layer: Layer, frame: pd.DataFrame, progress=None) -> None:
-    """Prepare the staging table and COPY ``frame`` (from :func:`stage_frame`) into it.
+def copy_to_stage(conn: Connection, layer: Layer, frames: Iterable[pd.DataFrame], progress=None) -> None:
+    """Prepare the staging table and COPY ``frames`` (from :func:`stage_frame`) into it, each as
+    it comes (the load validates the next slice meanwhile).
 
     The CSV is written by Arrow's C++ writer, column by column: every value quoted, NULL an
     unquoted empty field.
     """
     copy_sql, _ = _prepare(conn, layer)
-    table = pa.Table.from_pandas(frame, preserve_index=False)
     options = pa_csv.WriteOptions(include_header=False, quoting_style="all_valid")
     raw = conn.connection.dbapi_connection
     with raw.cursor() as cur:
-        for start in range(0, table.num_rows, COPY_CHUNK):
-            chunk = table.slice(start, COPY_CHUNK)
-            buf = io.BytesIO()
-            pa_csv.write_csv(chunk, buf, options)
-            buf.seek(0)
-            cur.copy_expert(copy_sql, buf)
-            if progress is not None:
-                progress.update(chunk.num_rows)
+        for frame in frames:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            for start in range(0, table.num_rows, COPY_CHUNK):
+                chunk = table.slice(start, COPY_CHUNK)
+                buf = io.BytesIO()
+                pa_csv.write_csv(chunk, buf, options)
+                buf.seek(0)
+                cur.copy_expert(copy_sql, buf)
+                if progress is not None:
+                    progress.update(chunk.num_rows)
     conn.execute(text(f"ANALYZE {stage_table(layer)}"))
 
 
@@ -140,11 +143,11 @@ def _is_id(col: str) -> bool:
     return col == "id" or col.endswith("_id")
 
 
-def stage_frame(layer: Layer, records: pd.DataFrame, geoms) -> pd.DataFrame:
+def stage_frame(layer: Layer, records: pd.DataFrame, geoms, start: int = 0) -> pd.DataFrame:
     """Validated columns (:func:`geomap.io.columns.clean_columns`, ids already text) + geometries →
-    the frame :func:`copy_to_stage` takes."""
+    a frame :func:`copy_to_stage` takes; ``start``: the file's index of the first feature."""
     out = records[staging_columns(layer)].copy()
-    out.insert(0, "idx", np.arange(len(out)))
+    out.insert(0, "idx", np.arange(start, start + len(out)))
     out["geom"] = _ewkb(geoms)
     return out
 

@@ -1,8 +1,9 @@
-"""Validating a whole frame of features against its layer, before anything is written."""
+"""Validating a file's features against their layer, a slice at a time, before anything is committed."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import geopandas as gpd
 import numpy as np
@@ -37,36 +38,63 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return records
 
 
-def validate_frame(layer: Layer, gdf: gpd.GeoDataFrame, source: str, repair: bool = False,
-                   max_vertices: int | None = None) -> pd.DataFrame:
-    """Validate every feature; return a frame ready for staging or raise :class:`InvalidInput`.
+#: Features validated at a time. The load copies each slice to the database while the next one is
+#: validated (:func:`geomap.io.load.load_file`): Python's work on one core, PostgreSQL's on the other.
+SLICE_ROWS = 100_000
 
-    The frame has ``idx`` (feature index in the file), the staging columns and ``geom`` as
-    hex EWKB. Problems name the feature index, the field and the reason; all are reported at once
-    (up to a thousand). Columns are checked as a whole (:mod:`geomap.io.columns`); only rows with a
-    value those checks cannot settle go through the layer's pydantic model, one by one.
+
+def validate_slices(layer: Layer, gdf: gpd.GeoDataFrame, source: str, repair: bool = False,
+                    max_vertices: int | None = None, rows: int | None = None) -> Iterator[pd.DataFrame]:
+    """Validate every feature, ``rows`` (default :data:`SLICE_ROWS`) at a time; yield each slice as a frame ready for staging,
+    and raise :class:`InvalidInput` after the last one if any feature has a problem.
+
+    A frame has ``idx`` (feature index in the file), the staging columns and ``geom`` as hex EWKB.
+    Problems name the feature index, the field and the reason; all are reported at once (up to a
+    thousand), and no slice is yielded once one is found. Ids and codes repeated anywhere in the
+    file are found after the last slice. Columns are checked as a whole (:mod:`geomap.io.columns`);
+    only rows with a value those checks cannot settle go through the layer's pydantic model.
     """
+    rows = rows or SLICE_ROWS
+    problems: list[FieldProblem] = []
+    keys: dict[str, list[pd.Series]] = {"code": [], "id": []}
+    for start in range(0, len(gdf), rows):
+        clean, geoms, found = _validate_slice(layer, gdf.iloc[start:start + rows], start, repair, max_vertices)
+        problems.extend(found)
+        for col, parts in keys.items():
+            parts.append(clean[col].set_axis(pd.RangeIndex(start, start + len(clean))))
+        if len(problems) >= MAX_PROBLEMS:
+            break
+        if not problems:
+            yield stage_frame(layer, clean, geoms, start)
+    for col, parts in keys.items():
+        if parts:
+            problems.extend(_duplicates(pd.concat(parts).to_frame(col), col))
+    if problems:
+        problems.sort(key=lambda p: (p.index if p.index is not None else -1, p.field))
+        raise InvalidInput(problems[:MAX_PROBLEMS], source=source)
+
+
+def _validate_slice(layer: Layer, gdf: gpd.GeoDataFrame, start: int, repair: bool,
+                    max_vertices: int | None) -> tuple[pd.DataFrame, np.ndarray, list[FieldProblem]]:
+    """Features ``start`` … of the file: their clean columns, geometries and problems."""
     geom_col = gdf.geometry.name
     attrs = pd.DataFrame(gdf.drop(columns=[geom_col])).reset_index(drop=True)
     attrs = attrs.drop(columns=[c for c in attrs.columns if c in EXPORT_ONLY or getattr(layer.find(c), "server", False)])
     clean, unsettled = clean_columns(layer, attrs)
     if set(attrs.columns) - set(model_fields(layer)):  # unknown fields: every row says so
         unsettled[:] = True
-    rows, problems = _validate_rows(layer, attrs, np.flatnonzero(unsettled))
+    rows, problems = _validate_rows(layer, attrs, np.flatnonzero(unsettled), start)
     put_rows(clean, layer, rows)
-    geoms, geom_problems = check_geometries(layer, gdf.geometry.to_numpy(dtype=object), repair=repair,
+    geoms, geom_problems = check_geometries(layer, gdf.geometry.to_numpy(dtype=object),
+                                            indexes=np.arange(start, start + len(gdf)), repair=repair,
                                             max_vertices=max_vertices)
-    problems.extend(geom_problems)
-    problems.extend(_duplicates(clean, "code"))
-    problems.extend(_duplicates(clean, "id"))
-    if problems:
-        problems.sort(key=lambda p: (p.index if p.index is not None else -1, p.field))
-        raise InvalidInput(problems[:MAX_PROBLEMS], source=source)
-    return stage_frame(layer, clean, geoms)
+    return clean, geoms, problems + geom_problems
 
 
-def _validate_rows(layer: Layer, attrs: pd.DataFrame, positions: np.ndarray) -> tuple[dict[int, dict], list[FieldProblem]]:
-    """The given rows through the pydantic model: their clean values, and every problem found."""
+def _validate_rows(layer: Layer, attrs: pd.DataFrame, positions: np.ndarray,
+                   start: int = 0) -> tuple[dict[int, dict], list[FieldProblem]]:
+    """The given rows through the pydantic model: their clean values (by position), and every
+    problem found (by feature index, ``start`` + position)."""
     model = properties_model(layer)
     rows: dict[int, dict] = {}
     problems: list[FieldProblem] = []
@@ -74,7 +102,7 @@ def _validate_rows(layer: Layer, attrs: pd.DataFrame, positions: np.ndarray) -> 
         try:
             rows[int(i)] = model.model_validate(rec).model_dump()
         except ValidationError as exc:
-            problems.extend(problems_from(exc, index=int(i), layer=layer))
+            problems.extend(problems_from(exc, index=start + int(i), layer=layer))
         if len(problems) >= MAX_PROBLEMS:
             break
     return rows, problems

@@ -219,6 +219,37 @@ def test_bad_input_is_refused_and_nothing_is_written(loaded, tmp_path, case):
     assert counts(loaded) == before
 
 
+def test_a_file_is_validated_and_copied_in_slices(loaded, tmp_path, monkeypatch):
+    """A file goes to the database a slice at a time while the next slice is validated. Problems in
+    any slice, codes repeated across slices and the database's own checks all name the feature's
+    index in the file, and nothing is written unless every slice is good."""
+    from geomap.io import validate
+
+    monkeypatch.setattr(validate, "SLICE_ROWS", 4)
+    trees = [_tree(code=f"T-SLICE-{i}") for i in range(11)]
+    path, before = tmp_path / "durian_trees.geojson", counts(loaded)
+    bad = copy.deepcopy(trees)
+    bad[9]["properties"]["health"] = "xanh lè"  # the third slice
+    bad[6]["properties"]["code"] = "T-SLICE-1"  # the second slice repeats the first's
+    with pytest.raises(InvalidInput) as info:
+        load_file(loaded, write_geojson(path, bad))
+    problems = {(p.index, p.field): p.reason for p in info.value.problems}
+    assert set(problems) == {(6, "code"), (9, "health")}, problems
+    assert "first at feature 1" in problems[6, "code"]
+    assert counts(loaded) == before
+    outside = copy.deepcopy(trees)
+    outside[10]["geometry"] = {"type": "Point", "coordinates": [106.0, 20.0]}  # the last slice, outside every farm
+    with pytest.raises(InvalidInput) as info:
+        load_file(loaded, write_geojson(path, outside))
+    assert [(p.index, p.field) for p in info.value.problems] == [(10, "geometry")]
+    assert counts(loaded) == before
+    [result] = load_file(loaded, write_geojson(path, trees))
+    assert result.inserted == 11
+    with loaded.connect() as conn:
+        codes = conn.execute(text("SELECT code FROM durian_trees WHERE code LIKE 'T-SLICE-%'")).scalars().all()
+    assert sorted(codes) == sorted(f"T-SLICE-{i}" for i in range(11))
+
+
 def test_nan_and_infinite_coordinates_are_refused(loaded, tmp_path):
     before = counts(loaded)
     for token in ("NaN", "Infinity", "-Infinity"):
@@ -301,7 +332,7 @@ def test_a_large_load_shows_its_progress_and_steps(loaded, capsys):
     load_file(loaded, SAMPLE / "durian_trees.geojson", progress=True)
     err = capsys.readouterr().err
     assert "load durian_trees.geojson" in err
-    assert "durian_trees: copying" in err and "writing with history" in err
+    assert "durian_trees: validating and copying" in err and "writing with history" in err
     assert "20000/20000" in err  # every feature copied, then written
 
 
