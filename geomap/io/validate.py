@@ -45,8 +45,9 @@ SLICE_ROWS = 100_000
 
 def validate_slices(layer: Layer, gdf: gpd.GeoDataFrame, source: str, repair: bool = False,
                     max_vertices: int | None = None, rows: int | None = None) -> Iterator[pd.DataFrame]:
-    """Validate every feature, ``rows`` (default :data:`SLICE_ROWS`) at a time; yield each slice as a frame ready for staging,
-    and raise :class:`InvalidInput` after the last one if any feature has a problem.
+    """Validate every feature, ``rows`` (default :data:`SLICE_ROWS`) at a time; yield each slice
+    as a frame ready for staging, and raise :class:`InvalidInput` after the last one if any
+    feature has a problem.
 
     A frame has ``idx`` (feature index in the file), the staging columns and ``geom`` as hex EWKB.
     Problems name the feature index, the field and the reason; all are reported at once (up to a
