@@ -18,7 +18,7 @@ from typing import Mapping
 from sqlalchemy import Connection, text
 
 from geomap.layers.base import Layer
-from geomap.sql import q, writable_columns
+from geomap.sql import differs_sql, q, writable_columns
 
 #: Key of a creation snapshot in ``asset_history.changes`` (expanded to field: [null, value] on read).
 #: Loads wrote these until 2026-11; they are still read.
@@ -76,8 +76,6 @@ def record_load(conn: Connection, layer: Layer, stage: str, actor: str) -> None:
     """History of a file load, before its upsert: field-by-field old → new for every asset the load
     changes or restores. The assets it creates get no row (see the module's docstring)."""
     table = q(layer.table)
-    cols = writable_columns(layer)
-    s_cols, t_cols = ", ".join("s." + q(c) for c in cols), ", ".join("t." + q(c) for c in cols)
     conn.execute(text(
         _INSERT + f"""
         SELECT :layer, s.id, t.version + 1, CASE WHEN t.deleted_at IS NOT NULL THEN 'restore' ELSE 'update' END, :actor,
@@ -86,7 +84,7 @@ def record_load(conn: Connection, layer: Layer, stage: str, actor: str) -> None:
                   LEFT JOIN jsonb_each({_fields_jsonb(layer, 't')}) o ON o.key = n.key
                  WHERE COALESCE(o.value, 'null'::jsonb) IS DISTINCT FROM n.value), '{{}}'::jsonb)
           FROM {stage} s JOIN {table} t ON t.id = s.id
-         WHERE ({t_cols}) IS DISTINCT FROM ({s_cols}) OR t.deleted_at IS NOT NULL
+         WHERE {differs_sql(layer, "t", "s")} OR t.deleted_at IS NOT NULL
         """
     ), {"layer": layer.name, "actor": actor})
 

@@ -46,6 +46,13 @@ def writable_columns(layer: Layer) -> list[str]:
     return [a.name for a in layer.writable_attributes] + ["geom"]
 
 
+def differs_sql(layer: Layer, a: str, b: str) -> str:
+    """SQL that is true when rows ``a`` and ``b`` (aliases, or ``EXCLUDED``) differ in any column
+    a write sets (:func:`writable_columns`); NULLs compare as values."""
+    cols = writable_columns(layer)
+    return f"({', '.join(f'{a}.{q(c)}' for c in cols)}) IS DISTINCT FROM ({', '.join(f'{b}.{q(c)}' for c in cols)})"
+
+
 def in_box_sql(x0: str = ":bx0", y0: str = ":by0", x1: str = ":bx1", y1: str = ":by1", column: str = "geom") -> str:
     """Exactly the geometries that intersect a lon/lat box: ``&&`` lets the GiST index find the
     candidates, ``ST_Intersects`` drops those whose bounding box touches but whose shape does not."""

@@ -20,7 +20,7 @@ from geomap.io.staging import stage_table
 from geomap.layers.base import Layer
 from geomap.layers.registry import get_layer
 from geomap.schemas import ref_code_field
-from geomap.sql import q, writable_columns
+from geomap.sql import differs_sql, q, writable_columns
 
 
 @dataclass
@@ -148,11 +148,9 @@ def _drop_unchanged(conn: Connection, layer: Layer) -> None:
     unchanged million-tree file locked every row in ``ON CONFLICT`` (a write to every heap page)
     to find that nothing differs. A row another writer changes after this statement keeps that
     writer's values, as if the edit came after the load."""
-    cols = writable_columns(layer)
-    s_cols, t_cols = ", ".join("s." + q(c) for c in cols), ", ".join("t." + q(c) for c in cols)
     conn.execute(text(
         f"DELETE FROM {stage_table(layer)} s USING {q(layer.table)} t "
-        f"WHERE t.id = s.id AND t.deleted_at IS NULL AND ({t_cols}) IS NOT DISTINCT FROM ({s_cols})"
+        f"WHERE t.id = s.id AND t.deleted_at IS NULL AND NOT {differs_sql(layer, 't', 's')}"
     ))
 
 
@@ -163,7 +161,6 @@ def _upsert(conn: Connection, layer: Layer, actor: str) -> tuple[int, int]:
     cols = writable_columns(layer)
     qcols = ", ".join(q(c) for c in cols)
     s_cols = ", ".join("s." + q(c) for c in cols)
-    t_cols = ", ".join("t." + q(c) for c in cols)
     excluded = ", ".join("EXCLUDED." + q(c) for c in cols)
     inserted, written = conn.execute(
         text(
@@ -174,7 +171,7 @@ def _upsert(conn: Connection, layer: Layer, actor: str) -> tuple[int, int]:
             ON CONFLICT (id) DO UPDATE
                SET ({qcols}, updated_by, updated_at, version, deleted_at)
                  = ({excluded}, EXCLUDED.updated_by, now(), t.version + 1, NULL)
-             WHERE ({t_cols}) IS DISTINCT FROM ({excluded}) OR t.deleted_at IS NOT NULL
+             WHERE {differs_sql(layer, "t", "EXCLUDED")} OR t.deleted_at IS NOT NULL
             RETURNING (xmax = 0) AS inserted)
             SELECT count(*) FILTER (WHERE inserted), count(*) FROM w
             """

@@ -29,7 +29,7 @@ from geomap.schemas import properties_model, problems_from, ref_code_field
 from geomap.services import permissions
 from geomap.services.feature_input import WriteOptions, ewkb, parse_features
 from geomap.services.features import etag, fetch_row, to_feature
-from geomap.sql import q, writable_columns
+from geomap.sql import differs_sql, q, writable_columns
 
 PATCH_MEMBERS = {"type", "properties", "geometry", "id"}
 
@@ -118,7 +118,7 @@ def _update_from_stage(conn: Connection, layer: Layer, principal: Principal, ver
     """Apply the staged row to its asset if anything changed; whether it did."""
     cols = writable_columns(layer)
     assignments = ", ".join(f"{q(c)} = s.{q(c)}" for c in cols)
-    changed = f"({', '.join('t.' + q(c) for c in cols)}) IS DISTINCT FROM ({', '.join('s.' + q(c) for c in cols)})"
+    changed = differs_sql(layer, "t", "s")
     with integrity_errors(layer):
         updated = conn.execute(
             text(f"UPDATE {q(layer.table)} t SET {assignments}, version = t.version + 1, updated_by = :actor, "
