@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from geomap.errors import InvalidInput, LoadError
 from geomap.io import fingerprint
-from geomap.io.read import read_source
+from geomap.io.read import Source, read_source
 from geomap.io.validate import validate_slices
 from geomap.io.staging import copy_to_stage
 from geomap.io.write import WriteResult, check_stage, upsert_stage
@@ -23,7 +23,10 @@ from geomap.layers.registry import LAYERS
 
 log = logging.getLogger(__name__)
 
+#: Files with at least this many features (or, when the count is only known after reading, this
+#: many bytes) show a progress bar on a terminal.
 PROGRESS_MIN = 20_000
+PROGRESS_MIN_BYTES = 10_000_000
 
 
 #: Memory for each sort and hash of a load's set-based statements (this transaction only). The
@@ -46,9 +49,30 @@ def one_ahead(items: Iterator[T]) -> Iterator[T]:
             yield item
 
 
-def _layer_order(item) -> int:
-    names = [layer.name for layer in LAYERS]
-    return names.index(item[0].name)
+def _layer_order(layer) -> int:
+    names = [known.name for known in LAYERS]
+    return names.index(layer.name)
+
+
+def _load_source(conn, source: Source, bar: tqdm, actor: str, repair: bool, max_vertices: int | None) -> WriteResult:
+    """One layer of the file, inside the load's transaction: three stages at once — GDAL reads the
+    next batch while the one before is validated and the one before that is copied — then the
+    set-based checks and the write with history."""
+    layer, label = source.layer, source.label
+    bar.set_postfix_str(f"{layer.name}: reading, validating and copying")
+    with closing(one_ahead(source.frames)) as frames:
+        slices = validate_slices(layer, frames, label, repair=repair, max_vertices=max_vertices)
+        with closing(one_ahead(slices)) as staged:
+            copied = copy_to_stage(conn, layer, staged, progress=bar)
+    if bar.total is None:
+        bar.total = 2 * copied
+        bar.refresh()
+    bar.set_postfix_str(f"{layer.name}: checking references and codes")
+    check_stage(conn, layer, label)
+    bar.set_postfix_str(f"{layer.name}: writing with history")
+    result = upsert_stage(conn, layer, actor, label)
+    bar.update(copied)
+    return result
 
 
 def load_file(
@@ -72,26 +96,22 @@ def load_file(
             done = fingerprint.already_loaded(conn, digest)
         if done is not None:
             return [WriteResult(layer, label, n, same_file=True) for layer, label, n in done]
-    sources = sorted(read_source(Path(path), layer_name), key=_layer_order)
-    total = sum(len(gdf) for _, gdf, _ in sources)
+    sources = sorted(read_source(Path(path), layer_name), key=lambda source: _layer_order(source.layer))
+    counts = [source.count for source in sources]
+    total = None if None in counts else sum(counts)
+    large = Path(path).stat().st_size >= PROGRESS_MIN_BYTES if total is None else total >= PROGRESS_MIN
     results: list[WriteResult] = []
     # progress=True: always; None: for large files, when stderr is a terminal; False: never.
-    disable = False if progress else (None if progress is None and total >= PROGRESS_MIN else True)
-    # Each feature counts twice: once when copied to the database, once when written with its history.
-    with tqdm(total=2 * total, desc=f"load {Path(path).name}", unit=" steps", disable=disable) as bar:
+    disable = False if progress else (None if progress is None and large else True)
+    # Each feature counts twice: once when copied to the database, once when written with its
+    # history. A GeoJSON's count is known once it has been read.
+    with tqdm(total=None if total is None else 2 * total, desc=f"load {Path(path).name}", unit=" steps",
+              disable=disable) as bar:
         try:
             with engine.begin() as conn:
                 conn.execute(text(f"SET LOCAL work_mem = '{LOAD_WORK_MEM}'"))
-                for layer, gdf, label in sources:
-                    bar.set_postfix_str(f"{layer.name}: validating and copying")
-                    slices = validate_slices(layer, gdf, label, repair=repair, max_vertices=max_vertices)
-                    with closing(one_ahead(slices)) as frames:
-                        copy_to_stage(conn, layer, frames, progress=bar)
-                    bar.set_postfix_str(f"{layer.name}: checking references and codes")
-                    check_stage(conn, layer, label)
-                    bar.set_postfix_str(f"{layer.name}: writing with history")
-                    results.append(upsert_stage(conn, layer, actor, label))
-                    bar.update(len(gdf))
+                for source in sources:
+                    results.append(_load_source(conn, source, bar, actor, repair, max_vertices))
                 bar.set_postfix_str("committing")
                 fingerprint.remember(conn, digest, [(r.layer, r.source, r.features) for r in results])
         except IntegrityError as exc:  # whatever the checks and integrity_errors did not name

@@ -1,13 +1,18 @@
 """Reading asset files: GeoJSON, GeoPackage, Shapefile (plain or zipped) and CSV with coordinates or WKT.
 
-Every reader returns ``(layer, GeoDataFrame in EPSG:4326, label)`` triples; the label names the
-file (and the GeoPackage layer) in error messages. A file in another CRS (its .prj, GeoPackage
+Every reader returns a :class:`Source` per layer: its frames in EPSG:4326, read a slice at a time
+(GeoJSON, GeoPackage and Shapefile stream through GDAL's Arrow interface, so a national file is
+never held whole and its parsing overlaps validation), and a label that names the file (and the
+GeoPackage layer) in error messages. A file in another CRS (its .prj, GeoPackage
 or GeoJSON CRS; for a CSV a sidecar ``name.prj``) is reprojected with :mod:`geomap.crs`; a file
 without a CRS whose coordinates are not degrees is refused.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -36,8 +41,31 @@ def _layer(name: str, label: str) -> Layer:
         raise UnknownLayerError(f"{label}: {exc}") from None
 
 
-def read_source(path: Path, layer_name: str | None = None) -> list[tuple[Layer, gpd.GeoDataFrame, str]]:
-    """Read one file into per-layer frames. The layer comes from ``layer_name`` or the file name."""
+#: Features per frame read from GDAL: the size of a validation slice (geomap.io.validate).
+READ_ROWS = 100_000
+
+#: Drivers that know their feature count without reading the file (GeoJSON's is a full pass).
+_COUNTED = (".gpkg", ".zip", ".shp")
+
+
+@dataclass
+class Source:
+    """One layer of one file: frames in EPSG:4326 (read as they are iterated, once) and, when the
+    format knows it without a pass over the data, the number of features."""
+
+    layer: Layer
+    frames: Iterator[gpd.GeoDataFrame]
+    label: str
+    count: int | None = None
+
+
+def read_source(path: Path, layer_name: str | None = None) -> list[Source]:
+    """The layers of one file. The layer comes from ``layer_name`` or the file name.
+
+    Problems found before reading (no such file, an unknown layer, an unreadable GeoPackage) are
+    raised here; problems in the data itself (a broken feature, no features, coordinates that
+    are not degrees) are raised while the frames are read, inside the load's transaction.
+    """
     path = Path(path)
     label = str(path)
     if not path.exists():
@@ -49,13 +77,14 @@ def read_source(path: Path, layer_name: str | None = None) -> list[tuple[Layer, 
         return _read_layers(path, label, layer_name)
     layer = _layer(layer_name or path.name.split(".")[0], label)
     if suffix == ".csv":
-        return [(layer, _read_csv(path, label), label)]
+        frame = _read_csv(path, label)
+        return [Source(layer, iter([frame]), label, len(frame))]
     if suffix in (".geojson", ".json", ".shp"):
-        return [(layer, restore_names(_read_ogr(str(path), label), layer), label)]
+        return [Source(layer, _ogr_frames(str(path), label, layer), label, _count(str(path), suffix))]
     raise LoadError(f"{label}: unsupported file type '{suffix}' (use .geojson, .gpkg, .shp, a zipped Shapefile or .csv)")
 
 
-def _read_layers(path: Path, label: str, layer_name: str | None) -> list[tuple[Layer, gpd.GeoDataFrame, str]]:
+def _read_layers(path: Path, label: str, layer_name: str | None) -> list[Source]:
     """Each layer of a GeoPackage, or each Shapefile in a .zip."""
     source = f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
     try:
@@ -70,21 +99,54 @@ def _read_layers(path: Path, label: str, layer_name: str | None) -> list[tuple[L
         if layer_name and name != layer_name and len(names) > 1:
             continue
         layer = _layer(layer_name or name, label)
-        gdf = restore_names(_read_ogr(source, f"{label} (layer {name})", layer=name), layer)
-        out.append((layer, gdf, f"{label}:{name}"))
+        out.append(Source(layer, _ogr_frames(source, f"{label} (layer {name})", layer, name), f"{label}:{name}",
+                          _count(source, path.suffix.lower(), name)))
     if not out:
         raise LoadError(f"{label}: no layer named '{layer_name}' in this {kind} (it has: {', '.join(names)})")
     return out
 
 
-def _read_ogr(source: str, label: str, layer: str | None = None) -> gpd.GeoDataFrame:
+def _count(source: str, suffix: str, layer: str | None = None) -> int | None:
+    """The feature count, when the format stores it; None when only reading the file would tell."""
+    if suffix not in _COUNTED:
+        return None
     try:
-        gdf = pyogrio.read_dataframe(source, layer=layer, use_arrow=True)
+        count = pyogrio.read_info(source, layer=layer)["features"]
+    except Exception:  # pyogrio raises several types for broken files; reading will say what is wrong
+        return None
+    return count if count >= 0 else None
+
+
+def _ogr_frames(source: str, label: str, layer: Layer, name: str | None = None) -> Iterator[gpd.GeoDataFrame]:
+    """The features of ``source`` (its layer ``name``), :data:`READ_ROWS` at a time, in EPSG:4326,
+    with dBASE-truncated field names restored. GDAL parses the next batch without holding the GIL."""
+    what = Path(source).suffix.lstrip(".")
+    n = 0
+    try:
+        with pyogrio.open_arrow(source, layer=name, batch_size=READ_ROWS, use_pyarrow=True) as (meta, reader):
+            json_fields = [f for f, sub in zip(meta["fields"], meta["ogr_subtypes"]) if sub == "OFSTJSON"]
+            for batch in reader:
+                if batch.num_rows:
+                    n += batch.num_rows
+                    yield restore_names(_to_wgs84(_frame(batch, json_fields), label), layer)
+    except LoadError:
+        raise
     except Exception as exc:  # pyogrio raises several types for broken files
-        raise LoadError(f"{label}: not a readable {Path(source).suffix.lstrip('.')} file", log_detail=str(exc)) from None
-    if len(gdf) == 0:
+        raise LoadError(f"{label}: not a readable {what} file", log_detail=str(exc)) from None
+    if n == 0:
         raise LoadError(f"{label}: the file holds no features")
-    return _to_wgs84(gdf, label)
+
+
+def _frame(batch, json_fields: list[str]) -> gpd.GeoDataFrame:
+    """A GeoDataFrame of one Arrow batch, as ``pyogrio.read_dataframe`` would give it: text fields
+    GDAL marks as JSON (nested objects in a GeoJSON) are parsed, so validation refuses them as text."""
+    frame = gpd.GeoDataFrame.from_arrow(batch)
+    for field in json_fields:
+        try:
+            frame[field] = frame[field].astype(object).map(json.loads, na_action="ignore")
+        except ValueError:  # not JSON after all: left as text, as pyogrio does
+            pass
+    return frame
 
 
 def _to_wgs84(gdf: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:

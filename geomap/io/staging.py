@@ -78,9 +78,9 @@ def _prepare(conn: Connection, layer: Layer, rows_json: str | None = None) -> tu
     return f"COPY {stage} ({', '.join(q(c) for c in _row_columns(layer))}) FROM STDIN WITH (FORMAT csv)", reltuples
 
 
-def copy_to_stage(conn: Connection, layer: Layer, frames: Iterable[pd.DataFrame], progress=None) -> None:
+def copy_to_stage(conn: Connection, layer: Layer, frames: Iterable[pd.DataFrame], progress=None) -> int:
     """Prepare the staging table and COPY ``frames`` (from :func:`stage_frame`) into it, each as
-    it comes (the load validates the next slice meanwhile).
+    it comes (the load validates the next slice meanwhile); return the number of rows copied.
 
     The CSV is written by Arrow's C++ writer, column by column: every value quoted, NULL an
     unquoted empty field.
@@ -88,6 +88,7 @@ def copy_to_stage(conn: Connection, layer: Layer, frames: Iterable[pd.DataFrame]
     copy_sql, _ = _prepare(conn, layer)
     options = pa_csv.WriteOptions(include_header=False, quoting_style="all_valid")
     raw = conn.connection.dbapi_connection
+    copied = 0
     with raw.cursor() as cur:
         for frame in frames:
             table = pa.Table.from_pandas(frame, preserve_index=False)
@@ -97,9 +98,11 @@ def copy_to_stage(conn: Connection, layer: Layer, frames: Iterable[pd.DataFrame]
                 pa_csv.write_csv(chunk, buf, options)
                 buf.seek(0)
                 cur.copy_expert(copy_sql, buf)
+                copied += chunk.num_rows
                 if progress is not None:
                     progress.update(chunk.num_rows)
     conn.execute(text(f"ANALYZE {stage_table(layer)}"))
+    return copied
 
 
 def copy_rows_to_stage(conn: Connection, layer: Layer, rows: list[list]) -> None:

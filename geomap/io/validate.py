@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import geopandas as gpd
 import numpy as np
@@ -43,11 +43,11 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 SLICE_ROWS = 100_000
 
 
-def validate_slices(layer: Layer, gdf: gpd.GeoDataFrame, source: str, repair: bool = False,
+def validate_slices(layer: Layer, frames: Iterable[gpd.GeoDataFrame], source: str, repair: bool = False,
                     max_vertices: int | None = None, rows: int | None = None) -> Iterator[pd.DataFrame]:
-    """Validate every feature, ``rows`` (default :data:`SLICE_ROWS`) at a time; yield each slice
-    as a frame ready for staging, and raise :class:`InvalidInput` after the last one if any
-    feature has a problem.
+    """Validate every feature of ``frames`` (a file's, as read), ``rows`` (default
+    :data:`SLICE_ROWS`) at a time; yield each slice as a frame ready for staging, and raise
+    :class:`InvalidInput` after the last one if any feature has a problem.
 
     A frame has ``idx`` (feature index in the file), the staging columns and ``geom`` as hex EWKB.
     Problems name the feature index, the field and the reason; all are reported at once (up to a
@@ -55,11 +55,10 @@ def validate_slices(layer: Layer, gdf: gpd.GeoDataFrame, source: str, repair: bo
     file are found after the last slice. Columns are checked as a whole (:mod:`geomap.io.columns`);
     only rows with a value those checks cannot settle go through the layer's pydantic model.
     """
-    rows = rows or SLICE_ROWS
     problems: list[FieldProblem] = []
     keys: dict[str, list[pd.Series]] = {"code": [], "id": []}
-    for start in range(0, len(gdf), rows):
-        clean, geoms, found = _validate_slice(layer, gdf.iloc[start:start + rows], start, repair, max_vertices)
+    for start, part in _slices(frames, rows or SLICE_ROWS):
+        clean, geoms, found = _validate_slice(layer, part, start, repair, max_vertices)
         problems.extend(found)
         for col, parts in keys.items():
             parts.append(clean[col].set_axis(pd.RangeIndex(start, start + len(clean))))
@@ -73,6 +72,16 @@ def validate_slices(layer: Layer, gdf: gpd.GeoDataFrame, source: str, repair: bo
     if problems:
         problems.sort(key=lambda p: (p.index if p.index is not None else -1, p.field))
         raise InvalidInput(problems[:MAX_PROBLEMS], source=source)
+
+
+def _slices(frames: Iterable[gpd.GeoDataFrame], rows: int) -> Iterator[tuple[int, gpd.GeoDataFrame]]:
+    """``(index in the file of the first feature, slice)`` of at most ``rows`` features each."""
+    start = 0
+    for frame in frames:
+        for lo in range(0, len(frame), rows):
+            part = frame.iloc[lo:lo + rows]
+            yield start, part
+            start += len(part)
 
 
 def _validate_slice(layer: Layer, gdf: gpd.GeoDataFrame, start: int, repair: bool,

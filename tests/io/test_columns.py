@@ -131,7 +131,7 @@ def test_an_unknown_column_leaves_no_row_settled_by_the_loader(tmp_path, unknown
                            geometry=[shapely.Point(106.04, 20.07)] * 3, crs=4326)
     gdf["code"] = ["W-1", "W-2", "W-3"]
     with pytest.raises(InvalidInput) as err:
-        list(validate_slices(layer, gdf, "t.geojson"))
+        list(validate_slices(layer, [gdf], "t.geojson"))
     assert sorted(p.index for p in err.value.problems) == [0, 1, 2]
     assert {p.field for p in err.value.problems} == {unknown}
 

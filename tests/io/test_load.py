@@ -220,12 +220,14 @@ def test_bad_input_is_refused_and_nothing_is_written(loaded, tmp_path, case):
 
 
 def test_a_file_is_validated_and_copied_in_slices(loaded, tmp_path, monkeypatch):
-    """A file goes to the database a slice at a time while the next slice is validated. Problems in
-    any slice, codes repeated across slices and the database's own checks all name the feature's
-    index in the file, and nothing is written unless every slice is good."""
-    from geomap.io import validate
+    """A file is read in batches and goes to the database a slice at a time while the next slice is
+    validated (batches of 3 features, slices of 4, so slices span batches). Problems in any slice,
+    codes repeated across slices and the database's own checks all name the feature's index in the
+    file, and nothing is written unless every slice is good."""
+    from geomap.io import read, validate
 
     monkeypatch.setattr(validate, "SLICE_ROWS", 4)
+    monkeypatch.setattr(read, "READ_ROWS", 3)
     trees = [_tree(code=f"T-SLICE-{i}") for i in range(11)]
     path, before = tmp_path / "durian_trees.geojson", counts(loaded)
     bad = copy.deepcopy(trees)
@@ -326,13 +328,14 @@ def test_csv_and_geopackage_inputs(engine, tmp_path):
 
 
 def test_a_large_load_shows_its_progress_and_steps(loaded, capsys):
-    """The bar names what the database is doing while it works (most of a large load's time)."""
+    """The bar names what the database is doing while it works (most of a large load's time). A
+    GeoJSON's feature count is known only once it has been read; the bar then gets its total."""
     with loaded.begin() as conn:
         conn.execute(text("DELETE FROM loaded_files"))
     load_file(loaded, SAMPLE / "durian_trees.geojson", progress=True)
     err = capsys.readouterr().err
     assert "load durian_trees.geojson" in err
-    assert "durian_trees: validating and copying" in err and "writing with history" in err
+    assert "durian_trees: reading, validating and copying" in err and "writing with history" in err
     assert "20000/20000" in err  # every feature copied, then written
 
 
