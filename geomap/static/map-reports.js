@@ -4,7 +4,7 @@
 (function () {
   "use strict";
   var geomap = window.geomap, map = geomap.map, cfg = geomap.config(), S = cfg.strings, esc = geomap.esc;
-  var q = cfg.lang === "en" ? "?lang=en" : "";
+  var q = cfg.langParam || "";
   var NEAR_M = 50, ACTIVE = "open,acknowledged,in_progress";
   var reports = L.layerGroup();
   geomap.reportsLayer = reports;

@@ -75,7 +75,7 @@
         map.setView(latlng, Math.min(map.getZoom() + 2, DETAIL_ZOOM));
         return;
       }
-      var q = cfg.lang === "en" ? "?lang=en" : "";
+      var q = cfg.langParam || "";
       var html = "<b>" + esc(p.name) + "</b><br>" + esc(opts.title) + " · " + esc(p.code) +
         (p.variety ? "<br>" + esc(label("variety", p.variety)) : "") + (p.health ? " · " + esc(label("health", p.health)) : "") +
         "<br><a class='geomap-detail' href='/a/" + encodeURIComponent(p.code) + q + "'>" + esc(S.details) + " →</a>";
@@ -140,7 +140,7 @@
     var u = new URLSearchParams();
     params.forEach(function (kv) { if (kv[1]) { u.append(kv[0], kv[1]); } });
     layerParams().forEach(function (n) { u.append("layer", n); });
-    if (cfg.lang === "en") { u.set("lang", "en"); }
+    if (cfg.langParam) { u.set("lang", cfg.lang); }
     var s = u.toString();
     return "/" + (s ? "?" + s : "") + (keepPosition ? location.hash : "");
   }

@@ -48,7 +48,7 @@
   }
 
   function popupHtml(tree) {
-    var q = cfg.lang === "en" ? "?lang=en" : "";
+    var q = cfg.langParam || "";
     var html = "<b>" + esc(value(tree, "code")) + "</b><br>" + esc(label("variety", value(tree, "variety"))) +
       " · " + esc(label("health", value(tree, "health"))) +
       (value(tree, "planting_year") ? " · " + esc(value(tree, "planting_year")) : "") +
@@ -103,7 +103,7 @@
 
   function row(tree) {
     var tr = document.createElement("tr");
-    var q = cfg.lang === "en" ? "?lang=en" : "";
+    var q = cfg.langParam || "";
     var code = value(tree, "code");
     tr.innerHTML = "<td><a href='/a/" + encodeURIComponent(code) + q + "'>" + esc(code) + "</a></td><td>" +
       esc(label("variety", value(tree, "variety"))) + "</td><td>" + esc(value(tree, "planting_year") || "") + "</td><td></td>";

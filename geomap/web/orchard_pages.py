@@ -15,7 +15,7 @@ from geomap.api.deps import EngineDep, SettingsDep
 from geomap.errors import Forbidden
 from geomap.services import orchard
 from geomap.web.i18n import js_strings, pick_lang
-from geomap.web.pages import PagePrincipal, PageReadEngine, PageRoute, ctx, html, kept_lang, outline_config
+from geomap.web.pages import PagePrincipal, PageReadEngine, PageRoute, ctx, html, kept_lang, lang_param, outline_config
 from geomap.web.qr import asset_url, qr_svg
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -47,6 +47,7 @@ def orchard_page(code: str, request: Request, engine: PageReadEngine, principal:
         return redirect
     settings = request.app.state.settings
     config = {"trees": f"/farms/{quote(farm_code, safe='')}/trees.json" + ("?lang=en" if lang == "en" else ""),
+              "langParam": lang_param(request),
               "color": color, "basemap": settings.basemap_url, "outline": outline_config(request, lang),
               "lang": lang, "editable": data["can_edit"],
               "farm": data["farm"]["geometry"], "strings": js_strings(lang, ORCHARD_STRINGS),

@@ -117,6 +117,12 @@ def ctx(request: Request, principal: Principal, **extra) -> dict:
             "q_lang": f"?lang={lang}" if keep else "", "amp_lang": f"&lang={lang}" if keep else "", **extra}
 
 
+def lang_param(request: Request) -> str:
+    """``?lang=…`` for links a page's script builds, when the page keeps its language (:func:`kept_lang`)."""
+    keep = kept_lang(request)
+    return f"?lang={keep['lang']}" if keep else ""
+
+
 def kept_lang(request: Request) -> dict[str, str]:
     """The ``lang`` parameter that links and redirects from this page carry: English always,
     Vietnamese when chosen (a phone preferring English would otherwise switch the next page back)."""

@@ -16,7 +16,7 @@ from geomap.services.extents import ExtentCache
 from geomap.web import orchard_pages, public_map, report_pages, report_queue, report_views, views
 from geomap.web.i18n import js_strings, pick_lang, translator
 from geomap.web.pages import (
-    PagePrincipal, PageReadEngine, PageRoute, code_path, ctx, html, outline_config, same_site_path,
+    PagePrincipal, PageReadEngine, PageRoute, code_path, ctx, html, lang_param, outline_config, same_site_path,
 )
 from geomap.web.qr import asset_url, qr_png, qr_svg
 
@@ -60,6 +60,7 @@ def public_map_page(request: Request, settings: SettingsDep, engine: EngineDep, 
     data = public_map.page_data(request.query_params, lang, settings.basemap_url, js_strings(lang, MAP_STRINGS),
                                 bounds=lambda layer: extents.bounds(engine, layer))
     data["config"]["outline"] = outline_config(request, lang)
+    data["config"]["langParam"] = lang_param(request)
     with engine.connect() as conn:
         my_farm = orchard.my_farm_code(conn, principal)
     return html(request, "map.html", ctx(request, principal, my_farm=my_farm, **data))

@@ -1,4 +1,8 @@
-"""One Chromium for the web tests (a context per page keeps them apart)."""
+"""One Chromium per web test module (a context per page keeps them apart).
+
+Per module, not per session: Playwright's sync API runs its own event loop, and the field app's
+tests start Playwright themselves; a session-long one left running here made them fail when
+they ran after these (``pytest tests/web tests/field``)."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from playwright.sync_api import sync_playwright
 from tests.web.browser import CHROMIUM, CHROMIUM_ARGS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
     assert Path(CHROMIUM).exists(), "Debian's chromium is required (make test installs it)"
     with sync_playwright() as p:

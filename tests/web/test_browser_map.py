@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from geomap.layers.registry import get_layer
+from geomap.web.i18n import translator
 from tests.conftest import sample_features
 from tests.web.browser import open_context, pixels_of, shot, small_tap_targets, small_text, watch, zoom_allowed
 from tests.world import PASSWORD, World
@@ -134,6 +135,28 @@ def test_search_lists_results_and_goes_to_them(chromium, live, world: World, siz
     results.first.click()
     expect(page).to_have_url(re.compile(r"#1[5-8]/20\.0"))
     shot(page, f"map-search-result-{size}-vi")
+    seen.check()
+    context.close()
+
+
+def test_a_chosen_language_survives_a_search_on_a_phone_preferring_another(chromium, live, world: World):
+    """A phone set to English, on the map a volunteer opened in Vietnamese (``?lang=vi``): the
+    search keeps the page in Vietnamese, and so do the links the map's script builds."""
+    t_vi = translator("vi")
+    context = open_context(chromium, live, "phone", "en")
+    page = context.new_page()
+    seen = watch(page, live)
+    page.goto(live + "/?lang=vi", wait_until="networkidle")
+    expect(page.locator("#search input[name=q]")).to_have_attribute("placeholder", t_vi("search"))
+    page.fill("#search input[name=q]", "dong huong")
+    page.locator("#search button").click()
+    page.wait_for_load_state("networkidle")
+    assert sorted(parse_qsl(urlsplit(page.url).query)) == [("lang", "vi"), ("q", "dong huong")]
+    assert page.locator("html").get_attribute("lang") == "vi"
+    expect(page.locator("#results button.result").first).to_contain_text("Đồng Hướng")
+    expect(page.locator("#search button")).to_have_text(t_vi("find"))
+    assert page.evaluate("geomap.config().langParam") == "?lang=vi"
+    shot(page, "map-search-kept-vi-on-english-phone")
     seen.check()
     context.close()
 
