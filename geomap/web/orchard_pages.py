@@ -46,7 +46,8 @@ def orchard_page(code: str, request: Request, engine: PageReadEngine, principal:
     if redirect:
         return redirect
     settings = request.app.state.settings
-    config = {"trees": f"/farms/{quote(farm_code, safe='')}/trees.json" + ("?lang=en" if lang == "en" else ""),
+    # The trees' labels and legends follow the page's language, whatever the browser prefers.
+    config = {"trees": f"/farms/{quote(farm_code, safe='')}/trees.json?lang={lang}",
               "langParam": lang_param(request),
               "color": color, "basemap": settings.basemap_url, "outline": outline_config(request, lang),
               "lang": lang, "editable": data["can_edit"],

@@ -79,6 +79,29 @@ def test_orchard_recolours_by_variety_and_keeps_the_mode_in_the_url(chromium, li
     context.close()
 
 
+def test_a_chosen_language_holds_on_a_phone_preferring_another(chromium, live, world: World):
+    """A Vietnamese orchard (``?lang=vi``) on a phone set to English: the legends and labels the
+    script draws from the trees' data, and the links it builds, stay Vietnamese."""
+    code = world.farm["properties"]["code"]
+    context = open_context(chromium, live, "phone", "en")
+    page = context.new_page()
+    seen = watch(page, live)
+    page.goto(f"{live}/farms/{code}?lang=vi", wait_until="networkidle")
+    page.locator(".modes a.mode[data-mode=variety]").click()
+    page.locator(".modes a.mode[data-mode=health]").click()
+    legend = page.locator("#orchard-legend")
+    expect(legend).to_contain_text("Khỏe")  # drawn by the script from trees.json
+    expect(legend).not_to_contain_text("Healthy")
+    link = page.locator("table a[href^='/a/']").first
+    assert link.get_attribute("href").endswith("?lang=vi")
+    link.click()
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("document.documentElement.lang") == "vi"
+    shot(page, "orchard-tree-kept-vi-on-english-phone")
+    seen.check()
+    context.close()
+
+
 def _sign_in_at_orchard(page, live: str, code: str) -> None:
     page.goto(f"{live}/farms/{code}", wait_until="networkidle")
     page.locator("header a.sign-in").click()
