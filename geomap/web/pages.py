@@ -110,11 +110,11 @@ def here(request: Request) -> str:
 def ctx(request: Request, principal: Principal, **extra) -> dict:
     """The template context every page gets."""
     lang = pick_lang(request)
-    keep = kept_lang(request)
-    login = "/login?" + urlencode({"next": here(request), **keep})
+    login = "/login?" + urlencode({"next": here(request), **kept_lang(request)})
+    q_lang = lang_param(request)
     return {"request": request, "lang": lang, "t": translator(lang), "principal": principal,
             "lang_url": lang_switch_url(request, lang), "login_url": login,
-            "q_lang": f"?lang={lang}" if keep else "", "amp_lang": f"&lang={lang}" if keep else "", **extra}
+            "q_lang": q_lang, "amp_lang": q_lang.replace("?", "&", 1), **extra}
 
 
 def lang_param(request: Request) -> str:
