@@ -49,9 +49,10 @@ def one_ahead(items: Iterator[T]) -> Iterator[T]:
             yield item
 
 
-def _layer_order(layer) -> int:
-    names = [known.name for known in LAYERS]
-    return names.index(layer.name)
+def _layer_rank(name: str) -> int:
+    """Where layer ``name`` comes in the registry (referenced layers first); unknown names last."""
+    names = [layer.name for layer in LAYERS]
+    return names.index(name) if name in names else len(names)
 
 
 def _load_source(conn, source: Source, bar: tqdm, actor: str, repair: bool, max_vertices: int | None) -> WriteResult:
@@ -96,7 +97,7 @@ def load_file(
             done = fingerprint.already_loaded(conn, digest)
         if done is not None:
             return [WriteResult(layer, label, n, same_file=True) for layer, label, n in done]
-    sources = sorted(read_source(Path(path), layer_name), key=lambda source: _layer_order(source.layer))
+    sources = sorted(read_source(Path(path), layer_name), key=lambda source: _layer_rank(source.layer.name))
     counts = [source.count for source in sources]
     total = None if None in counts else sum(counts)
     large = Path(path).stat().st_size >= PROGRESS_MIN_BYTES if total is None else total >= PROGRESS_MIN
@@ -131,8 +132,7 @@ def load_paths(engine: Engine, paths: Iterable[Path], **kwargs) -> list[WriteRes
 def path_order(path: Path) -> tuple[int, str]:
     """Sort key that puts referenced layers' files first (farms before durian_trees)."""
     stem = Path(path).name.split(".")[0]
-    names = [layer.name for layer in LAYERS]
-    return (names.index(stem) if stem in names else len(names), str(path))
+    return _layer_rank(stem), str(path)
 
 
 __all__ = ["load_file", "load_paths", "InvalidInput", "LoadError", "WriteResult"]
