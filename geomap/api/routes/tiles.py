@@ -23,7 +23,9 @@ async def tile(layer: LayerDep, z: int, x: int, y: int, request: Request, engine
     hit = tiles.cached_tile(cache, layer, z, x, y, params)  # warm: no database, no thread hop
 
     def render() -> tuple[bytes, str]:
-        with engine.connect() as conn:
+        # Reads only, each statement on its own snapshot as in READ COMMITTED anyway: autocommit
+        # saves the BEGIN and ROLLBACK round trips a pooled transaction costs (~0.1 ms a tile).
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             return tiles.get_tile(conn, cache, layer, z, x, y, params)
 
     data, tag = hit if hit is not None else await run_in_threadpool(render)
