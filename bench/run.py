@@ -34,7 +34,7 @@ from geomap.migrate import upgrade
 from geomap.sampledata import generate
 
 ROOT = Path(__file__).resolve().parent.parent
-ZOOMS = (8, 10, 12, 14, 16)
+ZOOMS = (8, 10, 12, 14, 15, 16)
 
 
 def machine() -> dict:
@@ -160,7 +160,7 @@ def main() -> None:
         wait_http(tipg + "/collections")
         time.sleep(15)  # let geomap finish prewarming the national-view tiles before measuring
         results["tiles"] = workloads.tiles(engine, geomap, tipg, ZOOMS, args.seconds, args.repeats)
-        for z in (12, 14, 16):
+        for z in (12, 14, 15, 16):
             results["tiles"][z]["raw_full_ms"] = extra.raw_tile_ms(engine, z, _ring(z, 2))
         results["features"] = workloads.features(engine, geomap, tipg, args.seconds, args.repeats)
         results["writes"] = workloads.field_writes(engine, geomap, token, clients=32, seconds=max(10.0, args.seconds * 2))
