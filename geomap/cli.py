@@ -215,7 +215,8 @@ def load(
                 for r in load_file(engine, path, layer_name=layer, repair=repair, progress=None,
                                      max_vertices=settings.geometry_max_vertices):
                     same = " (this file was loaded last and nothing was written since)" if r.same_file else ""
-                    typer.echo(f"{r.source}: {r.layer}: {r.inserted} new, {r.updated} updated, {r.unchanged} unchanged{same}")
+                    typer.echo(f"{r.layer}: {r.inserted} new, {r.updated} updated, {r.unchanged} unchanged "
+                               f"(from {r.source}){same}")
             except InvalidInput as exc:
                 failed = True
                 typer.secho(f"{exc.source}: nothing written; {len(exc.problems)} problem(s):", fg=typer.colors.RED, err=True)

@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 #: many bytes) show a progress bar on a terminal.
 PROGRESS_MIN = 20_000
 PROGRESS_MIN_BYTES = 10_000_000
+#: The bar: what the load is doing first, then how far it is; short enough that an 80-column
+#: terminal still shows the bar. Until a GeoJSON has been read its total is unknown: a count.
+BAR_FORMAT = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]"
+COUNT_FORMAT = "{desc}: {n_fmt} [{elapsed}, {rate_fmt}]"
 
 
 #: Memory for each sort and hash of a load's set-based statements (this transaction only). The
@@ -60,17 +64,17 @@ def _load_source(conn, source: Source, bar: tqdm, actor: str, repair: bool, max_
     next batch while the one before is validated and the one before that is copied — then the
     set-based checks and the write with history."""
     layer, label = source.layer, source.label
-    bar.set_postfix_str(f"{layer.name}: reading, validating and copying")
+    bar.set_description_str(f"{layer.name}: reading")  # and validating and copying
     with closing(one_ahead(source.frames)) as frames:
         slices = validate_slices(layer, frames, label, repair=repair, max_vertices=max_vertices)
         with closing(one_ahead(slices)) as staged:
             copied = copy_to_stage(conn, layer, staged, progress=bar)
     if bar.total is None:
-        bar.total = 2 * copied
+        bar.total, bar.bar_format = 2 * copied, BAR_FORMAT
         bar.refresh()
-    bar.set_postfix_str(f"{layer.name}: checking references and codes")
+    bar.set_description_str(f"{layer.name}: checking")  # references, containment and codes
     check_stage(conn, layer, label)
-    bar.set_postfix_str(f"{layer.name}: writing with history")
+    bar.set_description_str(f"{layer.name}: writing")  # with history
     result = upsert_stage(conn, layer, actor, label)
     bar.update(copied)
     return result
@@ -107,13 +111,13 @@ def load_file(
     # Each feature counts twice: once when copied to the database, once when written with its
     # history. A GeoJSON's count is known once it has been read.
     with tqdm(total=None if total is None else 2 * total, desc=f"load {Path(path).name}", unit=" steps",
-              disable=disable) as bar:
+              bar_format=COUNT_FORMAT if total is None else BAR_FORMAT, disable=disable) as bar:
         try:
             with engine.begin() as conn:
                 conn.execute(text(f"SET LOCAL work_mem = '{LOAD_WORK_MEM}'"))
                 for source in sources:
                     results.append(_load_source(conn, source, bar, actor, repair, max_vertices))
-                bar.set_postfix_str("committing")
+                bar.set_description_str("committing")
                 fingerprint.remember(conn, digest, [(r.layer, r.source, r.features) for r in results])
         except IntegrityError as exc:  # whatever the checks and integrity_errors did not name
             log.warning("load of %s refused by the database: %s", path, exc.orig)

@@ -335,8 +335,8 @@ def test_a_large_load_shows_its_progress_and_steps(loaded, capsys):
     load_file(loaded, SAMPLE / "durian_trees.geojson", progress=True)
     err = capsys.readouterr().err
     assert "load durian_trees.geojson" in err
-    assert "durian_trees: reading, validating and copying" in err and "writing with history" in err
-    assert "20000/20000" in err  # every feature copied, then written
+    assert "durian_trees: reading" in err and "durian_trees: checking" in err and "durian_trees: writing" in err
+    assert "durian_trees: writing: 100%" in err and "20000/20000" in err  # every feature copied, then written
 
 
 def _schema_of(engine, table: str) -> dict[str, tuple[int, str]]:
