@@ -33,10 +33,12 @@ STATEMENTS: dict[str, str] = {}
 
 #: Sent with a statement that takes arrays: see :func:`execute`.
 GENERIC = "SET LOCAL plan_cache_mode = force_generic_plan; "
+#: Sent with a generic statement that must read its rows' pages in order: see :func:`execute`.
+BITMAP = "SET LOCAL enable_indexscan = off; "
 
 
 @lru_cache(maxsize=512)
-def _compiled(sql: str, generic: bool = False) -> tuple[str, str, str]:
+def _compiled(sql: str, generic: bool = False, bitmap: bool = False) -> tuple[str, str, str]:
     """``(name, PREPARE statement, EXECUTE statement)`` of ``sql``; the parameters keep their
     names in the EXECUTE (the driver's ``%(name)s``), in order of first appearance."""
     order = list(dict.fromkeys(_PARAM.findall(sql)))
@@ -44,11 +46,12 @@ def _compiled(sql: str, generic: bool = False) -> tuple[str, str, str]:
     name = "geomap_" + hashlib.sha1(sql.encode()).hexdigest()[:16]
     args = f"({', '.join(f'%({p})s' for p in order)})" if order else ""
     STATEMENTS[name] = sql
-    return name, f"PREPARE {name} AS {positional}", f"{GENERIC if generic else ''}EXECUTE {name}{args}"
+    prefix = (GENERIC if generic or bitmap else "") + (BITMAP if bitmap else "")
+    return name, f"PREPARE {name} AS {positional}", f"{prefix}EXECUTE {name}{args}"
 
 
 def execute(conn: Connection, sql: str, params: Mapping[str, Any] | None = None, *,
-            generic: bool = False) -> CursorResult:
+            generic: bool = False, bitmap: bool = False) -> CursorResult:
     """Run one statement (``:name`` parameters, as for ``text()``) prepared on this connection.
 
     ``generic``: use the generic plan from the first run. PostgreSQL keeps planning a statement
@@ -56,8 +59,13 @@ def execute(conn: Connection, sql: str, params: Mapping[str, Any] | None = None,
     custom plan's one, so the generic never looks cheaper): 0.37 ms of planning per run for the
     working-area check. The setting is ``SET LOCAL``, sent in the same round trip, and holds for
     the rest of the transaction, whose other prepared statements use generic plans already.
+
+    ``bitmap``: a generic plan that reads the table through a bitmap (each page it needs once, in
+    page order) rather than a plain index scan (a page per row, in index order). A generic plan
+    is priced for the planner's default hundred rows, so under a ``LIMIT`` it picks the index
+    scan even where a value brings thousands: a dense street-level tile. Implies ``generic``.
     """
-    name, prepare, run = _compiled(sql, generic)
+    name, prepare, run = _compiled(sql, generic, bitmap)
     prepared: set[str] = conn.connection.info.setdefault("geomap_prepared", set())
     if name not in prepared:
         with conn.connection.dbapi_connection.cursor() as cur:
@@ -70,7 +78,7 @@ def execute(conn: Connection, sql: str, params: Mapping[str, Any] | None = None,
 
 def readable(statement: str) -> str:
     """The SQL behind an ``EXECUTE`` this module sent (for logs and tests); other text as it is."""
-    run = statement.removeprefix(GENERIC)
+    run = statement.removeprefix(GENERIC).removeprefix(BITMAP)
     if not run.startswith("EXECUTE geomap_"):
         return statement
     return STATEMENTS.get(run.removeprefix("EXECUTE ").split("(")[0].strip(), statement)

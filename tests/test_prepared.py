@@ -57,3 +57,19 @@ def test_a_generic_statement_is_planned_once(engine: Engine):
                              {"n": prepared._compiled(sql, True)[0]}).one()
         assert (plans.generic_plans, plans.custom_plans) == (8, 0)
         assert " ".join(prepared.readable(prepared._compiled(sql, True)[2]).split()) == sql
+
+
+def test_a_bitmap_statement_reads_its_rows_pages_in_order(engine: Engine):
+    """A generic plan is priced for a hundred rows, so under a LIMIT it takes a plain index scan
+    (a page read per row); ``bitmap=True`` keeps the generic plan and reads through a bitmap."""
+    sql = "SELECT count(*) FROM (SELECT v FROM bitmap_probe WHERE v BETWEEN :lo AND :hi LIMIT :cap) s"
+    with engine.connect() as conn, conn.begin():
+        conn.execute(text("CREATE TEMP TABLE bitmap_probe AS SELECT g AS v FROM generate_series(1, 20000) g"))
+        conn.execute(text("CREATE INDEX ON bitmap_probe (v)"))
+        conn.execute(text("ANALYZE bitmap_probe"))
+        for lo in (1, 5000, 9000):
+            assert prepared.execute(conn, sql, {"lo": lo, "hi": lo + 3999, "cap": 10_001}, bitmap=True).scalar_one() == 4000
+        name = prepared._compiled(sql, False, True)[0]
+        plan = "\n".join(conn.execute(text(f"EXPLAIN EXECUTE {name}(1, 4000, 10001)")).scalars())
+        assert "Bitmap Heap Scan" in plan and "Index Scan using" not in plan, plan
+        assert prepared.readable(prepared._compiled(sql, False, True)[2]) == sql

@@ -110,7 +110,10 @@ def _detail_tile(conn: Connection, layer: Layer, env: str, base: str, values: di
     bitmap heap scan of the same rows (1.0 ms of a 9.5 ms tile of 1,900 trees; 0.4 of 3.2 ms
     for 870). A tile over the limit wastes that pass before it is aggregated instead; no
     street-level tile of the 1M-tree bench data comes near it. The statement is prepared with its
-    generic plan (an index scan of the tile's box), so it is planned once per connection.
+    generic plan, planned once per connection: a bitmap scan of the tile's box, which reads each
+    page of the tile's assets once; the plain index scan a generic plan picks under the ``LIMIT``
+    visits a page per asset (1,317 buffer accesses against 214 for a z15 tile of 3,756 trees; the
+    same time within the noise while every page is cached).
     """
     cols = ", ".join(f"t.{q(c)}" for c in tile_attributes(layer))
     sql = (
@@ -118,7 +121,7 @@ def _detail_tile(conn: Connection, layer: Layer, env: str, base: str, values: di
         f"FROM (SELECT t.id::text AS id, {cols}, "
         f"ST_AsMVTGeom(ST_Transform(t.geom, 3857), env.e, :extent, 64, true) AS geom {base} LIMIT :cap) f"
     )
-    n, data = prepared.execute(conn, sql, {**values, "cap": MAX_DETAIL + 1}, generic=True).one()
+    n, data = prepared.execute(conn, sql, {**values, "cap": MAX_DETAIL + 1}, bitmap=True).one()
     return bytes(data or b"") if n <= MAX_DETAIL else None
 
 
