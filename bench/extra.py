@@ -87,16 +87,16 @@ def _raw_mvt() -> str:
 
 def raw_tile_ms(engine, z: int, tiles: list[tuple[int, int]]) -> dict:
     """The plain full-detail ST_AsMVT query (what tipg sends, without its feature cap), per tile:
-    the faster of PostgreSQL's default plan and a plan without parallel workers (on the busiest
-    tiles the default starts a parallel worker, which costs more than it saves), so the floor is
-    the database's best for each tile."""
+    the faster of PostgreSQL's default plan and the same query with neither parallel workers nor
+    JIT compilation, so the floor is the database's best for each tile. (On dense tiles the
+    default starts a parallel worker and JIT-compiles the query: ~10 ms of a 10–30 ms tile.)"""
     times, sql = [], _raw_mvt()
     with engine.connect() as conn:
         for x, y in tiles:
             best = []
-            for workers in (2, 0):
+            for workers, jit in ((2, "on"), (0, "off")):
                 # undone with the transaction when the connection goes back to the pool
-                conn.execute(text(f"SET max_parallel_workers_per_gather = {workers}"))
+                conn.execute(text(f"SET max_parallel_workers_per_gather = {workers}; SET jit = {jit}"))
                 t = time.perf_counter()
                 conn.execute(text(sql), {"z": z, "x": x, "y": y}).scalar_one()
                 best.append(time.perf_counter() - t)
