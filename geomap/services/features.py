@@ -38,11 +38,24 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+#: The bookkeeping columns that name an account.
+ACCOUNT_COLUMNS = ("created_by", "updated_by")
+
+
+def sees_accounts(principal: Principal) -> bool:
+    """Whether ``principal`` reads the accounts behind changes (``created_by``, ``updated_by``, a
+    change's actor): team members and administrators. Everyone else reads the actor's role, since
+    an account name is often a person's name or phone number."""
+    return principal.role in ("volunteer", "admin")
+
+
 def to_feature(layer: Layer, row: Mapping, principal: Principal) -> dict:
     """GeoJSON Feature of a row, with private attributes only when ``principal`` may see them."""
     private_ok = can_see_private(principal, layer, row)
     props = {a.name: _json_value(row[a.name]) for a in layer.all_attributes if a.public or private_ok}
-    props.update({c: _json_value(row[c]) for c in BOOKKEEPING_COLUMNS if c != "deleted_at" or row[c] is not None})
+    hidden = () if sees_accounts(principal) else ACCOUNT_COLUMNS
+    props.update({c: _json_value(row[c]) for c in BOOKKEEPING_COLUMNS
+                  if (c != "deleted_at" or row[c] is not None) and c not in hidden})
     if not principal.is_admin:
         props.pop("review_comment", None)
     return {"type": "Feature", "id": str(row["id"]), "geometry": json.loads(row["geometry"]), "properties": props}
@@ -211,19 +224,28 @@ def list_features(conn: Connection, layer: Layer, params: Mapping[str, str], pri
 def history(conn: Connection, layer: Layer, asset_id: str, principal: Principal) -> list[dict]:
     """Every change of an asset (create, update, delete, restore, review), oldest first.
 
-    Changes to private attributes are shown only to those who may see them.
+    Changes to private attributes are shown only to those who may see them; the actor is an
+    account name for :func:`sees_accounts`, else its role (volunteer, farmer, admin, system).
     """
     row = fetch_row(conn, layer, asset_id, principal, include_deleted=principal.is_admin)
     hidden = set() if can_see_private(principal, layer, row) else {a.name for a in layer.all_attributes if not a.public}
     if not principal.is_admin:
         hidden.add("review_comment")
+    entries = asset_history.entries(conn, layer, asset_id)
+    roles = None if sees_accounts(principal) else _roles_of(conn, {e["actor"] for e in entries})
     return [
         {
             "version": e["version"],
             "action": e["action"],
-            "actor": e["actor"],
+            "actor": e["actor"] if roles is None else roles[e["actor"]],
             "at": e["at"].isoformat(),
             "changes": {k: {"old": v[0], "new": v[1]} for k, v in e["changes"].items() if k not in hidden},
         }
-        for e in asset_history.entries(conn, layer, asset_id)
+        for e in entries
     ]
+
+
+def _roles_of(conn: Connection, names: set[str]) -> dict[str, str]:
+    """Each account name's role; "system" for names that are no account (a file load's actor)."""
+    roles = dict(conn.execute(text("SELECT username, role FROM users WHERE username = ANY(:n)"), {"n": list(names)}).all())
+    return {name: roles.get(name, "system") for name in names}

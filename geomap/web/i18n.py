@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi import Request
 
 from geomap.web.report_strings import REPORT_STRINGS, STATE_NAMES
+
+#: Vietnam's time (UTC+7, no daylight saving), in which pages show times.
+VIETNAM = dt.timezone(dt.timedelta(hours=7))
 
 STRINGS: dict[str, dict[str, str]] = {
     "title": {"vi": "Bản đồ tài sản số cộng đồng", "en": "Community digital asset map"},
@@ -69,6 +74,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "restore": {"vi": "khôi phục", "en": "restored"},
     "review": {"vi": "duyệt", "en": "reviewed"},
     "create": {"vi": "tạo", "en": "created"},
+    "actor_volunteer": {"vi": "tình nguyện viên", "en": "a volunteer"},
+    "actor_farmer": {"vi": "chủ vườn", "en": "the farmer"},
+    "actor_admin": {"vi": "quản trị viên", "en": "an administrator"},
+    "actor_system": {"vi": "nhập dữ liệu", "en": "data import"},
+    "field_geom": {"vi": "Vị trí", "en": "Location"},
+    "field_report": {"vi": "Sự cố", "en": "Report"},
     "language": {"vi": "English", "en": "Tiếng Việt"},
     "farm_code": {"vi": "Mã vườn (cây sầu riêng)", "en": "Farm code (durian trees)"},
     "download_data": {"vi": "Tải dữ liệu", "en": "Download data"},
@@ -152,6 +163,15 @@ def translator(lang: str):
 
     return t
 
+
+
+def local_time(value: str | None) -> str:
+    """An ISO time as ``dd/mm/yyyy HH:MM`` in Vietnam's time (UTC+7), as every page shows times."""
+    if not value:
+        return ""
+    when = dt.datetime.fromisoformat(value)
+    when = when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+    return when.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
 
 
 def js_strings(lang: str, keys: tuple[str, ...]) -> dict[str, str]:

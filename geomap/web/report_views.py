@@ -15,9 +15,8 @@ from geomap.reports import create, photos, queries
 from geomap.reports.handling import NEEDS_REASON, NEXT
 from geomap.reports.queries import ReportFilters
 from geomap.reports.submission import ReportInput
-from geomap.web.i18n import translator
+from geomap.web.i18n import local_time, translator
 
-VIETNAM = dt.timezone(dt.timedelta(hours=7))
 RECENT_FIXED_DAYS = 30
 MAX_PHOTOS = photos.MAX_PHOTOS
 SHOWN_STATES = ("open", "acknowledged", "in_progress", "fixed")
@@ -35,15 +34,6 @@ class FormValues:
     client_id: str = ""
     errors: dict[str, str] = field(default_factory=dict)
     message: str | None = None
-
-
-def local_time(value: str | None) -> str:
-    """An ISO time as ``dd/mm/yyyy HH:MM`` in Vietnam's time (UTC+7)."""
-    if not value:
-        return ""
-    when = dt.datetime.fromisoformat(value)
-    when = when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
-    return when.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
 
 
 def form_categories(layer: Layer, lang: str) -> list[tuple[str, str]]:

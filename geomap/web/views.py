@@ -12,9 +12,10 @@ from geomap.layers.base import Attr, Layer
 from geomap.layers.registry import LAYERS, get_layer
 from geomap.schemas import normalize_text
 from geomap.services import orchard, permissions
-from geomap.services.features import get_by_code, history, to_feature
+from geomap.services.features import get_by_code, history, sees_accounts, to_feature
 from geomap.sql import select_sql, visible_sql
 from geomap.services.photos import list_photos
+from geomap.web.i18n import local_time, translator
 
 
 def find_asset(conn: Connection, code: str, principal: Principal) -> tuple[Layer, dict] | None:
@@ -79,10 +80,13 @@ def detail(conn: Connection, layer: Layer, row, principal: Principal, lang: str)
         elif private_ok:
             private_rows.append((attr.label(lang), value))
     entries = history(conn, layer, str(row["id"]), principal)[-10:]
+    t = translator(lang)
     labels = {a.name: a.label(lang) for a in layer.all_attributes}
+    accounts = sees_accounts(principal)  # else history() gave each actor's role
     short = [
-        {"at": e["at"], "actor": e["actor"], "action": e["action"],
-         "fields": ", ".join(labels.get(k, k) for k in e["changes"] if k not in ("id", "geometry")) if e["action"] == "update" else ""}
+        {"at": local_time(e["at"]), "actor": e["actor"] if accounts else t(f"actor_{e['actor']}"), "action": e["action"],
+         "fields": ", ".join(labels.get(k) or t(f"field_{k}") for k in e["changes"] if k not in ("id", "geometry"))
+         if e["action"] == "update" else ""}
         for e in reversed(entries)
     ]
     return {"feature": feature, "rows": rows, "private_rows": private_rows, "history": short,

@@ -253,6 +253,24 @@ def test_history_records_every_change(world: World):
     assert entries[3]["changes"]["review_state"] == {"old": "received", "new": "approved"}
 
 
+def test_the_public_reads_who_changed_an_asset_as_a_role_not_an_account(world: World):
+    """An account name is often a person's name or phone number: the public (and farmers) read the
+    role behind a change; team members and administrators read the account."""
+    fid, tag = _create(world, code="T-WHO", health="khoe")  # by the volunteer account "vol"
+    url = f"{BASE}/{fid}"
+    r = world.client.patch(url, json={"properties": {"last_yield_kg": 40.0}}, headers={**world.auth("farmer"), "If-Match": tag})
+    assert r.status_code == 200, r.text
+    for who in (None, "farmer"):
+        headers = world.auth(who) if who else {}
+        assert [e["actor"] for e in world.client.get(url + "/history", headers=headers).json()] == ["volunteer", "farmer"]
+        props = world.client.get(url, headers=headers).json()["properties"]
+        assert "created_by" not in props and "updated_by" not in props and props["version"] == 2
+    assert [e["actor"] for e in world.client.get(url + "/history", headers=world.auth("admin")).json()] == ["vol", "farmer"]
+    assert world.client.get(url, headers=world.auth("volunteer")).json()["properties"]["created_by"] == "vol"
+    page = world.client.get("/a/T-WHO").text
+    assert "· tình nguyện viên · tạo" in page and "· chủ vườn · sửa" in page and "· vol ·" not in page
+
+
 def test_a_loaded_trees_creation_is_its_file_values_under_later_edits(world: World):
     """A load writes no history row for the trees it creates; their creation is rebuilt from the
     row, with every later edit's old value put back (the geometry's too)."""
