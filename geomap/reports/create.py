@@ -14,7 +14,7 @@ from sqlalchemy import Connection, text
 from geomap.errors import Conflict, TooManyRequests
 from geomap.reports import webhooks
 from geomap.reports.submission import Checked, ReportInput, check_input
-from geomap.reports.views import ACTIVE_STATES, COLUMNS, STATE_LABELS, load
+from geomap.reports.views import ACTIVE_STATES, COLUMNS, STATE_LABELS, follower_view, load
 
 Outcome = Literal["created", "replayed", "me_too"]
 WINDOW_S = 3600
@@ -117,6 +117,8 @@ def open_duplicate(conn: Connection, checked: Checked):
 
 
 def _me_too(conn: Connection, row, data: ReportInput) -> Created:
+    """Count one more reporter of ``row`` (once per device) and give them a follow link of their own:
+    the first reporter's would show them that reporter's unpublished text and take their photos."""
     already = data.device_id and conn.execute(text(
         "SELECT 1 FROM report_history WHERE report_id = :r AND device_id = :d AND action IN ('create', 'me_too')"),
         {"r": row["id"], "d": data.device_id}).first()
@@ -125,8 +127,14 @@ def _me_too(conn: Connection, row, data: ReportInput) -> Created:
     conn.execute(text("INSERT INTO report_history (report_id, action, actor, client_addr, device_id) "
                       "VALUES (:r, 'me_too', 'citizen', :a, :d)"),
                  {"r": row["id"], "a": data.client_addr, "d": data.device_id})
+    token = data.device_id and conn.execute(text(
+        "SELECT token FROM report_followers WHERE report_id = :r AND device_id = :d"), {"r": row["id"], "d": data.device_id}).scalar()
+    if not token:
+        token = secrets.token_urlsafe(24)
+        conn.execute(text("INSERT INTO report_followers (token, report_id, device_id) VALUES (:t, :r, :d)"),
+                     {"t": token, "r": row["id"], "d": data.device_id})
     fresh = conn.execute(text(f"SELECT {COLUMNS} FROM reports r WHERE r.id = :r"), {"r": row["id"]}).mappings().one()
-    return Created(load(conn, fresh), row["follow_token"], "me_too")
+    return Created(follower_view(load(conn, fresh), fresh["visible"]), token, "me_too")
 
 
 def _owning_teams(conn: Connection, checked: Checked) -> tuple[list[str], bool]:

@@ -15,7 +15,7 @@ from geomap.errors import FieldProblem, Forbidden, InvalidInput, NotFound
 from geomap.reports.categories import find_category
 from geomap.reports.handling import may_handle
 from geomap.reports.submission import is_uuid
-from geomap.reports.views import ACTIVE_STATES, COLUMNS, PRIVATE_COLUMNS, STATE_LABELS, load
+from geomap.reports.views import ACTIVE_STATES, COLUMNS, PRIVATE_COLUMNS, STATE_LABELS, follower_view, load
 from geomap.services.permissions import require_signed_in
 from geomap.sql import in_box_sql
 
@@ -57,11 +57,17 @@ def get_report_public(conn: Connection, report_id: str) -> dict:
 
 
 def get_report_by_follow_token(conn: Connection, token: str) -> dict:
-    """The report a follow link names, published or not — its public view (never the contact)."""
-    row = _one(conn, "r.follow_token = :t", {"t": token}) if token and len(token) <= 64 else None
+    """The report a follow link names, published or not — its public view (never the contact). A
+    "me too" reporter's link (``report_followers``) reads its text and photos once published."""
+    if not token or len(token) > 64:
+        raise NotFound("no report has this follow link")
+    row = _one(conn, "r.follow_token = :t", {"t": token})
+    if row is not None:
+        return load(conn, row)
+    row = _one(conn, "r.id = (SELECT report_id FROM report_followers WHERE token = :t)", {"t": token})
     if row is None:
         raise NotFound("no report has this follow link")
-    return load(conn, row)
+    return follower_view(load(conn, row), row["visible"])
 
 
 def get_report_for(conn: Connection, report_id: str, principal: Principal) -> dict:

@@ -91,6 +91,16 @@ def report_tables(metadata: MetaData) -> None:
 
 def _photo_and_team_tables(metadata: MetaData) -> None:
     Table(
+        "report_followers",
+        metadata,
+        # A "me too" reporter's own follow link: the report's progress; its text and photos only
+        # once published (they are the first reporter's). One per device and report.
+        Column("token", Text, primary_key=True),
+        Column("report_id", UUID(as_uuid=False), ForeignKey("reports.id", ondelete="CASCADE"), nullable=False, index=True),
+        Column("device_id", Text),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+    Table(
         "report_photos",
         metadata,
         Column("id", UUID(as_uuid=False), primary_key=True, server_default=text("gen_random_uuid()")),

@@ -60,6 +60,12 @@ def public_view(row: Mapping, photos: list[dict], history: list[dict]) -> dict:
     }
 
 
+def follower_view(view: dict, visible: bool) -> dict:
+    """The public view for a "me too" reporter's follow link: until the report is published its
+    text and photos stay the first reporter's (state, place and history are theirs to follow)."""
+    return view if visible else {**view, "description": None, "media_url": None, "photos": []}
+
+
 def team_view(row: Mapping, photos: list[dict], history: list[dict]) -> dict:
     """A report as its owning team and administrators read it: the reporter's contact, whether it
     is public, which teams own it, and who did what."""

@@ -61,6 +61,31 @@ def test_create_follow_and_retry(world: World):
     assert world.count("SELECT count(*) FROM reports") == 1
 
 
+def test_a_me_too_reporter_gets_a_follow_link_of_their_own(world: World):
+    """The first reporter's link shows their unpublished text and takes photos: a second reporter
+    of the same problem follows it by a link of their own, which reads the text once published."""
+    first = post_report(world).json()
+    device = "dev-second-phone-42"
+    second = post_report(world, description="Cũng mất wifi", device_id=device).json()
+    assert second["outcome"] == "me_too" and second["follow_token"] != first["follow_token"]
+    assert second["report"]["description"] is None and second["report"]["photos"] == []
+    assert post_report(world, device_id=device).json()["follow_token"] == second["follow_token"]  # the same phone again
+    rid = first["report"]["id"]
+    follower = f"{REPORTS}/follow/{second['follow_token']}"
+    seen = world.client.get(follower).json()
+    assert seen["id"] == rid and seen["interest_count"] == 2 and seen["description"] is None
+    assert world.client.get(f"{REPORTS}/follow/{first['follow_token']}").json()["description"] == first["report"]["description"]
+    page = world.client.get(f"/r/{second['follow_token']}")
+    assert page.status_code == 200 and first["report"]["description"] not in page.text
+    def add_photo(token: str):
+        return world.client.post(f"{REPORTS}/{rid}/photos", data={"token": token}, files={"file": ("p.jpg", jpeg_with_gps(), "image/jpeg")})
+
+    assert add_photo(second["follow_token"]).status_code == 403  # only the first reporter (and the team) add photos
+    assert add_photo(first["follow_token"]).status_code == 201
+    world.client.post(f"{REPORTS}/{rid}/visibility", json={"visible": True}, headers=world.auth("admin"))
+    assert world.client.get(follower).json()["description"] == first["report"]["description"]
+
+
 def test_idempotency_key_header(world: World):
     body = report_body(client_id=None)
     h = {"Idempotency-Key": "a0e1c3e2-5d1b-4c55-9a55-000000000001"}
