@@ -24,6 +24,11 @@ def test_the_form_map_shows_assets_around_and_warns_offline_within_the_spacing(p
     expect(page.locator("#map path.asset").first).to_be_attached(timeout=10000)
     assert page.locator("#map path.asset").count() >= 2
     expect(page.locator("#map path.here")).to_have_count(1)
+    # No imagery here (no internet): the map says so, and its zoom buttons are thumb-sized.
+    expect(page.locator("#map .map-note")).to_contain_text("Không tải được ảnh nền")
+    sizes = page.locator("#map .leaflet-control-zoom a").evaluate_all(
+        "els => els.map(e => [e.getBoundingClientRect().width, e.getBoundingClientRect().height])")
+    assert len(sizes) == 2 and all(w >= 44 and h >= 44 for w, h in sizes), sizes
     page.screenshot(path=str(ARTIFACTS / "field-form-map.png"), full_page=True)
 
     # The network drops before saving: the warning comes from the assets already on the map.

@@ -231,3 +231,20 @@ def test_a_point_outside_the_team_area_is_refused_before_saving(phone, live, wor
     page.click("[data-tab=work]")
     expect(page.locator("#list-queue li.record")).to_have_count(0)
     assert phone.errors == []
+
+
+def test_a_wrong_token_says_so_and_a_register_link_opens_its_code(phone, live, world: World):
+    """A mistyped or expired token is named as such (not "you need a network"); the "register this
+    code" link of an unregistered label (/field?code=…) opens a capture with that code, once."""
+    page = phone.page
+    phone.expected_statuses = {401}  # the wrong token, on purpose
+    page.goto(live + "/field?code=NHAN-LINK-0007")
+    page.fill("#signin-form input[name=token]", "not-a-real-token")
+    page.click("#signin-form button[type=submit]")
+    expect(page.locator("#signin-error")).to_have_text("Mã truy cập không dùng được (sai hoặc đã hết hạn).")
+    page.fill("#signin-form input[name=token]", world.tokens["volunteer"])
+    page.click("#signin-form button[type=submit]")
+    expect(page.locator("#f-code")).to_have_value("NHAN-LINK-0007", timeout=20000)
+    expect(page.locator("#form-title")).to_have_text("Cây sầu riêng")
+    assert "code=" not in page.url  # a reload does not open it again
+    assert phone.errors == []

@@ -11,10 +11,9 @@ import { preloadMap, smallMap } from "./mapview.js";
 import { isArea, toMultiPolygon } from "./polygon.js";
 import { addVertex, showShape, undoVertex } from "./shape.js";
 import { renderWork, setupWork } from "./work.js";
-import { setupScan } from "./edit.js";
 import { explain } from "./problems.js";
 import { nearbyAssets, askSame, withinSpacing } from "./nearby.js";
-import { openAsset } from "./edit.js";
+import { openAsset, openCode, setupScan } from "./edit.js";
 import { insideArea } from "./area.js";
 
 const $ = (sel) => document.querySelector(sel);
@@ -71,6 +70,7 @@ function report(err) {
 
 async function loadProfile() {
   const [meRes, layersRes] = await Promise.all([api("/api/v1/field/me"), api("/api/v1/layers")]);
+  if (meRes.status === 401 || meRes.status === 403) return null; // a wrong or expired token, an ended session
   if (!meRes.ok || !layersRes.ok) throw new Error("profile");
   const me = await meRes.json();
   if (me.role === "public") return null;
@@ -100,7 +100,8 @@ async function signIn(event) {
     }
     if (!(await loadProfile())) { error.textContent = token ? t("token_failed") : t("signin_failed"); state.auth = null; return; }
   } catch (err) {
-    error.textContent = t("need_network");
+    // fetch itself failing is the network; anything else is the server (never "no network" then)
+    error.textContent = t(err instanceof TypeError ? "need_network" : "server_failed");
     return;
   }
   await kv.set("auth", state.auth);
@@ -142,6 +143,14 @@ function showApp() {
   renderLayers();
   showTab(state.profile.role === "farmer" ? "scan" : "capture");
   refresh();
+  // /field?code=… (the "register this code" link of an unregistered label): open that code once
+  const params = new URLSearchParams(location.search);
+  const code = params.get("code");
+  if (code) {
+    params.delete("code");
+    history.replaceState(null, "", location.pathname + (params.toString() ? "?" + params : ""));
+    openCode(code).catch(report);
+  }
 }
 
 function renderLayers() {

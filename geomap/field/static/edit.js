@@ -27,7 +27,8 @@ async function findCode(code) {
   return null;
 }
 
-async function onCode(text) {
+/** Open the asset a scanned or linked code names; an unknown code starts a new capture with it. */
+export async function openCode(text) {
   const code = codeOf(text);
   $("#scan-status").textContent = `${code} — ${t("opening")}`;
   let hit = null;
@@ -46,7 +47,7 @@ async function onCode(text) {
 async function scan() {
   $("#scan-status").textContent = "";
   try {
-    stopCamera = await startScan($("#scan-video"), (text) => { stopCamera = null; onCode(text); });
+    stopCamera = await startScan($("#scan-video"), (text) => { stopCamera = null; openCode(text); });
   } catch (err) {
     $("#scan-status").textContent = t("no_camera");
   }

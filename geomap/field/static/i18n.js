@@ -8,6 +8,8 @@ const WORDS = {
   signin_failed: ["Đăng nhập không được: kiểm tra tên và mật khẩu.", "Sign-in failed: check the username and password."],
   token_failed: ["Mã truy cập không dùng được (sai hoặc đã hết hạn).", "The token does not work (wrong or expired)."],
   need_network: ["Cần có mạng để đăng nhập lần đầu.", "The first sign-in needs a network."],
+  no_imagery: ["Không tải được ảnh nền", "No background imagery"],
+  server_failed: ["Máy chủ chưa trả lời được: thử lại sau ít phút.", "The server could not answer: try again in a few minutes."],
   capture: ["Ghi mới", "New"], scan: ["Quét mã", "Scan"], work: ["Việc của tôi", "My work"],
   vertex_gps: ["Thêm vị trí GPS làm đỉnh", "Add my GPS position as a vertex"], undo: ["Hoàn tác đỉnh cuối", "Undo last vertex"],
   shape_hint: ["Chạm bản đồ hoặc đi quanh ranh giới để thêm đỉnh.", "Tap the map or walk the boundary to add vertices."],

@@ -1,5 +1,7 @@
 // The capture form's small Leaflet map (Leaflet from npm, served by geomap): the team's working
 // area, nearby assets, the GPS position, and a point placed by hand.
+import { t } from "./i18n.js";
+
 let leafletLoading = null;
 
 function loadLeaflet() {
@@ -33,7 +35,14 @@ export async function smallMap(node, { start, area, basemap, onPlace, onVertex }
   const L = await loadLeaflet();
   node.hidden = false;
   const map = L.map(node, { zoomControl: true }).setView(start || [0, 0], 18);
-  if (basemap) L.tileLayer(basemap, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map);
+  if (basemap) {
+    const imagery = L.tileLayer(basemap, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map);
+    imagery.once("tileerror", () => { // offline: say why the map is blank, and that it still works
+      const note = L.control({ position: "topright" });
+      note.onAdd = () => Object.assign(L.DomUtil.create("div", "map-note"), { textContent: t("no_imagery") });
+      note.addTo(map);
+    });
+  }
   if (area) {
     const shape = L.geoJSON(area, { style: { color: "#1b5e20", weight: 2, fillOpacity: 0.05 } }).addTo(map);
     if (!start) map.fitBounds(shape.getBounds());

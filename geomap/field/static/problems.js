@@ -1,16 +1,22 @@
 // The server's problem+json in plain words for the volunteer, with the form's own labels.
 // Pure functions (no DOM) so they can be tested in Node.
 
+// The server's reasons (geomap's own words and pydantic's) in the volunteer's words; a reason none
+// of these knows says "not valid" in Vietnamese rather than showing English on a Vietnamese form.
 const REASONS = [
   [/required|missing/i, { vi: "chưa điền (bắt buộc)", en: "is required" }],
-  [/not one of|unknown value|allowed:/i, { vi: "giá trị không có trong danh sách", en: "is not one of the choices" }],
-  [/must be (≥|>=|greater)|at least|too small/i, { vi: "nhỏ hơn mức cho phép", en: "is below the allowed range" }],
-  [/must be (≤|<=|less)|at most|too large|larger than/i, { vi: "lớn hơn mức cho phép", en: "is above the allowed range" }],
+  [/not one of|unknown value|allowed:|should be '/i, { vi: "giá trị không có trong danh sách", en: "is not one of the choices" }],
+  [/at most \d+ characters|too long/i, { vi: "quá dài", en: "is too long" }],
+  [/must be (≥|>=|greater)|greater than|at least|too small/i, { vi: "nhỏ hơn mức cho phép", en: "is below the allowed range" }],
+  [/must be (≤|<=|less)|less than|at most|too large|larger than/i, { vi: "lớn hơn mức cho phép", en: "is above the allowed range" }],
+  [/valid (number|integer|float|decimal)/i, { vi: "phải là một số", en: "must be a number" }],
+  [/valid (date|datetime)|date/i, { vi: "ngày chưa đúng dạng", en: "is not a valid date" }],
   [/pattern|letters|characters/i, { vi: "chỉ dùng chữ không dấu, số, dấu chấm, gạch ngang", en: "has characters that are not allowed" }],
   [/accuracy/i, { vi: "sai số GPS quá lớn", en: "GPS accuracy is too poor" }],
   [/outside|working area|not in/i, { vi: "nằm ngoài địa bàn của tổ", en: "is outside the team's working area" }],
-  [/already (belongs|used)/i, { vi: "đã được dùng cho tài sản khác", en: "is already used by another asset" }],
+  [/already (belongs|used|taken)|taken/i, { vi: "đã được dùng cho tài sản khác", en: "is already used by another asset" }],
 ];
+const NOT_VALID = "giá trị chưa hợp lệ";
 
 const STATUS = {
   401: { vi: "Phiên đăng nhập đã hết hạn: hãy đăng nhập lại (bản ghi vẫn được giữ).", en: "Your sign-in expired: sign in again (the record is kept)." },
@@ -33,9 +39,13 @@ export function fieldLabel(layer, name, lang = "vi") {
   return field ? field.label[lang] || field.label.vi : key;
 }
 
-function reason(text, lang) {
+function known(text, lang) {
   for (const [re, words] of REASONS) if (re.test(text || "")) return words[lang];
-  return text || "";
+  return null;
+}
+
+function reason(text, lang) {
+  return known(text, lang) ?? (lang === "vi" ? NOT_VALID : text || "");
 }
 
 /** Lines to show for a problem: a sentence for the status, then one line per field. */
@@ -55,8 +65,8 @@ export function explain(problem, layer, lang = "vi") {
     lines.push(`${fieldLabel(layer, e.field, lang)}: ${reason(e.reason, lang)}`);
   }
   if (!(problem.errors || []).length && problem.status !== 412 && problem.detail) {
-    const r = reason(problem.detail, lang);
-    if (r !== problem.detail || lang === "en") lines.push(r);
+    const r = known(problem.detail, lang) ?? (lang === "en" ? problem.detail : null);
+    if (r) lines.push(r);
   }
   return lines;
 }

@@ -20,6 +20,20 @@ test("field errors are named by the form's labels, reasons in Vietnamese", () =>
   assert.equal(explain({ status: 422, errors: [{ field: "variety", reason: "is required" }] }, layer, "en")[1], "Variety: is required");
 });
 
+test("the server's and pydantic's wordings come out in Vietnamese, never raw English", () => {
+  const said = (reason) => explain({ status: 422, errors: [{ field: "planting_year", reason }] }, layer, "vi")[1];
+  assert.equal(said("Input should be greater than or equal to 1950"), "Năm trồng: nhỏ hơn mức cho phép");
+  assert.equal(said("Input should be less than or equal to 2100"), "Năm trồng: lớn hơn mức cho phép");
+  assert.equal(said("Input should be a valid integer, unable to parse string as an integer"), "Năm trồng: phải là một số");
+  assert.equal(said("String should have at most 200 characters"), "Năm trồng: quá dài");
+  assert.equal(said("Input should be 'ri6', 'monthong' or 'khac'"), "Năm trồng: giá trị không có trong danh sách");
+  assert.equal(said("something no rule knows"), "Năm trồng: giá trị chưa hợp lệ");
+  const code = explain({ status: 409, errors: [{ field: "code", reason: "already taken" }] }, layer, "vi");
+  assert.deepEqual(code, ["Trùng với dữ liệu đã có.", "code: đã được dùng cho tài sản khác"]);
+  assert.equal(explain({ status: 422, errors: [{ field: "variety", reason: "something no rule knows" }] }, layer, "en")[1],
+    "Variety: something no rule knows");
+});
+
 test("a nearby conflict asks whether it is the same asset; unknown statuses still say something", () => {
   assert.deepEqual(explain({ status: 409, nearby: { id: "x", code: "T-1", distance_m: 1.234 } }, layer, "vi"),
     ["Đã có tài sản T-1 cách đây 1.2 m. Có phải cùng một tài sản?"]);
