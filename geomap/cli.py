@@ -53,8 +53,11 @@ def serve(
     from geomap.api.proxies import SERVER_OPTIONS
     from geomap.database import Database, make_engine
 
+    # --host/--port as if set in the environment: the settings (their public URL too) and any
+    # worker processes see them
+    os.environ.update({k: str(v) for k, v in (("GEOMAP_HOST", host), ("GEOMAP_PORT", port)) if v is not None})
     settings = Settings()
-    host, port = host or settings.host, port or settings.port
+    host, port = settings.host, settings.port
     if workers == 1 and not sample_data:
         uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level, **SERVER_OPTIONS)
         return

@@ -6,7 +6,7 @@ import ipaddress
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -39,8 +39,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str = Field(
-        default="http://127.0.0.1:8000",
-        description="Absolute base URL used in QR codes and links.",
+        default="",
+        description="Absolute base URL used in QR codes and links. Unset: http://<host>:<port> of this server.",
     )
     pg_user: str = Field(
         default="postgres",
@@ -89,6 +89,14 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _default_public_url(self) -> "Settings":
+        # QR codes and follow links must reach this server: on another port, not port 8000's.
+        if not self.public_url:
+            host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+            self.public_url = f"http://{host}:{self.port}"
+        return self
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -131,8 +131,15 @@ def kept_lang(request: Request) -> dict[str, str]:
 
 
 def html(request: Request, template: str, context: dict, status: int = 200) -> HTMLResponse:
-    """Render ``template`` with ``context``."""
-    return templates.TemplateResponse(request, template, context, status_code=status)
+    """Render ``template`` with ``context``. A page differs by who is signed in (a farm's owner
+    reads their name and phone on it): it varies by cookie, and a signed-in page is never kept
+    by a shared cache."""
+    response = templates.TemplateResponse(request, template, context, status_code=status)
+    response.headers["Vary"] = "Cookie, Accept-Language, Accept-Encoding"
+    principal = context.get("principal")
+    if principal is not None and principal.role != "public" and "cache-control" not in response.headers:
+        response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
 def error_page(request: Request, exc: GeomapError) -> HTMLResponse:

@@ -132,21 +132,25 @@ def test_detail_page_and_qr_decodes_to_its_url(world: World, settings):
     assert by_id.status_code == 307 and by_id.headers["location"] == f"/a/{code}"  # never permanent: codes can move
     lower = world.client.get(f"/a/{code.lower()}", follow_redirects=False)
     assert lower.status_code == 307 and lower.headers["location"] == f"/a/{code}"
-    assert "Variety" in world.client.get(f"/a/{code}?lang=en").text
+    english = world.client.get(f"/a/{code}?lang=en").text
+    assert "Variety" in english and f'href="/farms/{world.farm["properties"]["code"]}?lang=en"' in english  # links keep English
 
 
 def test_farm_page_private_only_for_its_owner(world: World):
     code = world.farm["properties"]["code"]
     phone = world.farm["properties"]["owner_phone"]
-    public = world.client.get(f"/farms/{code}").text
+    public_page = world.client.get(f"/farms/{code}")
+    assert "Cookie" in public_page.headers["vary"] and "private" not in public_page.headers.get("cache-control", "")
+    public = public_page.text
     n = world.count(f"SELECT count(*) FROM durian_trees WHERE farm_id = '{world.farm['id']}'")
     assert f"<b>{n}</b>" in public and phone not in public and "ha</b>" in public
     assert "Sâu bệnh" in public or "Khỏe" in public
     trees = world.client.get(f"/farms/{code}/trees.json").json()
     assert len(trees["trees"]) == n and "id" not in trees["columns"] and phone not in json.dumps(trees)
     world.client.post("/login", data={"username": "farmer", "password": PASSWORD}, follow_redirects=False)
-    own = world.client.get(f"/farms/{code}").text
-    assert phone in own and '"editable": true' in own
+    own_page = world.client.get(f"/farms/{code}")
+    own = own_page.text  # the owner's name and phone: never kept by a shared cache
+    assert phone in own and '"editable": true' in own and own_page.headers["cache-control"] == "private, no-cache"
     assert "id" in world.client.get(f"/farms/{code}/trees.json").json()["columns"]  # the owner may edit: ids and versions
     other = world.client.get(f"/farms/{world.other_farm['properties']['code']}").text
     assert world.other_farm["properties"]["owner_phone"] not in other and '"editable": false' in other
