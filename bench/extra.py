@@ -15,7 +15,7 @@ from sqlalchemy import text
 from bench.servers import wrk_median
 from bench.workloads import BBOX_1KM, DENSE, _get, load_other_layers, tile_xy
 from geomap.layers.registry import get_layer
-from geomap.services.tiles import tile_attributes
+from geomap.services.tiles import edge, tile_attributes
 
 
 def _post(url: str, token: str, body: bytes) -> tuple[int, str | None]:
@@ -70,17 +70,19 @@ def retries_in_flight(engine, geomap: str, token: str, pairs: int = 64) -> dict:
 
 
 def _raw_mvt() -> str:
-    """The plain full-detail ``ST_AsMVT`` query of a trees' tile: every tree in the tile, with the
-    attributes geomap's tile carries (``tile_attributes``), so both queries build the same tile;
-    no cap, no count, no prepared plan."""
-    cols = ", ".join(f"d.{c}" for c in tile_attributes(get_layer("durian_trees")))
+    """The plain full-detail ``ST_AsMVT`` query of a trees' tile: every tree in the tile and in the
+    edge geomap's tile carries for whole markers (:func:`~geomap.services.tiles.edge`), with the
+    attributes geomap's tile carries, so both queries build the same tile; no cap, no count, no
+    prepared plan."""
+    layer = get_layer("durian_trees")
+    cols = ", ".join(f"d.{c}" for c in tile_attributes(layer))
     return f"""
-    WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS e)
+    WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS e, ST_TileEnvelope(:z, :x, :y, margin => {edge(layer) / 4096}) AS m)
     SELECT ST_AsMVT(t, 'durian_trees', 4096, 'geom') FROM (
         SELECT d.id, {cols},
-               ST_AsMVTGeom(ST_Transform(d.geom, 3857), env.e, 4096, 64, true) AS geom
+               ST_AsMVTGeom(ST_Transform(d.geom, 3857), env.e, 4096, {edge(layer)}, true) AS geom
           FROM durian_trees d, env
-         WHERE d.deleted_at IS NULL AND d.geom && ST_Transform(env.e, 4326)
+         WHERE d.deleted_at IS NULL AND d.geom && ST_Transform(env.m, 4326)
     ) t
 """
 

@@ -72,7 +72,7 @@ def write_report(r: dict, path: Path) -> None:
             f"{_ratio(w1, p1)} / {_ratio(w16, p16)} | {t['bytes']['geomap']:,} / {t['bytes']['tipg']:,} | {f['in_tile']:,} / {f['geomap_counted']:,} / {f['tipg_counted']:,} |")
         t_ok["tipg2"] &= w1 >= 2 * p1 and w16 >= 2 * p16
         t_ok["size"] &= t["bytes"]["geomap_max_cold"] <= 500_000 and t["bytes"]["geomap"] <= 500_000
-        t_ok["drop"] &= f["geomap_counted"] == f["in_tile"]
+        t_ok["drop"] &= abs(f["geomap_counted"] - f["in_tile"]) <= f.get("geomap_on_edge", 0)
         t_ok["cold_tipg"] &= cold["median"] <= t["tipg_cold_ms"]["median"]
     lines += ["", "`raw ST_AsMVT` above is geomap's own tile SQL run in-process (aggregated below z15). Cold tiles against the "
               "plain full-detail `ST_AsMVT` query (every tree of the tile with the attributes geomap's tile carries; what tipg "
@@ -95,7 +95,8 @@ def write_report(r: dict, path: Path) -> None:
               f"- aggregated dense tiles cold under 150 ms at z12–z14: {_ok(cold_ok['agg'])}",
               f"- warm tiles ≥ 2× tipg's requests/s at every zoom: {_ok(t_ok['tipg2'])}",
               f"- no tile over 500 KB: {_ok(t_ok['size'])}",
-              f"- no feature silently dropped (geomap's counts add up to the features in the tile): {_ok(t_ok['drop'])}; "
+              f"- no feature silently dropped (geomap's counts add up to the features in the tile, give or take a tree on its "
+              f"very edge, whose rounded tile coordinate may land either side): {_ok(t_ok['drop'])}; "
               "tipg's `features` column shows what its per-tile cap drops.", ""]
 
     lines += ["## 3. Feature queries (1 km bbox + `health=khoe`)", "",

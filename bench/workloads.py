@@ -138,9 +138,22 @@ def _get(url: str) -> tuple[float, bytes]:
     raise AssertionError("unreachable")
 
 
-def _count(data: bytes) -> int:
-    layers = mapbox_vector_tile.decode(data)
-    return sum(int(f["properties"].get("count", 1)) for layer in layers.values() for f in layer["features"])
+def _count(data: bytes) -> tuple[int, int]:
+    """The assets a tile holds within its own bounds (an aggregated point counts its assets; the
+    edge a street-level tile carries for whole markers is left out), and how many of its points sit
+    within one unit of those bounds (their tile coordinate is rounded: they may land either side)."""
+    inside = on_edge = 0
+    for layer in mapbox_vector_tile.decode(data).values():
+        extent = layer.get("extent", 4096)
+        for f in layer["features"]:
+            xy = f["geometry"]["coordinates"] if f["geometry"]["type"] == "Point" else None
+            if xy is not None and not all(-1 <= c <= extent + 1 for c in xy):
+                continue
+            if xy is not None and not all(1 <= c <= extent - 1 for c in xy):
+                on_edge += 1
+            if xy is None or all(0 <= c <= extent for c in xy):
+                inside += int(f["properties"].get("count", 1))
+    return inside, on_edge
 
 
 def tiles(engine, geomap: str, tipg: str, zooms, seconds: float, repeats: int) -> dict:
@@ -188,7 +201,8 @@ def tiles(engine, geomap: str, tipg: str, zooms, seconds: float, repeats: int) -
             "tipg_16": wrk_median(t_url(cx, cy), 16, seconds, repeats),
             "bytes": {"geomap": len(g_bytes), "tipg": len(t_bytes),
                       "geomap_max_cold": max(len(c[1]) for c in cold)},
-            "features": {"in_tile": truth, "geomap_counted": _count(g_bytes), "tipg_counted": _count(t_bytes)},
+            "features": {"in_tile": truth, "geomap_counted": _count(g_bytes)[0], "geomap_on_edge": _count(g_bytes)[1],
+                         "tipg_counted": _count(t_bytes)[0]},
         }
     return out
 

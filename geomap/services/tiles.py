@@ -36,6 +36,15 @@ CELL_PX = 48
 FINE_CELL_PX = 8
 MAX_DETAIL = 15_000
 EXTENT = 4096
+#: Tile units per pixel of a 256 px map tile.
+UNITS_PER_PX = EXTENT // 256
+
+
+def edge(layer: Layer) -> int:
+    """How far outside a street-level tile its assets are still carried (tile units): the layer's
+    largest marker (radius + 3 px at z17+, 1 px stroke), so a marker on a tile's edge is drawn whole
+    by both tiles instead of cut in half by each."""
+    return (layer.style.radius + 4) * UNITS_PER_PX
 TILE_PARAMS_IGNORED = {"lang", "layer", "layers", "limit", "cursor"}
 
 
@@ -72,7 +81,7 @@ def render_tile(conn: Connection, layer: Layer, z: int, x: int, y: int, params: 
     env = "WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS e, ST_Transform(ST_TileEnvelope(:z, :x, :y), 4326) AS e4326)"
     detail = (z >= DETAIL_ZOOM and layer.geometry == "Point") or (z >= POLYGON_ZOOM and layer.geometry != "Point")
     if detail:
-        data = _detail_tile(conn, layer, env, base, values)
+        data = _detail_tile(conn, layer, where, values)
         if data is not None:
             return data
         cell_px = FINE_CELL_PX
@@ -102,7 +111,7 @@ def render_tile(conn: Connection, layer: Layer, z: int, x: int, y: int, params: 
     return bytes(conn.execute(text(sql), values).scalar_one() or b"")
 
 
-def _detail_tile(conn: Connection, layer: Layer, env: str, base: str, values: dict) -> bytes | None:
+def _detail_tile(conn: Connection, layer: Layer, where: str, values: dict) -> bytes | None:
     """The tile of individual assets in one statement, or None when it holds more than ``MAX_DETAIL``.
 
     One pass over the tile's assets (at most ``MAX_DETAIL + 1`` of them) gives both the count and
@@ -117,11 +126,14 @@ def _detail_tile(conn: Connection, layer: Layer, env: str, base: str, values: di
     """
     cols = ", ".join(f"t.{q(c)}" for c in tile_attributes(layer))
     sql = (
-        f"{env} SELECT count(*), ST_AsMVT(f, :name, :extent, 'geom') FILTER (WHERE f.geom IS NOT NULL) "
-        f"FROM (SELECT t.id::text AS id, {cols}, "
-        f"ST_AsMVTGeom(ST_Transform(t.geom, 3857), env.e, :extent, 64, true) AS geom {base} LIMIT :cap) f"
+        "WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS e, "
+        "ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => :margin), 4326) AS e4326) "
+        "SELECT count(*), ST_AsMVT(f, :name, :extent, 'geom') FILTER (WHERE f.geom IS NOT NULL) "
+        f"FROM (SELECT t.id::text AS id, {cols}, ST_AsMVTGeom(ST_Transform(t.geom, 3857), env.e, :extent, :edge, true) AS geom "
+        f"FROM {q(layer.table)} t, env WHERE t.geom && env.e4326 AND {where} LIMIT :cap) f"
     )
-    n, data = prepared.execute(conn, sql, {**values, "cap": MAX_DETAIL + 1}, bitmap=True).one()
+    params = {**values, "cap": MAX_DETAIL + 1, "edge": edge(layer), "margin": edge(layer) / EXTENT}
+    n, data = prepared.execute(conn, sql, params, bitmap=True).one()
     return bytes(data or b"") if n <= MAX_DETAIL else None
 
 

@@ -29,6 +29,19 @@ def _features(data: bytes) -> list[dict]:
     return mapbox_vector_tile.decode(data).get("durian_trees", {}).get("features", [])
 
 
+def _inside(feature: dict, slack: int = 0) -> bool:
+    """Whether a point feature lies in its tile (not in the edge carried for whole markers); tile
+    coordinates are rounded to whole units, so a point on the edge may land a unit either side."""
+    x, y = feature["geometry"]["coordinates"]
+    return -slack <= x <= tiles.EXTENT + slack and -slack <= y <= tiles.EXTENT + slack
+
+
+def _in_tile(conn, z: int, x: int, y: int) -> int:
+    """Public trees whose point is in the tile's box (the test the aggregated tiles use)."""
+    return conn.execute(text("SELECT count(*) FROM durian_trees WHERE deleted_at IS NULL AND review_state <> 'rejected' "
+                             "AND geom && ST_Transform(ST_TileEnvelope(:z, :x, :y), 4326)"), {"z": z, "x": x, "y": y}).scalar_one()
+
+
 def test_detail_tile_has_every_asset_or_aggregates_them(loaded: Engine, monkeypatch: pytest.MonkeyPatch):
     layer, z = get_layer("durian_trees"), tiles.DETAIL_ZOOM + 1
     with loaded.connect() as conn:
@@ -39,5 +52,26 @@ def test_detail_tile_has_every_asset_or_aggregates_them(loaded: Engine, monkeypa
         assert all("code" in f["properties"] and "count" not in f["properties"] for f in detail)
         monkeypatch.setattr(tiles, "MAX_DETAIL", most - 1)
         grouped = _features(tiles.render_tile(conn, layer, z, x, y, {}))
+        inside = _in_tile(conn, z, x, y)
     assert grouped and all("count" in f["properties"] for f in grouped)
-    assert sum(f["properties"]["count"] for f in grouped) == len(detail)
+    assert sum(f["properties"]["count"] for f in grouped) == inside
+
+
+def test_a_street_level_tile_carries_the_markers_on_its_edges(loaded: Engine):
+    """A tree just outside a tile comes with it, so a marker on the edge is drawn whole by both tiles
+    (each tile's canvas cut it in half); every tree inside the tile is there, and nothing further out."""
+    layer, z = get_layer("durian_trees"), tiles.DETAIL_ZOOM + 1
+    n, edge = 1 << z, tiles.edge(layer)
+    with loaded.connect() as conn:
+        trees = conn.execute(text("SELECT code, ST_X(geom), ST_Y(geom) FROM durian_trees WHERE deleted_at IS NULL "
+                                  "AND review_state <> 'rejected' ORDER BY code")).all()
+        # a tree in the first few units of its tile: the tile to its left carries it past its right edge
+        code, lon, lat = next((c, lon, lat) for c, lon, lat in trees if 2 / tiles.EXTENT < (lon + 180) / 360 * n % 1 < edge / 2 / tiles.EXTENT)
+        x = int((lon + 180) / 360 * n) - 1
+        y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+        inside = _in_tile(conn, z, x, y)
+        features = _features(tiles.render_tile(conn, layer, z, x, y, {}))
+    carried = [f for f in features if f["properties"]["code"] == code]
+    assert len(carried) == 1 and tiles.EXTENT < carried[0]["geometry"]["coordinates"][0] < tiles.EXTENT + edge
+    assert sum(_inside(f, slack=-1) for f in features) <= inside <= sum(_inside(f, slack=1) for f in features)
+    assert all(-edge <= c <= tiles.EXTENT + edge for f in features for c in f["geometry"]["coordinates"])
