@@ -5,7 +5,7 @@
   "use strict";
   var geomap = window.geomap, map = geomap.map, cfg = geomap.config(), S = cfg.strings, esc = geomap.esc;
   var q = cfg.langParam || "";
-  var NEAR_M = 50, ACTIVE = "open,acknowledged,in_progress";
+  var NEAR_M = [50, 500], ACTIVE = "open,acknowledged,in_progress";
   var reports = L.layerGroup();
   geomap.reportsLayer = reports;
   var box = document.getElementById("reports-toggle");
@@ -43,10 +43,13 @@
   map.on("moveend", load);
 
   // ---- "Báo sự cố tại đây": the nearest assets around a tap ----
-  function nearbyList(popup, latlng) {
-    var u = "/api/v1/nearby?radius_m=" + NEAR_M + "&limit=5&lon=" + latlng.lng.toFixed(6) + "&lat=" + latlng.lat.toFixed(6);
+  // The assets within 50 m; none there (a tap beside a village's wifi point), then within 500 m.
+  function nearbyList(popup, latlng, step) {
+    step = step || 0;
+    var u = "/api/v1/nearby?radius_m=" + NEAR_M[step] + "&limit=5&lon=" + latlng.lng.toFixed(6) + "&lat=" + latlng.lat.toFixed(6);
     popup.setContent("<p>" + esc(S.searching) + "</p>");
     fetch(u).then(function (r) { return r.ok ? r.json() : { features: [] }; }).then(function (fc) {
+      if (!fc.features.length && step + 1 < NEAR_M.length) { nearbyList(popup, latlng, step + 1); return; }
       if (!fc.features.length) { popup.setContent("<p class='near-none'>" + esc(S.report_here_none) + "</p>"); return; }
       var html = "<p>" + esc(S.report_here_pick) + "</p><ul class='near-assets'>";
       fc.features.forEach(function (f) {

@@ -84,7 +84,8 @@ REPORT_STRINGS: dict[str, dict[str, str]] = {
     "reports_layer": {"vi": "Sự cố", "en": "Problems"},
     "report_here": {"vi": "Báo sự cố tại đây", "en": "Report a problem here"},
     "report_here_pick": {"vi": "Chọn tài sản gần nhất để báo:", "en": "Choose the nearest asset to report:"},
-    "report_here_none": {"vi": "Không có tài sản nào trong vòng 50 m.", "en": "No asset within 50 m."},
+    "report_here_none": {"vi": "Không có tài sản nào trong vòng 500 m: phóng to bản đồ và chạm gần tài sản cần báo.",
+                         "en": "No asset within 500 m: zoom in and tap next to the asset to report."},
 }
 
 #: Vietnamese/English state names for pages (the follow page calls "open" "Mới tiếp nhận").

@@ -172,11 +172,19 @@ def test_map_shows_open_reports_and_a_tap_offers_the_nearest_assets(chromium, li
     expect(page.locator(".leaflet-popup-content")).to_contain_text(TEXT[lang]["category"])
     expect(page.locator(".leaflet-popup-content a")).to_have_text(f"{CODE} →")
     page.keyboard.press("Escape")
+    def tap_east(degrees: float) -> None:
+        x, y = page.evaluate("([lat, lon]) => { const p = geomap.map.latLngToContainerPoint([lat, lon]);"
+                             " const r = geomap.map.getContainer().getBoundingClientRect(); return [p.x + r.left, p.y + r.top]; }",
+                             [lat, lon + degrees])
+        page.mouse.click(x, y)
+
+    # A tap about 65 m away finds nothing within 50 m, so the search widens to 500 m.
+    tap_east(0.0006)
+    page.locator("button.report-here").click()
+    expect(page.locator("a.near-asset", has_text=CODE)).to_have_count(1)
+    page.keyboard.press("Escape")
     # Tap an empty spot about 15 m east of the wifi point.
-    x, y = page.evaluate("([lat, lon]) => { const p = geomap.map.latLngToContainerPoint([lat, lon + 0.00014]);"
-                         " const r = geomap.map.getContainer().getBoundingClientRect(); return [p.x + r.left, p.y + r.top]; }",
-                         [lat, lon])
-    page.mouse.click(x, y)
+    tap_east(0.00014)
     here = page.locator("button.report-here")
     expect(here).to_have_text("Báo sự cố tại đây" if lang == "vi" else "Report a problem here")
     here.click()
