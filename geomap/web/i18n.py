@@ -144,11 +144,16 @@ def error_text(status: int, lang: str) -> str:
     return entry[lang] if lang in entry else entry["vi"]
 
 
+#: Remembers a language chosen on a page (``?lang=``), so the next QR code scanned opens in it.
+LANG_COOKIE = "geomap_lang"
+
+
 def pick_lang(request: Request) -> str:
-    """``vi`` unless ``?lang=en`` or the browser prefers English."""
-    lang = request.query_params.get("lang")
-    if lang in ("vi", "en"):
-        return lang
+    """``?lang=``, else the language last chosen on this browser, else ``vi`` unless the browser
+    prefers English."""
+    for lang in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if lang in ("vi", "en"):
+            return lang
     accept = request.headers.get("accept-language", "").lower()
     first = accept.split(",")[0].strip()
     return "en" if first.startswith("en") else "vi"

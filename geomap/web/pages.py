@@ -24,7 +24,7 @@ from geomap.api.deps import lookup_principal, read_engine
 from geomap.api.errors import status_of
 from geomap.auth import PUBLIC, Principal
 from geomap.errors import GeomapError, Unauthorized
-from geomap.web.i18n import error_text, pick_lang, translator
+from geomap.web.i18n import LANG_COOKIE, error_text, pick_lang, translator
 
 log = logging.getLogger("geomap.web")
 PACKAGE = Path(__file__).resolve().parent.parent
@@ -136,6 +136,9 @@ def html(request: Request, template: str, context: dict, status: int = 200) -> H
     by a shared cache."""
     response = templates.TemplateResponse(request, template, context, status_code=status)
     response.headers["Vary"] = "Cookie, Accept-Language, Accept-Encoding"
+    chosen = request.query_params.get("lang")
+    if chosen in ("vi", "en") and request.cookies.get(LANG_COOKIE) != chosen:
+        response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 86400, samesite="lax")
     principal = context.get("principal")
     if principal is not None and principal.role != "public" and "cache-control" not in response.headers:
         response.headers["Cache-Control"] = "private, no-cache"

@@ -136,6 +136,17 @@ def test_detail_page_and_qr_decodes_to_its_url(world: World, settings):
     assert "Variety" in english and f'href="/farms/{world.farm["properties"]["code"]}?lang=en"' in english  # links keep English
 
 
+def test_a_chosen_language_is_remembered_for_the_next_scan(world: World):
+    """English chosen on one page: the next QR code scanned (no ?lang=) opens in English too,
+    whatever the phone prefers, until Vietnamese is chosen again."""
+    code = world.farm["properties"]["code"]
+    assert '<html lang="vi">' in world.client.get(f"/farms/{code}").text
+    assert world.client.get("/?lang=en").cookies.get("geomap_lang") == "en"
+    assert '<html lang="en">' in world.client.get(f"/farms/{code}", headers={"Accept-Language": "vi"}).text
+    world.client.get("/?lang=vi")
+    assert '<html lang="vi">' in world.client.get(f"/farms/{code}", headers={"Accept-Language": "en"}).text
+
+
 def test_farm_page_private_only_for_its_owner(world: World):
     code = world.farm["properties"]["code"]
     phone = world.farm["properties"]["owner_phone"]

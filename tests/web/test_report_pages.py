@@ -69,8 +69,6 @@ def test_bad_input_comes_back_as_the_form_in_the_pages_language(world: World):
     assert bad.status_code == 422 and bad.headers["content-type"].startswith("text/html")
     assert "bắt buộc khi chọn “Khác”" in bad.text and "Số điện thoại không hợp lệ" in bad.text
     assert NAME in bad.text  # what was typed is kept
-    en = world.client.post(f"/a/{CODE}/report?lang=en", data=form(category=""), headers=ORIGIN, follow_redirects=False)
-    assert en.status_code == 422 and "Choose what is wrong." in en.text
     photo = send(world, files=[("photos", ("a.jpg", jpeg_with_gps(), "image/jpeg")),
                                ("photos", ("x.jpg", b"not a picture", "image/jpeg"))])
     assert photo.status_code == 422 and "JPEG hoặc PNG" in photo.text
@@ -78,6 +76,8 @@ def test_bad_input_comes_back_as_the_form_in_the_pages_language(world: World):
     assert not folder.exists() or list(folder.iterdir()) == []  # the good photo's file went with the report
     four = send(world, files=[("photos", (f"{i}.jpg", jpeg_with_gps((40, 40)), "image/jpeg")) for i in range(4)])
     assert four.status_code == 422 and "tối đa 3 ảnh" in four.text
+    en = world.client.post(f"/a/{CODE}/report?lang=en", data=form(category=""), headers=ORIGIN, follow_redirects=False)
+    assert en.status_code == 422 and "Choose what is wrong." in en.text
     assert world.count("SELECT count(*) FROM reports") == 0  # nothing half-written
 
 
@@ -169,7 +169,10 @@ def test_a_chosen_vietnamese_stays_on_the_next_page_for_an_english_browser(world
     assert sent.status_code == 303 and "lang=vi" in sent.headers["location"]
     follow = world.client.get(sent.headers["location"], headers=english_browser)
     assert "Theo dõi sự cố" in follow.text
+    # The choice is remembered for the next page opened without ?lang= (the next QR code scanned).
+    assert "Báo sự cố" in world.client.get(f"/a/{CODE}/report", headers=english_browser).text
     # Without a choice, the browser's language decides (English here), and links stay plain for Vietnamese.
+    world.client.cookies.delete("geomap_lang")
     assert "Report a problem" in world.client.get(f"/a/{CODE}/report", headers=english_browser).text
     plain = world.client.get(f"/a/{CODE}")
     assert re.search(r'id="report-button" href="[^"?]+"', plain.text)
