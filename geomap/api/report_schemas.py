@@ -76,6 +76,14 @@ class Reporter(BaseModel):
     email: str | None
 
 
+class Confirmation(BaseModel):
+    """What a later reporter of the same problem ("me too") wrote, and their contact (team only)."""
+
+    at: str
+    description: str | None
+    reporter: Reporter
+
+
 class ReportTeam(ReportPublic):
     """A report as its owning team and administrators read it."""
 
@@ -83,6 +91,7 @@ class ReportTeam(ReportPublic):
     team_codes: list[str]
     source: str
     reporter: Reporter
+    confirmations: list[Confirmation] = []
 
 
 class ReportCreated(BaseModel):

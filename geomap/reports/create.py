@@ -116,9 +116,10 @@ def open_duplicate(conn: Connection, checked: Checked):
     }).mappings().first()
 
 
-def _me_too(conn: Connection, row, data: ReportInput) -> Created:
+def _me_too(conn: Connection, row, data: ReportInput, fields: dict) -> Created:
     """Count one more reporter of ``row`` (once per device) and give them a follow link of their own:
-    the first reporter's would show them that reporter's unpublished text and take their photos."""
+    the first reporter's would show them that reporter's unpublished text and take their photos.
+    What they wrote and their contact (``fields``) are kept for the owning team."""
     already = data.device_id and conn.execute(text(
         "SELECT 1 FROM report_history WHERE report_id = :r AND device_id = :d AND action IN ('create', 'me_too')"),
         {"r": row["id"], "d": data.device_id}).first()
@@ -127,12 +128,17 @@ def _me_too(conn: Connection, row, data: ReportInput) -> Created:
     conn.execute(text("INSERT INTO report_history (report_id, action, actor, client_addr, device_id) "
                       "VALUES (:r, 'me_too', 'citizen', :a, :d)"),
                  {"r": row["id"], "a": data.client_addr, "d": data.device_id})
+    said = {k: fields.get(k) for k in ("description", "reporter_name", "reporter_phone", "reporter_email")}
     token = data.device_id and conn.execute(text(
-        "SELECT token FROM report_followers WHERE report_id = :r AND device_id = :d"), {"r": row["id"], "d": data.device_id}).scalar()
+        "UPDATE report_followers SET description = coalesce(:description, description), "
+        "reporter_name = coalesce(:reporter_name, reporter_name), reporter_phone = coalesce(:reporter_phone, reporter_phone), "
+        "reporter_email = coalesce(:reporter_email, reporter_email) WHERE report_id = :r AND device_id = :d RETURNING token"),
+        {"r": row["id"], "d": data.device_id, **said}).scalar()
     if not token:
         token = secrets.token_urlsafe(24)
-        conn.execute(text("INSERT INTO report_followers (token, report_id, device_id) VALUES (:t, :r, :d)"),
-                     {"t": token, "r": row["id"], "d": data.device_id})
+        conn.execute(text("INSERT INTO report_followers (token, report_id, device_id, description, reporter_name, reporter_phone, "
+                          "reporter_email) VALUES (:t, :r, :d, :description, :reporter_name, :reporter_phone, :reporter_email)"),
+                     {"t": token, "r": row["id"], "d": data.device_id, **said})
     fresh = conn.execute(text(f"SELECT {COLUMNS} FROM reports r WHERE r.id = :r"), {"r": row["id"]}).mappings().one()
     return Created(follower_view(load(conn, fresh), fresh["visible"]), token, "me_too")
 
@@ -204,5 +210,5 @@ def create_report(conn: Connection, data: ReportInput, limits: Limits = Limits()
     _check_rate(conn, "device_id", data.device_id, limits.per_device_per_hour, "device_id")
     existing = _duplicate(conn, checked)
     if existing is not None:
-        return _me_too(conn, existing, data)
+        return _me_too(conn, existing, data, fields)
     return _insert(conn, checked, fields)

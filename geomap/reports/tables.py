@@ -94,10 +94,16 @@ def _photo_and_team_tables(metadata: MetaData) -> None:
         "report_followers",
         metadata,
         # A "me too" reporter's own follow link: the report's progress; its text and photos only
-        # once published (they are the first reporter's). One per device and report.
+        # once published (they are the first reporter's). One per device and report. What they
+        # wrote and their contact are for the owning team, as the first reporter's are.
         Column("token", Text, primary_key=True),
         Column("report_id", UUID(as_uuid=False), ForeignKey("reports.id", ondelete="CASCADE"), nullable=False, index=True),
         Column("device_id", Text),
+        Column("description", Text),
+        # Personal data: never on a public surface.
+        Column("reporter_name", Text),
+        Column("reporter_phone", Text),
+        Column("reporter_email", Text),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
     Table(

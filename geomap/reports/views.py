@@ -66,16 +66,26 @@ def follower_view(view: dict, visible: bool) -> dict:
     return view if visible else {**view, "description": None, "media_url": None, "photos": []}
 
 
-def team_view(row: Mapping, photos: list[dict], history: list[dict]) -> dict:
+def team_view(row: Mapping, photos: list[dict], history: list[dict], confirmations: list[dict]) -> dict:
     """A report as its owning team and administrators read it: the reporter's contact, whether it
-    is public, which teams own it, and who did what."""
+    is public, which teams own it, who did what, and what later reporters of it ("me too") wrote."""
     out = public_view(row, photos, history)
     out.update({
         "visible": row["visible"], "team_codes": list(row["team_codes"]), "source": row["source"],
         "reporter": {"name": row["reporter_name"], "phone": row["reporter_phone"], "email": row["reporter_email"]},
-        "history": history,
+        "history": history, "confirmations": confirmations,
     })
     return out
+
+
+def confirmations_of(conn: Connection, report_id: str) -> list[dict]:
+    """What "me too" reporters of a report wrote, with their contact (team only), oldest first."""
+    rows = conn.execute(text(
+        "SELECT created_at, description, reporter_name, reporter_phone, reporter_email FROM report_followers "
+        "WHERE report_id = :r AND coalesce(description, reporter_name, reporter_phone, reporter_email) IS NOT NULL "
+        "ORDER BY created_at, token"), {"r": report_id}).all()
+    return [{"at": _iso(r.created_at), "description": r.description,
+             "reporter": {"name": r.reporter_name, "phone": r.reporter_phone, "email": r.reporter_email}} for r in rows]
 
 
 def photo_url(report_id: str, photo_id: str, content_type: str, thumb: bool = False) -> str:
@@ -104,4 +114,4 @@ def history_of(conn: Connection, report_id: str) -> list[dict]:
 def load(conn: Connection, row: Mapping, team: bool = False) -> dict:
     """The full view of ``row`` (selected with :data:`COLUMNS`, plus :data:`PRIVATE_COLUMNS` for a team)."""
     photos, history = photos_of(conn, row["id"]), history_of(conn, row["id"])
-    return team_view(row, photos, history) if team else public_view(row, photos, history)
+    return team_view(row, photos, history, confirmations_of(conn, row["id"])) if team else public_view(row, photos, history)

@@ -72,6 +72,7 @@ REPORT_STRINGS: dict[str, dict[str, str]] = {
     "queue_all": {"vi": "Xem cả sự cố đã xong", "en": "Show finished reports too"},
     "queue_active": {"vi": "Chỉ sự cố đang mở", "en": "Open reports only"},
     "queue_reporter": {"vi": "Người báo (riêng tư)", "en": "Reporter (private)"},
+    "queue_confirmations": {"vi": "Người báo thêm ({n}, riêng tư)", "en": "Also reported by ({n}, private)"},
     "queue_new_state": {"vi": "Chuyển sang", "en": "Move to"},
     "queue_reason": {"vi": "Phản hồi công khai (bắt buộc khi đóng hoặc từ chối)", "en": "Public answer (needed to close or reject)"},
     "queue_apply": {"vi": "Cập nhật", "en": "Update"},

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from geomap.reports.webhooks import configure_team
 from tests.reports.helpers import EMAIL, PHONE, REPORTS, jpeg_with_gps, post_report, report_body
-from tests.world import World
+from tests.world import PASSWORD, World
 
 
 def _problem(r, status: int, field: str | None = None):
@@ -66,10 +66,12 @@ def test_a_me_too_reporter_gets_a_follow_link_of_their_own(world: World):
     of the same problem follows it by a link of their own, which reads the text once published."""
     first = post_report(world).json()
     device = "dev-second-phone-42"
-    second = post_report(world, description="Cũng mất wifi", device_id=device).json()
+    second = post_report(world, description="Cũng mất wifi", device_id=device, reporter_name="Chị Hoa",
+                         reporter_phone="0987 654 321", reporter_email=None).json()
     assert second["outcome"] == "me_too" and second["follow_token"] != first["follow_token"]
     assert second["report"]["description"] is None and second["report"]["photos"] == []
-    assert post_report(world, device_id=device).json()["follow_token"] == second["follow_token"]  # the same phone again
+    again = post_report(world, device_id=device, description=None, reporter_name=None, reporter_phone=None, reporter_email=None)
+    assert again.json()["follow_token"] == second["follow_token"]  # the same phone again: its link, its words kept
     rid = first["report"]["id"]
     follower = f"{REPORTS}/follow/{second['follow_token']}"
     seen = world.client.get(follower).json()
@@ -84,6 +86,15 @@ def test_a_me_too_reporter_gets_a_follow_link_of_their_own(world: World):
     assert add_photo(first["follow_token"]).status_code == 201
     world.client.post(f"{REPORTS}/{rid}/visibility", json={"visible": True}, headers=world.auth("admin"))
     assert world.client.get(follower).json()["description"] == first["report"]["description"]
+    # What the second reporter wrote, and their contact, reach the team (nowhere else)
+    team = world.client.get(f"{REPORTS}/{rid}", headers=world.auth("admin")).json()
+    assert [(c["description"], c["reporter"]["name"], c["reporter"]["phone"]) for c in team["confirmations"]] == [
+        ("Cũng mất wifi", "Chị Hoa", "0987 654 321")]
+    public = world.client.get(f"{REPORTS}/{rid}").text + world.client.get(follower).text
+    assert "Cũng mất wifi" not in public and "0987 654 321" not in public and "Chị Hoa" not in public
+    world.client.post("/login", data={"username": "admin", "password": PASSWORD}, follow_redirects=False)
+    queue = world.client.get("/reports/queue").text
+    assert "Cũng mất wifi" in queue and "0987 654 321" in queue
 
 
 def test_idempotency_key_header(world: World):

@@ -1,4 +1,5 @@
-"""report_followers: a "me too" reporter's own follow link, instead of the first reporter's
+"""report_followers: a "me too" reporter's own follow link (instead of the first reporter's), and
+what they wrote and their contact, for the owning team
 
 Revision ID: 0008
 Revises: 0007
@@ -18,6 +19,10 @@ def upgrade() -> None:
         sa.Column("token", sa.Text(), nullable=False),
         sa.Column("report_id", sa.UUID(as_uuid=False), nullable=False),
         sa.Column("device_id", sa.Text(), nullable=True),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("reporter_name", sa.Text(), nullable=True),
+        sa.Column("reporter_phone", sa.Text(), nullable=True),
+        sa.Column("reporter_email", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.ForeignKeyConstraint(["report_id"], ["reports.id"], name=op.f("fk_report_followers_report_id_reports"),
                                 ondelete="CASCADE"),
