@@ -15,7 +15,7 @@ from sqlalchemy import text
 from bench.servers import wrk_median
 from bench.workloads import BBOX_1KM, DENSE, _get, load_other_layers, tile_xy
 from geomap.layers.registry import get_layer
-from geomap.services.tiles import edge, tile_attributes
+from geomap.services.tiles import carries_id, edge, tile_attributes
 
 
 def _post(url: str, token: str, body: bytes) -> tuple[int, str | None]:
@@ -69,17 +69,17 @@ def retries_in_flight(engine, geomap: str, token: str, pairs: int = 64) -> dict:
     return {"pairs": min(pairs, len(points)), **outcomes, "stored": stored}
 
 
-def _raw_mvt() -> str:
+def _raw_mvt(z: int) -> str:
     """The plain full-detail ``ST_AsMVT`` query of a trees' tile: every tree in the tile and in the
     edge geomap's tile carries for whole markers (:func:`~geomap.services.tiles.edge`), with the
     attributes geomap's tile carries, so both queries build the same tile; no cap, no count, no
     prepared plan."""
     layer = get_layer("durian_trees")
-    cols = ", ".join(f"d.{c}" for c in tile_attributes(layer))
+    cols = ", ".join((["d.id"] if carries_id(layer, z) else []) + [f"d.{c}" for c in tile_attributes(layer, z)])
     return f"""
     WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS e, ST_TileEnvelope(:z, :x, :y, margin => {edge(layer) / 4096}) AS m)
     SELECT ST_AsMVT(t, 'durian_trees', 4096, 'geom') FROM (
-        SELECT d.id, {cols},
+        SELECT {cols},
                ST_AsMVTGeom(ST_Transform(d.geom, 3857), env.e, 4096, {edge(layer)}, true) AS geom
           FROM durian_trees d, env
          WHERE d.deleted_at IS NULL AND d.geom && ST_Transform(env.m, 4326)
@@ -92,7 +92,7 @@ def raw_tile_ms(engine, z: int, tiles: list[tuple[int, int]]) -> dict:
     the faster of PostgreSQL's default plan and the same query with neither parallel workers nor
     JIT compilation, so the floor is the database's best for each tile. (On dense tiles the
     default starts a parallel worker and JIT-compiles the query: ~10 ms of a 10–30 ms tile.)"""
-    times, sql = [], _raw_mvt()
+    times, sql = [], _raw_mvt(z)
     with engine.connect() as conn:
         for x, y in tiles:
             best = []

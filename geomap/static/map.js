@@ -65,7 +65,7 @@
       rendererFactory: function (coords, size, o) { return new CountTile(coords, size, o); },
       interactive: true, maxNativeZoom: 20, maxZoom: 21, vectorTileLayerStyles: styles,
       updateWhenZooming: false, updateWhenIdle: true, keepBuffer: 1,  // no tiles for the in-between zooms of a pinch
-      getFeatureId: function (f) { return f.properties.id; }
+      getFeatureId: function (f) { return f.properties.id || f.properties.code; }  // no id at z15
     });
     function label(attr, value) { return (opts.enums[attr] || {})[value] || value; }
     layer.on("click", function (e) {

@@ -75,3 +75,17 @@ def test_a_street_level_tile_carries_the_markers_on_its_edges(loaded: Engine):
     assert len(carried) == 1 and tiles.EXTENT < carried[0]["geometry"]["coordinates"][0] < tiles.EXTENT + edge
     assert sum(_inside(f, slack=-1) for f in features) <= inside <= sum(_inside(f, slack=1) for f in features)
     assert all(-edge <= c <= tiles.EXTENT + edge for f in features for c in f["geometry"]["coordinates"])
+
+
+def test_the_first_street_level_zoom_carries_what_the_popup_shows(loaded: Engine):
+    """At z15 a tree carries its code, name and choices (popup and colours), not its id and numbers,
+    which weighed most of the densest tiles; from z16 every tile attribute and the id."""
+    layer = get_layer("durian_trees")
+    with loaded.connect() as conn:
+        x, y, _ = _busiest_tile(conn, tiles.DETAIL_ZOOM)
+        first = _features(tiles.render_tile(conn, layer, tiles.DETAIL_ZOOM, x, y, {}))
+        x, y, _ = _busiest_tile(conn, tiles.DETAIL_ZOOM + 1)
+        closer = _features(tiles.render_tile(conn, layer, tiles.DETAIL_ZOOM + 1, x, y, {}))
+    assert first and all({"code", "name", "health", "variety"} <= set(f["properties"]) for f in first)
+    assert not any({"id", "planting_year"} & set(f["properties"]) for f in first)
+    assert closer and all({"id", "code", "health"} <= set(f["properties"]) for f in closer)

@@ -63,7 +63,7 @@ def tilejson(layer: LayerDep, request: Request, engine: PublicReadEngineDep, set
         "vector_layers": [{
             "id": layer.name,
             "description": layer.vi,
-            "fields": {**{a: layer.attr(a).vi for a in tiles.tile_attributes(layer)}, "id": "UUID",
+            "fields": {**{a: layer.attr(a).vi for a in tiles.tile_attributes(layer)}, "id": f"UUID (từ mức {tiles.DETAIL_ZOOM + 1})" if layer.geometry == "Point" else "UUID",
                        "count": "Số tài sản (ở mức thu phóng thấp)"},
         }],
     }
