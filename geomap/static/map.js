@@ -52,7 +52,9 @@
                  fillColor: opts.color, fillOpacity: 0.85 };
       }
       var fill = opts.colorBy ? (opts.colors[p[opts.colorBy]] || opts.fallback) : opts.color;
-      return { radius: opts.radius + (zoom >= 17 ? 3 : 1), color: "#ffffff", weight: 1, fill: true,
+      // The white ring sets neighbours apart from z17; below it trees are a few px apart and the
+      // rings alone would wash a whole orchard out to white.
+      return { radius: opts.radius + (zoom >= 17 ? 3 : 1), color: "#ffffff", weight: zoom >= 17 ? 1 : 0, fill: true,
                fillColor: fill, fillOpacity: 0.95 };
     };
   }
