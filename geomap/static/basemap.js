@@ -136,7 +136,7 @@
   /* A legend as a Leaflet control (so it stacks with the attribution instead of covering it). */
   geomap.legendControl = function (title, html, open) {
     var Legend = L.Control.extend({
-      options: { position: "bottomright" },
+      options: { position: "bottomleft" },  // the open sea on the right holds Hoàng Sa and Trường Sa
       onAdd: function () {
         var box = L.DomUtil.create("details", "geomap-legend");
         if (open) { box.open = true; }
