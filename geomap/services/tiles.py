@@ -81,29 +81,32 @@ def _filters(layer: Layer, params: Mapping[str, str]) -> tuple[str, dict]:
     return " AND ".join(where), values
 
 
+#: The tile's envelope ``e`` (Web Mercator) and the box its assets are selected in, ``e4326``: the
+#: envelope widened by ``:margin`` of a tile (the edge of a street-level tile, else 0).
+ENV = ("WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS e, "
+       "ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => :margin), 4326) AS e4326)")
+
+
 def render_tile(conn: Connection, layer: Layer, z: int, x: int, y: int, params: Mapping[str, str]) -> bytes:
     """The MVT bytes of one tile (possibly empty)."""
     check_tile(z, x, y)
     where, values = _filters(layer, params)
     values.update(z=z, x=x, y=y, extent=EXTENT, name=layer.name)
-    base = (
-        f"FROM {q(layer.table)} t, env WHERE t.geom && env.e4326 AND {where}"
-    )
-    env = "WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS e, ST_Transform(ST_TileEnvelope(:z, :x, :y), 4326) AS e4326)"
+    base = f"FROM {q(layer.table)} t, env WHERE t.geom && env.e4326 AND {where}"
     detail = (z >= DETAIL_ZOOM and layer.geometry == "Point") or (z >= POLYGON_ZOOM and layer.geometry != "Point")
     if detail:
-        data = _detail_tile(conn, layer, where, values)
+        data = _detail_tile(conn, layer, base, values)
         if data is not None:
             return data
         cell_px = FINE_CELL_PX
     else:
         cell_px = CELL_PX
-    values["cells"] = EXTENT // cell_px
+    values.update(cells=EXTENT // cell_px, margin=0.0)
     point = "t.geom" if layer.geometry == "Point" else "ST_PointOnSurface(t.geom)"
     # Grid cells are computed from longitude/latitude with the Web Mercator formulas, so only one
     # point per occupied cell (its mean position) is ever transformed, not every asset.
     sql = f"""
-        {env}, pts AS (
+        {ENV}, pts AS (
             SELECT ST_X({point}) AS lon, ST_Y({point}) AS lat, t.code, t.name {base}
         ), cells AS (
             SELECT count(*) AS count, avg(lon) AS lon, avg(lat) AS lat,
@@ -122,7 +125,7 @@ def render_tile(conn: Connection, layer: Layer, z: int, x: int, y: int, params: 
     return bytes(conn.execute(text(sql), values).scalar_one() or b"")
 
 
-def _detail_tile(conn: Connection, layer: Layer, where: str, values: dict) -> bytes | None:
+def _detail_tile(conn: Connection, layer: Layer, base: str, values: dict) -> bytes | None:
     """The tile of individual assets in one statement, or None when it holds more than ``MAX_DETAIL``.
 
     One pass over the tile's assets (at most ``MAX_DETAIL + 1`` of them) gives both the count and
@@ -139,11 +142,9 @@ def _detail_tile(conn: Connection, layer: Layer, where: str, values: dict) -> by
     if carries_id(layer, values["z"]):
         cols.insert(0, "t.id::text AS id")
     sql = (
-        "WITH env AS (SELECT ST_TileEnvelope(:z, :x, :y) AS e, "
-        "ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => :margin), 4326) AS e4326) "
-        "SELECT count(*), ST_AsMVT(f, :name, :extent, 'geom') FILTER (WHERE f.geom IS NOT NULL) "
+        f"{ENV} SELECT count(*), ST_AsMVT(f, :name, :extent, 'geom') FILTER (WHERE f.geom IS NOT NULL) "
         f"FROM (SELECT {', '.join(cols)}, ST_AsMVTGeom(ST_Transform(t.geom, 3857), env.e, :extent, :edge, true) AS geom "
-        f"FROM {q(layer.table)} t, env WHERE t.geom && env.e4326 AND {where} LIMIT :cap) f"
+        f"{base} LIMIT :cap) f"
     )
     params = {**values, "cap": MAX_DETAIL + 1, "edge": edge(layer), "margin": edge(layer) / EXTENT}
     n, data = prepared.execute(conn, sql, params, bitmap=True).one()
