@@ -78,7 +78,9 @@
         return;
       }
       var q = cfg.langParam || "";
-      var html = "<b>" + esc(p.name) + "</b><br>" + esc(opts.title) + " · " + esc(p.code) +
+      // At z15 a tree carries no name (tile size): the popup names it by its code, its label.
+      var html = (p.name ? "<b>" + esc(p.name) + "</b><br>" + esc(opts.title) + " · " + esc(p.code)
+                         : "<b>" + esc(p.code) + "</b><br>" + esc(opts.title)) +
         (p.variety ? "<br>" + esc(label("variety", p.variety)) : "") + (p.health ? " · " + esc(label("health", p.health)) : "") +
         "<br><a class='geomap-detail' href='/a/" + encodeURIComponent(p.code) + q + "'>" + esc(S.details) + " →</a>";
       L.popup().setLatLng(latlng).setContent(html).openOn(map);

@@ -78,7 +78,7 @@ def test_a_street_level_tile_carries_the_markers_on_its_edges(loaded: Engine):
 
 
 def test_the_first_street_level_zoom_carries_what_the_popup_shows(loaded: Engine):
-    """At z15 a tree carries its code, name and choices (popup and colours), not its id and numbers,
+    """At z15 a tree carries its code and choices (popup and colours), not its id, name and numbers,
     which weighed most of the densest tiles; from z16 every tile attribute and the id."""
     layer = get_layer("durian_trees")
     with loaded.connect() as conn:
@@ -86,6 +86,6 @@ def test_the_first_street_level_zoom_carries_what_the_popup_shows(loaded: Engine
         first = _features(tiles.render_tile(conn, layer, tiles.DETAIL_ZOOM, x, y, {}))
         x, y, _ = _busiest_tile(conn, tiles.DETAIL_ZOOM + 1)
         closer = _features(tiles.render_tile(conn, layer, tiles.DETAIL_ZOOM + 1, x, y, {}))
-    assert first and all({"code", "name", "health", "variety"} <= set(f["properties"]) for f in first)
-    assert not any({"id", "planting_year"} & set(f["properties"]) for f in first)
-    assert closer and all({"id", "code", "health"} <= set(f["properties"]) for f in closer)
+    assert first and all({"code", "health", "variety"} <= set(f["properties"]) for f in first)
+    assert not any({"id", "name", "planting_year"} & set(f["properties"]) for f in first)
+    assert closer and all({"id", "code", "name", "health"} <= set(f["properties"]) for f in closer)

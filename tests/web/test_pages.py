@@ -93,6 +93,8 @@ def test_tiles_detail_aggregate_filter_and_privacy(world: World):
     assert world.client.get("/tiles/durian_trees/6/0/0.mvt?owner_phone=1").status_code == 422
     tj = world.client.get("/tiles/durian_trees.json").json()
     assert tj["tilejson"] == "3.0.0" and tj["tiles"][0].endswith("/tiles/durian_trees/{z}/{x}/{y}.mvt")
+    fields = tj["vector_layers"][0]["fields"]
+    assert fields["code"] == "Mã" and fields["name"].endswith("(từ mức 16)") and fields["id"].endswith("(từ mức 16)")
 
 
 def test_tile_etag_changes_when_data_changes(world: World):

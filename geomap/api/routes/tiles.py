@@ -63,7 +63,16 @@ def tilejson(layer: LayerDep, request: Request, engine: PublicReadEngineDep, set
         "vector_layers": [{
             "id": layer.name,
             "description": layer.vi,
-            "fields": {**{a: layer.attr(a).vi for a in tiles.tile_attributes(layer)}, "id": f"UUID (từ mức {tiles.DETAIL_ZOOM + 1})" if layer.geometry == "Point" else "UUID",
-                       "count": "Số tài sản (ở mức thu phóng thấp)"},
+            "fields": _fields(layer),
         }],
     }
+
+
+def _fields(layer) -> dict[str, str]:
+    """TileJSON's field descriptions; those a point layer's first street-level zoom leaves out say
+    from which zoom they come."""
+    first = set(tiles.tile_attributes(layer, tiles.DETAIL_ZOOM))
+    later = f" (từ mức {tiles.DETAIL_ZOOM + 1})"
+    fields = {a: layer.attr(a).vi + ("" if a in first else later) for a in tiles.tile_attributes(layer)}
+    return {**fields, "id": "UUID" + ("" if tiles.carries_id(layer, tiles.DETAIL_ZOOM) else later),
+            "count": "Số tài sản (ở mức thu phóng thấp)"}
