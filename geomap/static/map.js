@@ -25,7 +25,7 @@
     return n >= 10000 ? Math.round(n / 1000) + "k" : n >= 1000 ? (n / 1000).toFixed(1).replace(".0", "") + "k" : String(n);
   }
 
-  /* An SVG tile renderer that writes each cluster's count on it. */
+  /* An SVG tile renderer that writes each cluster's count on it (and keeps them for declutter). */
   var CountTile = L.SVG.Tile.extend({
     _addPath: function (layer) {
       L.SVG.Tile.prototype._addPath.call(this, layer);
@@ -37,9 +37,64 @@
         t.setAttribute("class", "geomap-count");
         t.textContent = shortCount(n);
         this._rootGroup.appendChild(t);
+        (this._counts = this._counts || []).push({ count: n, path: layer._path, text: t });
       }
     }
   });
+
+  /* Clusters sit at their assets' centroid, so two of neighbouring grid cells (or tiles) can land a
+     few px apart and print their counts over each other. Once tiles have drawn, biggest first: a
+     cluster mostly under a bigger one of the same layer is folded into it (hidden, its count added
+     to the bigger one's label: nothing disappears from the sum); a count that would touch a
+     bigger cluster's count of another layer is hidden, its circle stays. */
+  function declutter() {
+    var all = [];
+    Object.keys(geomap.layers).forEach(function (name) {
+      var grid = geomap.layers[name];
+      if (!map.hasLayer(grid)) { return; }
+      Object.keys(grid._vectorTiles || {}).forEach(function (key) {
+        (grid._vectorTiles[key]._counts || []).forEach(function (c) {
+          c.layer = name;
+          c.total = c.count;
+          c.path.style.display = c.text.style.display = "";
+          c.text.textContent = shortCount(c.count);
+          all.push(c);
+        });
+      });
+    });
+    all.forEach(function (c) { c.circle = c.path.getBoundingClientRect(); c.box = c.text.getBoundingClientRect(); });
+    all.sort(function (a, b) { return b.count - a.count; });
+    var kept = [];
+    all.forEach(function (c) {
+      var r = c.circle.width / 2, x = c.circle.left + r, y = c.circle.top + r;
+      if (!c.circle.width) { return; }  // not on screen (a tile kept in the buffer)
+      var into = kept.filter(function (k) {
+        var kr = k.circle.width / 2;
+        return k.layer === c.layer && Math.hypot(k.circle.left + kr - x, k.circle.top + kr - y) < Math.max(kr, r);
+      })[0];
+      if (into) {
+        into.total += c.count;
+        into.text.textContent = shortCount(into.total);
+        c.path.style.display = c.text.style.display = "none";
+        return;
+      }
+      if (kept.some(function (k) { return k.text.style.display !== "none" && touches(k.box, c.box); })) {
+        c.text.style.display = "none";
+      }
+      kept.push(c);
+    });
+  }
+  function touches(a, b) {
+    return !(a.right + 2 <= b.left || b.right + 2 <= a.left || a.bottom <= b.top || b.bottom <= a.top);
+  }
+  var declutterSoon = (function () {
+    var pending = false;
+    return function () {
+      if (pending) { return; }
+      pending = true;
+      L.Util.requestAnimFrame(function () { pending = false; declutter(); });
+    };
+  })();
 
   function style(opts) {
     return function (p, zoom) {
@@ -110,6 +165,7 @@
   cfg.layers.forEach(function (opts) {
     var layer = vectorLayer(opts, map);
     geomap.layers[opts.name] = layer;
+    layer.on("load tileunload", declutterSoon);
     if (opts.on && opts.bounds !== null) { layer.addTo(map); }  // an empty layer asks for nothing
   });
   map.addControl(geomap.legendControl(S.legend, legendHtml(), window.innerWidth >= 700));
@@ -151,7 +207,7 @@
   sheet.querySelectorAll(".toggles input").forEach(function (box) {
     box.addEventListener("change", function () {
       var layer = geomap.layers[box.value];
-      if (box.checked) { layer.addTo(map); } else { map.removeLayer(layer); }
+      if (box.checked) { layer.addTo(map); } else { map.removeLayer(layer); declutterSoon(); }
       var current = new URLSearchParams(location.search);
       current.delete("layer");
       current.delete("lang");
