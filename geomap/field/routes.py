@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw
 
 from geomap.errors import NotFound
 from geomap.field.assets import FieldAssets
+from geomap.web.i18n import pick_lang
 
 router = APIRouter(include_in_schema=False)
 _env = Environment(loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
@@ -32,8 +33,14 @@ def _assets(request: Request) -> FieldAssets:
     return state.field_assets
 
 
+#: The language switch's words: each language named in itself.
+LANG_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+
+
 def _lang(request: Request) -> str:
-    return "en" if request.query_params.get("lang") == "en" else "vi"
+    """As the public pages choose (?lang=, the cookie, the browser); the app's script chooses again
+    the same way, since the service worker may answer from its cache."""
+    return pick_lang(request)
 
 
 @router.get("/field", response_class=HTMLResponse)
@@ -41,7 +48,9 @@ def field_page(request: Request) -> Response:
     """The app's one page; everything else happens in its scripts."""
     lang = _lang(request)
     assets = _assets(request)
+    other = "vi" if lang == "en" else "en"
     html = _env.get_template("field.html").render(lang=lang, title=TITLES[lang], version=assets.version,
+                                                  other=other, other_name=LANG_NAMES[other],
                                                   basemap=request.app.state.settings.basemap_url, modules=assets.modules())
     return HTMLResponse(html, headers={"Permissions-Policy": PERMISSIONS, "Cache-Control": "no-cache"})
 
@@ -71,7 +80,7 @@ def manifest(request: Request) -> Response:
 def service_worker(request: Request) -> Response:
     """The service worker, versioned by the content of every file it caches."""
     assets = _assets(request)
-    urls = ["/field", "/field?lang=en", "/field/manifest.webmanifest", *assets.urls(),
+    urls = ["/field", "/field?lang=vi", "/field?lang=en", "/field/manifest.webmanifest", *assets.urls(),
             *(f"/field/icon-{n}.png" for n in ICON_SIZES)]
     tiles = tile_origins(request.app.state.settings.basemap_url)
     body = _env.get_template("sw.js").render(version=assets.version, urls=json.dumps(urls), tile_origins=json.dumps(tiles))

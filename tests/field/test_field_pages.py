@@ -24,6 +24,39 @@ def sign_in_with_password(page, live: str, username: str, lang: str = "") -> Non
     expect(page.locator("#app")).to_be_visible()
 
 
+def test_the_language_is_switched_in_the_app_kept_offline_and_shared_with_the_pages(phone, live, world: World):
+    """A volunteer whose phone is Vietnamese switches the app to English with one tap; the choice
+    holds on the next visit, offline (the cached page is re-worded by the script) and on the map."""
+    page = phone.page
+    page.goto(live + "/field")
+    expect(page.locator("#signin h2")).to_have_text("Đăng nhập")
+    switch = page.locator("#lang-switch")
+    expect(switch).to_have_text("English")
+    assert switch.bounding_box()["height"] >= 44
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    switch.tap()
+    expect(page.locator("#signin h2")).to_have_text("Sign in")
+    assert page.url.endswith("/field?lang=en") and page.evaluate("document.documentElement.lang") == "en"
+    expect(page.locator("#lang-switch")).to_have_text("Tiếng Việt")
+    page.screenshot(path=str(ARTIFACTS / "field-signin-en.png"))
+    page.goto(live + "/field")  # no ?lang: the choice is remembered
+    expect(page.locator("#signin h2")).to_have_text("Sign in")
+    expect(page).to_have_title("Field book — geomap")
+    phone.context.set_offline(True)
+    page.goto(live + "/field")  # from the service worker's cache, installed in Vietnamese
+    expect(page.locator("#signin h2")).to_have_text("Sign in")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    phone.context.set_offline(False)
+    page.goto(live + "/")
+    assert page.evaluate("document.documentElement.lang") == "en"  # the public map reads the same choice
+    page.goto(live + "/field")
+    page.locator("#lang-switch").tap()
+    expect(page.locator("#signin h2")).to_have_text("Đăng nhập")
+    page.goto(live + "/field")
+    expect(page.locator("#signin h2")).to_have_text("Đăng nhập")
+    assert phone.errors == []
+
+
 SMALL_TARGETS = """() => [...document.querySelectorAll('button, input, select, textarea, .choice span, label.button')]
   .filter(e => e.offsetParent !== null && getComputedStyle(e).opacity !== '0')
   .filter(e => { const r = e.getBoundingClientRect(); return r.height < 44 && !(e.type === 'checkbox'); })

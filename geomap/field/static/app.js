@@ -1,7 +1,7 @@
 // The field app: sign in once, capture assets of the team's layers (GPS or by hand, photos),
 // save on the phone first and let the outbox send them. Edits, scans and "my work" live in
 // edit.js and work.js.
-import { t, label, lang } from "./i18n.js";
+import { t, label, lang, keepLang } from "./i18n.js";
 import { records, kv } from "./store.js";
 import { Outbox, newRecord } from "./queue.js";
 import { Fixes, accuracyLimits, watch } from "./gps.js";
@@ -48,6 +48,17 @@ export function layerByName(name) {
 
 function translate() {
   for (const node of document.querySelectorAll("[data-t]")) node.textContent = t(node.dataset.t);
+  // The page may come from the service worker's cache in the other language: the script decides.
+  document.documentElement.lang = lang;
+  document.title = t("app_title") + " — geomap";
+  $(".bar h1").textContent = t("app_title");
+  const other = lang === "en" ? "vi" : "en";
+  const link = $("#lang-switch");
+  link.href = "/field?lang=" + other;
+  link.lang = other;
+  link.textContent = other === "en" ? "English" : "Tiếng Việt";
+  link.addEventListener("click", () => keepLang(other));
+  if (new URLSearchParams(location.search).has("lang")) keepLang(lang);
 }
 
 function showNet() {

@@ -1,7 +1,28 @@
-// Words of the field app, Vietnamese first (?lang=en for English).
-export const lang = new URLSearchParams(location.search).get("lang") === "en" ? "en" : "vi";
+// Words of the field app, Vietnamese first. The language is chosen as on the public pages:
+// ?lang=, else the one last chosen on this phone (cookie geomap_lang, shared with the pages),
+// else English only when the phone prefers it. It is chosen here, not by the server, because
+// the service worker may answer /field from its cache.
+export const COOKIE = "geomap_lang";
+
+/** The language for a page at `search` with `cookie`, on a browser preferring `preferred`. */
+export function chooseLang(search, cookie, preferred) {
+  const asked = new URLSearchParams(search).get("lang");
+  if (asked === "vi" || asked === "en") return asked;
+  const kept = new RegExp("(?:^|;\\s*)" + COOKIE + "=(vi|en)(?:;|$)").exec(cookie || "");
+  if (kept) return kept[1];
+  return (preferred || "").toLowerCase().startsWith("en") ? "en" : "vi";
+}
+
+export const lang = typeof location === "undefined" ? "vi"
+  : chooseLang(location.search, document.cookie, navigator.language);
+
+/** Remember `chosen` for this phone's next visit (the pages read the same cookie). */
+export function keepLang(chosen) {
+  document.cookie = `${COOKIE}=${chosen}; path=/; max-age=${365 * 86400}; SameSite=Lax`;
+}
 
 const WORDS = {
+  app_title: ["Sổ thực địa", "Field book"],
   signin: ["Đăng nhập", "Sign in"], username: ["Tên đăng nhập", "Username"], password: ["Mật khẩu", "Password"],
   or_token: ["Hoặc dán mã truy cập (token) do quản trị viên cấp", "Or paste an access token from an administrator"],
   token: ["Mã truy cập", "Access token"], signout: ["Đăng xuất", "Sign out"],

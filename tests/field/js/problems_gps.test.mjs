@@ -63,3 +63,16 @@ test("a layer's own GPS limit replaces the fixed 10 m; the stricter of layer and
   assert.deepEqual(accuracyLimits({ gps_accuracy_max_m: 50 }, 30), { good: 30, max: 30 });
   assert.deepEqual(accuracyLimits({ gps_accuracy_max_m: 5 }, 30), { good: 5, max: 5 });
 });
+
+test("the field app's language: ?lang, then the cookie the pages share, then the phone's preference", async () => {
+  const { chooseLang } = await import("../../../geomap/field/static/i18n.js");
+  assert.equal(chooseLang("", "", "vi-VN"), "vi");
+  assert.equal(chooseLang("", "", "en-US"), "en");
+  assert.equal(chooseLang("", "", ""), "vi");
+  assert.equal(chooseLang("", "a=1; geomap_lang=vi", "en-US"), "vi");
+  assert.equal(chooseLang("", "geomap_lang=en; b=2", "vi-VN"), "en");
+  assert.equal(chooseLang("", "xgeomap_lang=en", "vi"), "vi");
+  assert.equal(chooseLang("?lang=en", "geomap_lang=vi", "vi"), "en");
+  assert.equal(chooseLang("?code=X&lang=vi", "geomap_lang=en", "en"), "vi");
+  assert.equal(chooseLang("?lang=fr", "geomap_lang=en", "vi"), "en");
+});
