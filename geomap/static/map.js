@@ -161,6 +161,11 @@
   }
   map.on("moveend", syncUrl);
   syncUrl();
+  // A link to another #z/lat/lon of this same page (or one typed in) moves the map.
+  window.addEventListener("hashchange", function () {
+    var to = fromHash();
+    if (to) { map.setView([to.lat, to.lon], to.z); }
+  });
 
   cfg.layers.forEach(function (opts) {
     var layer = vectorLayer(opts, map);

@@ -92,6 +92,23 @@ def test_map_takes_the_screen_and_draws_clusters_with_counts(chromium, live, wor
         context.close()
 
 
+def test_the_map_follows_a_changed_address_hash(chromium, live, world: World):
+    """A link to another place of the same page (only #z/lat/lon changes) moves the map there."""
+    context = open_context(chromium, live, "phone", "vi")
+    page = context.new_page()
+    seen = watch(page, live)
+    page.goto(live + "/#6/16.0/106.0", wait_until="networkidle")
+    assert _hash(page)[0] == 6
+    lon, lat = world.farm["geometry"]["coordinates"][0][0][0]
+    page.evaluate(f"location.hash = '#16/{lat}/{lon}'")
+    page.wait_for_function("geomap.map.getZoom() === 16")
+    center = page.evaluate("geomap.map.getCenter()")
+    assert abs(center["lat"] - lat) < 1e-3 and abs(center["lng"] - lon) < 1e-3, center
+    expect(page).to_have_url(re.compile(r"#16/"))
+    seen.check()
+    context.close()
+
+
 def test_trees_coloured_by_health_and_farms_visible_when_trees_filtered(chromium, live, world: World):
     farm = world.farm
     lon, lat = sample_features("durian_trees")[0]["geometry"]["coordinates"]
