@@ -22,7 +22,17 @@ from geomap.sql import BOOKKEEPING_COLUMNS, in_box_sql, q, select_sql, visible_s
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
-RESERVED_PARAMS = {"bbox", "limit", "cursor", "q", "review_state", "include_deleted", "lang", "f"}
+RESERVED_PARAMS = {"bbox", "limit", "cursor", "q", "sort", "review_state", "include_deleted", "lang", "f"}
+#: How many matches a ranked search (``sort=relevance``) ranks: every farm of a province, a sample
+#: of a million trees named alike (a code typed whole is always among them, found by its index).
+RANKED_CANDIDATES = 5000
+#: A match's rank: its code typed whole, its name typed whole, the words typed standing as words
+#: in its code or name ("số 1" in "Vườn số 1, Ea Kly", not in "Vườn số 12"), anything else.
+_RANK_SQL = (
+    "CASE WHEN geomap_fold(code) = geomap_fold(:raw) THEN 0 WHEN geomap_fold(name) = geomap_fold(:raw) THEN 1 "
+    "WHEN geomap_fold(code || ' ' || name) ~ ('(^|\\W)' || regexp_replace(geomap_fold(:raw), '(\\W)', '\\\\\\1', 'g') || '($|\\W)') "
+    "THEN 2 ELSE 3 END"
+)
 
 
 def etag(version: int) -> str:
@@ -205,6 +215,8 @@ def list_features(conn: Connection, layer: Layer, params: Mapping[str, str], pri
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput([FieldProblem("limit", f"must be between 1 and {MAX_LIMIT}")])
     where, values = filter_sql(layer, params, principal)
+    if params.get("sort"):
+        return _ranked(conn, layer, params, principal, where, {**values, "limit": limit})
     if params.get("cursor"):
         values["after"] = _decode_cursor(params["cursor"])
         where.append("id > CAST(:after AS uuid)")
@@ -219,6 +231,21 @@ def list_features(conn: Connection, layer: Layer, params: Mapping[str, str], pri
     rows = rows[:limit]
     features = [to_feature(layer, r, principal) for r in rows]
     return Page(features, _encode_cursor(str(rows[-1]["id"])) if more else None)
+
+
+def _ranked(conn: Connection, layer: Layer, params: Mapping[str, str], principal: Principal, where: list[str],
+            values: dict) -> Page:
+    """``sort=relevance``: one page of a search, best match first (:data:`_RANK_SQL`, then the
+    shortest name). It has no next page: a ranked list is for finding, the id order for paging."""
+    if params["sort"] != "relevance":
+        raise InvalidInput([FieldProblem("sort", "the only sort is 'relevance' (with q); without it, features come in id order")])
+    if not params.get("q") or params.get("cursor"):
+        raise InvalidInput([FieldProblem("sort", "sort=relevance needs q, and answers one page (no cursor)")])
+    base = f"{select_sql(layer)} WHERE {' AND '.join(where)}"
+    sql = (f"SELECT * FROM (SELECT DISTINCT ON (id) * FROM (({base} AND id IN (SELECT asset_id FROM asset_codes WHERE code_key = lower(:raw))) UNION ALL "
+           f"({base} LIMIT {RANKED_CANDIDATES})) c ORDER BY id) s ORDER BY {_RANK_SQL}, length(name), code LIMIT :limit")
+    rows = conn.execute(text(sql), {**values, "raw": params["q"]}).mappings().all()
+    return Page([to_feature(layer, r, principal) for r in rows], None)
 
 
 def history(conn: Connection, layer: Layer, asset_id: str, principal: Principal) -> list[dict]:

@@ -266,18 +266,30 @@
     });
     if (found.length && !start) { map.fitBounds(all, { maxZoom: 17, padding: [30, 30] }); }
   }
+  function fold(text) {  // as the server's geomap_fold: no diacritics, lower case
+    return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/g, "d").replace(/Đ/g, "d")
+      .toLowerCase().trim();
+  }
   function search(q) {
     results.hidden = false;
     results.querySelector(".status").textContent = S.searching;
     var asks = cfg.layers.filter(function (o) { return o.on && !o.context; }).map(function (o) {
       var u = new URLSearchParams(o.filters);
       u.set("limit", "10");
+      u.set("sort", "relevance");  // each layer's best matches first
       return fetch("/api/v1/layers/" + o.name + "/features?" + u.toString()).then(function (r) {
         return r.ok ? r.json() : { features: [] };
       }).then(function (fc) { return fc.features.map(function (f) { f.title = o.title; return f; }); });
     });
     Promise.all(asks).then(function (lists) {
-      showResults([].concat.apply([], lists));
+      // Across layers, a code or name typed whole comes first (each list is ranked already).
+      var typed = fold(q);
+      var all = [].concat.apply([], lists).map(function (f, i) {
+        var p = f.properties, whole = fold(p.code) === typed ? 0 : fold(p.name) === typed ? 1 : 2;
+        return { f: f, key: whole * 1000 + i };
+      });
+      all.sort(function (a, b) { return a.key - b.key; });
+      showResults(all.map(function (x) { return x.f; }));
     }).catch(function () { results.querySelector(".status").textContent = S.search_failed; });
   }
   if (cfg.q) {

@@ -326,6 +326,26 @@ def test_list_filters_search_and_paging(world: World):
     problem(c.get(BASE, params={"cursor": "garbage!"}), 422, "cursor")
 
 
+def test_a_ranked_search_puts_what_was_typed_whole_first(world: World):
+    """``sort=relevance``: "sầu riêng số 1" finds farm number 1 before 10–19 (all of them match),
+    a tree's code typed in lower case finds that tree first, whatever the id order."""
+    c = world.client
+    farms = c.get("/api/v1/layers/farms/features", params={"q": "sầu riêng số 1", "sort": "relevance", "limit": 5}).json()
+    names = [f["properties"]["name"] for f in farms["features"]]
+    assert len(names) == 5 and names[0].startswith("Vườn sầu riêng số 1,") and all(" số 1" in n for n in names), names
+    assert [link["rel"] for link in farms["links"]] == ["self"]  # one page
+    plain = c.get("/api/v1/layers/farms/features", params={"q": "sau rieng so 1", "limit": 100}).json()
+    assert len(plain["features"]) == 11  # 1 and 10-19: the same matches, in id order
+    tree = sample_features("durian_trees")[41]["properties"]
+    found = c.get(BASE, params={"q": tree["code"].lower(), "sort": "relevance", "limit": 3}).json()["features"]
+    assert found[0]["properties"]["code"] == tree["code"]
+    for odd in ("số 1+", "(", "a\\", "[x"):  # the words are matched as text, never as a pattern
+        assert c.get(BASE, params={"q": odd, "sort": "relevance"}).status_code == 200
+    problem(c.get(BASE, params={"q": "x", "sort": "newest"}), 422, "sort")
+    problem(c.get(BASE, params={"sort": "relevance"}), 422, "sort")
+    problem(c.get(BASE, params={"q": "x", "sort": "relevance", "cursor": "abc"}), 422, "sort")
+
+
 def test_nearby_and_farm_summary(world: World):
     p = world.farm["geometry"]["coordinates"][0][0][0]
     r = world.client.get("/api/v1/nearby", params={"lon": p[0], "lat": p[1], "radius_m": 300, "layers": "durian_trees", "limit": 5})

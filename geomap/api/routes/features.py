@@ -28,7 +28,9 @@ def _options(settings, force: bool, confirm_nearby: bool) -> WriteOptions:
 def list_features(layer: LayerDep, request: Request, engine: ReadEngineDep, principal: PrincipalDep) -> dict:
     """Filter with ``bbox``, attribute equality (``variety=ri6,monthong``), ranges (``planting_year_min``),
     ``province``/``commune``, ``q`` (code or name, diacritics-insensitive), ``review_state``;
-    page with ``limit`` (≤ 1000) and the ``next`` link's cursor."""
+    page with ``limit`` (≤ 1000) and the ``next`` link's cursor. ``sort=relevance`` (with ``q``)
+    answers one page of the search, best match first: the code or name typed whole, then the
+    words typed standing as words, then the rest."""
     params = dict(request.query_params)
     with engine.connect() as conn:
         page = reads.list_features(conn, layer, params, principal)
