@@ -134,18 +134,24 @@ def _check_point(data: ReportInput, asset: Mapping | None, problems: list[FieldP
             problems.append(FieldProblem("location", "give the asset (asset_code) or where the problem is (lon, lat)"))
             return None
         return asset["lon"], asset["lat"]
+    problem = check_point(data.lon, data.lat)
+    if problem is not None:
+        problems.append(problem)
+        return None
+    return float(data.lon), float(data.lat)  # type: ignore[arg-type]
+
+
+def check_point(lon, lat) -> FieldProblem | None:
+    """Why ``lon``/``lat`` (numbers, or text from a form) is not a place in Viet Nam; None if it is."""
     try:
-        lon, lat = float(data.lon), float(data.lat)  # type: ignore[arg-type]
+        x, y = float(lon), float(lat)
     except (TypeError, ValueError):
-        problems.append(FieldProblem("location", "lon and lat must both be numbers"))
-        return None
-    if not (math.isfinite(lon) and math.isfinite(lat)):
-        problems.append(FieldProblem("location", "lon and lat must be finite numbers"))
-        return None
-    if not bool(in_vietnam(np.array([lon]), np.array([lat]))[0]):
-        problems.append(extent_problem(lon, lat, field="location"))
-        return None
-    return lon, lat
+        return FieldProblem("location", "lon and lat must both be numbers")
+    if not (math.isfinite(x) and math.isfinite(y)):
+        return FieldProblem("location", "lon and lat must be finite numbers")
+    if not bool(in_vietnam(np.array([x]), np.array([y]))[0]):
+        return extent_problem(x, y, field="location")
+    return None
 
 
 def check_input(conn: Connection, data: ReportInput) -> tuple[Checked, dict]:

@@ -1,6 +1,6 @@
 /* The public map's citizen reports: an optional "Sự cố" layer of open public reports (fetched for
    the view from /api/v1/reports), and a tap on an empty spot of the map offers "Báo sự cố tại đây"
-   with the assets within 50 m to attach the report to. Loaded after map.js (uses geomap.map). */
+   with the assets within 50 m (else 500 m) to attach the report to, or the spot itself. Loaded after map.js (uses geomap.map). */
 (function () {
   "use strict";
   var geomap = window.geomap, map = geomap.map, cfg = geomap.config(), S = cfg.strings, esc = geomap.esc;
@@ -50,20 +50,27 @@
     popup.setContent("<p>" + esc(S.searching) + "</p>");
     fetch(u).then(function (r) { return r.ok ? r.json() : { features: [] }; }).then(function (fc) {
       if (!fc.features.length && step + 1 < NEAR_M.length) { nearbyList(popup, latlng, step + 1); return; }
-      if (!fc.features.length) { popup.setContent("<p class='near-none'>" + esc(S.report_here_none) + "</p>"); return; }
+      // A problem that belongs to no asset (a wifi point nobody tagged yet) is reported at the spot itself.
+      var spot = "/report?lon=" + latlng.lng.toFixed(6) + "&lat=" + latlng.lat.toFixed(6) + (q ? "&" + q.slice(1) : "");
+      if (!fc.features.length) {
+        popup.setContent("<p class='near-none'>" + esc(S.report_here_none) + "</p><a class='button near-spot' href='" +
+          spot + "'>" + esc(S.report_here_place) + "</a>");
+        return;
+      }
       var html = "<p>" + esc(S.report_here_pick) + "</p><ul class='near-assets'>";
       fc.features.forEach(function (f) {
         var p = f.properties;
         html += "<li><a class='button near-asset' href='/a/" + encodeURIComponent(p.code) + "/report" + q + "'>" +
           esc(p.name || p.code) + " · " + esc(p.code) + " (" + Math.round(p.distance_m) + " m)</a></li>";
       });
-      popup.setContent(html + "</ul>");
+      popup.setContent(html + "</ul><a class='button secondary near-spot' href='" + spot + "'>" + esc(S.report_here_other) + "</a>");
     }).catch(function () { popup.setContent("<p>" + esc(S.search_failed) + "</p>"); });
   }
   map.on("click", function (e) {
     var target = e.originalEvent && e.originalEvent.target;
     if (target && target.classList && target.classList.contains("leaflet-interactive")) { return; }  // a feature's own popup
-    var popup = L.popup({ className: "report-here-popup" }).setLatLng(e.latlng);
+    // Kept clear of the zoom and locate buttons down the left edge (they sit above popups).
+    var popup = L.popup({ className: "report-here-popup", autoPanPaddingTopLeft: [64, 8] }).setLatLng(e.latlng);
     var button = L.DomUtil.create("button", "button report-here");
     button.type = "button";
     button.textContent = S.report_here;

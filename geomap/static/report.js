@@ -28,8 +28,10 @@
     category.addEventListener("change", function () {
       similar.hidden = true;
       if (!category.value) { return; }
-      var u = "/api/v1/reports/similar?category=" + encodeURIComponent(category.value) +
-        "&asset_code=" + encodeURIComponent(form.dataset.assetCode);
+      var lon = document.getElementById("spot-lon"), lat = document.getElementById("spot-lat");
+      var u = "/api/v1/reports/similar?category=" + encodeURIComponent(category.value) + (form.dataset.assetCode
+        ? "&asset_code=" + encodeURIComponent(form.dataset.assetCode)
+        : "&lon=" + encodeURIComponent(lon.value) + "&lat=" + encodeURIComponent(lat.value));
       fetch(u).then(function (r) { return r.ok ? r.json() : { similar: null }; }).then(function (found) {
         if (!found.similar) { return; }
         similar.textContent = similar.dataset.text.replace("{n}", found.similar.interest_count);

@@ -1,11 +1,13 @@
-"""Citizen-report pages: the form behind "Báo sự cố" on an asset page (``/a/{code}/report``) and the
-reporter's follow page (``/r/{token}``). Plain HTML forms that work without scripts; every error
+"""Citizen-report pages: the form behind "Báo sự cố" on an asset page (``/a/{code}/report``), the
+same form for a spot of the map without an asset (``/report?lon=&lat=``) and the reporter's
+follow page (``/r/{token}``). Plain HTML forms that work without scripts; every error
 comes back as a message in the page's language, never as JSON."""
 
 from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
@@ -17,15 +19,16 @@ from geomap.api.deps import EngineDep, SettingsDep, written
 from geomap.api.routes.reports import client_address, follow_url, limits_of, wake_webhooks
 from geomap.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 from geomap.reports import queries
-from geomap.reports.submission import ReportInput
+from geomap.reports.submission import ReportInput, check_point
 from geomap.services.photos import MAX_BYTES
 from geomap.web import report_views, views
-from geomap.web.i18n import pick_lang, translator
+from geomap.web.i18n import js_strings, pick_lang, translator
 from geomap.web.orchard_pages import require_same_origin
-from geomap.web.pages import PagePrincipal, PageReadEngine, PageRoute, code_path, ctx, html, kept_lang
+from geomap.web.pages import PagePrincipal, PageReadEngine, PageRoute, code_path, ctx, html, kept_lang, outline_config
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 DEVICE_COOKIE = "geomap_device"
+SPOT_STRINGS = ("locate", "locate_failed", "no_imagery", "report_place_where")
 #: No length limits here: the body limit bounds them, and the service says "too long" in the page's language.
 Text = Annotated[str, Form()]
 
@@ -45,10 +48,28 @@ def _device(request: Request) -> tuple[str, bool]:
     return secrets.token_hex(16), True
 
 
-def _form_page(request: Request, principal, layer, row, values: report_views.FormValues, status: int = 200) -> Response:
+@dataclass(frozen=True)
+class Spot:
+    """Where a report without an asset is: the point tapped on the map (as typed: checked on sending)."""
+
+    lon: str
+    lat: str
+
+
+def _form_page(request: Request, principal, place: tuple | Spot, values: report_views.FormValues,
+               status: int = 200) -> Response:
+    """The form for an asset (``place`` = its layer and row) or for a spot on the map."""
     lang = pick_lang(request)
-    context = ctx(request, principal, layer=layer, asset=row, values=values, base_path=code_path(row["code"]),
-                  categories=report_views.form_categories(layer, lang), max_photos=report_views.MAX_PHOTOS)
+    context = ctx(request, principal, values=values, max_photos=report_views.MAX_PHOTOS)
+    if isinstance(place, Spot):
+        context.update(asset=None, spot=place, action="/report" + context["q_lang"], groups=report_views.place_categories(lang),
+                       map_config={"lon": place.lon, "lat": place.lat, "basemap": request.app.state.settings.basemap_url,
+                                   "outline": outline_config(request, lang), "strings": js_strings(lang, SPOT_STRINGS)})
+    else:
+        layer, row = place
+        context.update(layer=layer, asset=row, base_path=code_path(row["code"]),
+                       action=code_path(row["code"]) + "/report" + context["q_lang"],
+                       categories=report_views.form_categories(layer, lang))
     response = html(request, "report_form.html", context, status=status)
     response.headers["Cache-Control"] = "no-store"
     return _keep_device(request, response, _device(request))
@@ -66,8 +87,17 @@ def _keep_device(request: Request, response: Response, device: tuple[str, bool])
 def report_form(code: str, request: Request, engine: PageReadEngine, principal: PagePrincipal) -> Response:
     """The report form of an asset: category, description, photos, optional private contact."""
     with engine.connect() as conn:
-        layer, row = _asset(conn, code, principal)
-    return _form_page(request, principal, layer, row, report_views.FormValues(client_id=str(uuid.uuid4())))
+        place = _asset(conn, code, principal)
+    return _form_page(request, principal, place, report_views.FormValues(client_id=str(uuid.uuid4())))
+
+
+@router.get("/report", response_class=HTMLResponse)
+def spot_form(request: Request, principal: PagePrincipal, lon: str = "", lat: str = "") -> Response:
+    """The report form for a spot of the map that has no asset ("report at this very spot")."""
+    problem = check_point(lon, lat)
+    if problem is not None:
+        raise InvalidInput([problem])
+    return _form_page(request, principal, Spot(lon, lat), report_views.FormValues(client_id=str(uuid.uuid4())))
 
 
 async def _pictures(photos: list[UploadFile]) -> list[bytes]:
@@ -86,14 +116,34 @@ async def report_submit(code: str, request: Request, engine: EngineDep, settings
                         reporter_email: Text = "", client_id: Text = "",
                         photos: Annotated[list[UploadFile], File()] = []) -> Response:  # noqa: B006 (FastAPI copies it)
     """Send the report (and its photos, all or nothing), then go to its follow page."""
+    values = report_views.FormValues(category, description, reporter_name, reporter_phone, reporter_email, client_id)
+    return await _send(request, engine, settings, principal, code, values, photos)
+
+
+@router.post("/report", response_class=HTMLResponse)
+async def spot_submit(request: Request, engine: EngineDep, settings: SettingsDep, principal: PagePrincipal,
+                      lon: Text = "", lat: Text = "", category: Text = "", description: Text = "", reporter_name: Text = "",
+                      reporter_phone: Text = "", reporter_email: Text = "", client_id: Text = "",
+                      photos: Annotated[list[UploadFile], File()] = []) -> Response:  # noqa: B006 (FastAPI copies it)
+    """Send a report at a spot (category ``<layer>.<code>``), then go to its follow page."""
+    values = report_views.FormValues(category, description, reporter_name, reporter_phone, reporter_email, client_id)
+    return await _send(request, engine, settings, principal, Spot(lon, lat), values, photos)
+
+
+async def _send(request: Request, engine, settings, principal, place: str | Spot, values: report_views.FormValues,
+                photos: list[UploadFile]) -> Response:
+    """Check the origin, create the report and its photos (all or nothing), and go to its follow
+    page; or show the form again with what was typed and a message per field."""
     require_same_origin(request, settings.public_url)
-    values = report_views.FormValues(category, description, reporter_name, reporter_phone, reporter_email,
-                                     client_id or str(uuid.uuid4()))
+    values.client_id = values.client_id or str(uuid.uuid4())
     pictures = await _pictures(photos)
     device = _device(request)
-    data = ReportInput(category=category or None, description=description or None, asset_code=code,
-                       reporter_name=reporter_name or None, reporter_phone=reporter_phone or None,
-                       reporter_email=reporter_email or None, client_id=values.client_id, device_id=device[0],
+    spot = place if isinstance(place, Spot) else None
+    data = ReportInput(category=values.category or None, description=values.description or None,
+                       asset_code=None if spot else place, lon=spot.lon if spot else None,  # type: ignore[arg-type]
+                       lat=spot.lat if spot else None,  # type: ignore[arg-type]  (checked as numbers by the service)
+                       reporter_name=values.reporter_name or None, reporter_phone=values.reporter_phone or None,
+                       reporter_email=values.reporter_email or None, client_id=values.client_id, device_id=device[0],
                        client_addr=client_address(request, settings), source="web")
 
     def send():
@@ -104,7 +154,7 @@ async def report_submit(code: str, request: Request, engine: EngineDep, settings
     try:
         done = await run_in_threadpool(send)
     except (InvalidInput, TooManyRequests, Conflict) as exc:
-        return await run_in_threadpool(_refused, request, engine, principal, code, values, exc)
+        return await run_in_threadpool(_refused, request, engine, principal, place, values, exc)
     wake_webhooks(request)
     params = {"sent": done.outcome, **kept_lang(request)}
     target = f"/r/{quote(done.follow_token, safe='')}?{urlencode(params)}"
@@ -112,7 +162,7 @@ async def report_submit(code: str, request: Request, engine: EngineDep, settings
     return _keep_device(request, response, device)
 
 
-def _refused(request: Request, engine, principal, code: str, values: report_views.FormValues, exc) -> Response:
+def _refused(request: Request, engine, principal, place: str | Spot, values: report_views.FormValues, exc) -> Response:
     """The form again, with what was typed and a message per field (photos must be chosen again)."""
     t = translator(pick_lang(request))
     if isinstance(exc, InvalidInput):
@@ -122,9 +172,10 @@ def _refused(request: Request, engine, principal, code: str, values: report_view
         values.message, status = t("report_too_many", minutes=max(1, -(-exc.retry_after // 60))), 429
     else:
         values.message, status, values.client_id = t("report_conflict"), 409, str(uuid.uuid4())
-    with engine.connect() as conn:
-        layer, row = _asset(conn, code, principal)
-    response = _form_page(request, principal, layer, row, values, status=status)
+    if not isinstance(place, Spot):
+        with engine.connect() as conn:
+            place = _asset(conn, place, principal)
+    response = _form_page(request, principal, place, values, status=status)
     if isinstance(exc, TooManyRequests):
         response.headers["Retry-After"] = str(exc.retry_after)
     return response

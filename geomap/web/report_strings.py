@@ -85,8 +85,19 @@ REPORT_STRINGS: dict[str, dict[str, str]] = {
     "reports_layer": {"vi": "Sự cố", "en": "Problems"},
     "report_here": {"vi": "Báo sự cố tại đây", "en": "Report a problem here"},
     "report_here_pick": {"vi": "Chọn tài sản gần nhất để báo:", "en": "Choose the nearest asset to report:"},
-    "report_here_none": {"vi": "Không có tài sản nào trong vòng 500 m: phóng to bản đồ và chạm gần tài sản cần báo.",
-                         "en": "No asset within 500 m: zoom in and tap next to the asset to report."},
+    "report_here_none": {"vi": "Không có tài sản nào trong vòng 500 m.", "en": "No asset within 500 m."},
+    "report_here_place": {"vi": "Báo sự cố tại chính vị trí này", "en": "Report a problem at this very spot"},
+    "report_here_other": {"vi": "Không phải các tài sản trên? Báo tại chính vị trí này",
+                          "en": "None of these? Report at this very spot"},
+    "report_place_title": {"vi": "Báo sự cố tại một vị trí", "en": "Report a problem at a spot"},
+    "report_place_intro": {"vi": "Sự cố không thuộc tài sản nào trên bản đồ (ví dụ một điểm wifi chưa được gắn thẻ)? "
+                                 "Chọn loại sự cố; tổ công nghệ số phụ trách khu vực này sẽ nhận.",
+                           "en": "A problem that belongs to no asset on the map (a wifi point not yet tagged, say)? "
+                                 "Choose what is wrong; the team that looks after this area receives it."},
+    "report_place_where": {"vi": "Vị trí: {lat}, {lon}. Kéo điểm đỏ trên bản đồ nếu cần sửa.",
+                           "en": "Spot: {lat}, {lon}. Drag the red point on the map to correct it."},
+    "err_location": {"vi": "Vị trí không hợp lệ hoặc nằm ngoài Việt Nam: quay lại bản đồ và chạm vào đúng chỗ.",
+                     "en": "The spot is not valid or lies outside Viet Nam: go back to the map and tap the right place."},
 }
 
 #: Vietnamese/English state names for pages (the follow page calls "open" "Mới tiếp nhận").

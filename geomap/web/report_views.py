@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 from geomap.errors import FieldProblem, InvalidInput, NotFound
 from geomap.layers.base import Layer
 from geomap.reports import create, photos, queries
+from geomap.reports.categories import all_categories
 from geomap.reports.handling import NEEDS_REASON, NEXT
 from geomap.reports.queries import ReportFilters
 from geomap.reports.submission import ReportInput
@@ -39,6 +40,16 @@ class FormValues:
 def form_categories(layer: Layer, lang: str) -> list[tuple[str, str]]:
     """The layer's report categories (then "Khác"), as (code, label in ``lang``)."""
     return [(c.code, c.en if lang == "en" else c.vi) for c in layer.all_report_categories]
+
+
+def place_categories(lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Every layer's report categories, for a report at a spot: (layer label, [(``<layer>.<code>``,
+    label)]) in ``lang``."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for category in all_categories():
+        label = category.category.en if lang == "en" else category.category.vi
+        groups.setdefault(category.layer.label(lang), []).append((category.code, label))
+    return list(groups.items())
 
 
 def category_label(report: dict, lang: str) -> str:
@@ -99,6 +110,8 @@ def field_messages(exc: InvalidInput, lang: str) -> dict[str, str]:
             out.setdefault(name, t(f"err_{name}"))
         elif name == "photos":
             out[name] = t("err_photos_count")
+        elif name in ("location", "lon", "lat"):
+            out["location"] = t("err_location")
         else:
             out.setdefault("form", t("err_other"))
     return out

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from geomap.services.accounts import add_user
 from tests.reports.helpers import EMAIL, NAME, PHONE, jpeg_with_gps
-from tests.web.browser import open_context, shot, small_tap_targets, small_text, watch, zoom_allowed
+from tests.web.browser import open_context, pixels_of, shot, small_tap_targets, small_text, watch, zoom_allowed
 from tests.world import PASSWORD, World
 
 pytestmark = pytest.mark.browser
@@ -267,4 +267,50 @@ def test_reporting_a_known_problem_says_thanks_for_confirming(chromium, live, wo
     assert world.count("SELECT count(*) FROM reports") == 1
     assert world.count("SELECT interest_count FROM reports") == 2
     _looks_right(page, seen, f"report-me-too-phone-{lang}")
+    context.close()
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_problem_where_no_asset_is_reported_at_the_spot(chromium, live, world: World, lang: str):
+    """A tap on the map far from any asset offers to report at the spot itself; the form shows the
+    spot on a small map, its point can be dragged to where the problem is, and the report is sent there."""
+    wifi = world.client.get(f"/api/v1/layers/wifi_points/features?q={CODE}").json()["features"][0]
+    lon, lat = wifi["geometry"]["coordinates"]
+    q = "?lang=en" if lang == "en" else ""
+    context = open_context(chromium, live, "phone", lang)
+    page = context.new_page()
+    seen = watch(page, live)
+    page.goto(f"{live}/{q}#17/{lat}/{lon + 0.01}", wait_until="networkidle")
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.locator("button.report-here").click()
+    spot = page.locator("a.near-spot")
+    expect(spot).to_have_text("Báo sự cố tại chính vị trí này" if lang == "vi" else "Report a problem at this very spot")
+    assert spot.bounding_box()["height"] >= 44
+    shot(page, f"report-spot-popup-phone-{lang}")
+    spot.click()
+    page.wait_for_url("**/report?lon=*", wait_until="networkidle")
+    expect(page.locator("h1")).to_have_text("Báo sự cố tại một vị trí" if lang == "vi" else "Report a problem at a spot")
+    marker = page.locator(".spot-marker")
+    expect(marker).to_be_visible()
+    png = shot(page.locator("#spot-map"), f"report-spot-map-phone-{lang}")
+    assert pixels_of(png, ["#d50000"])["#d50000"] > 150  # the spot is drawn, a red point
+    before = float(page.input_value("#spot-lon"))
+    assert abs(before - (lon + 0.01)) < 1e-4
+    m = marker.bounding_box()
+    page.mouse.move(m["x"] + m["width"] / 2, m["y"] + m["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(m["x"] + m["width"] / 2 + 60, m["y"] + m["height"] / 2, steps=6)
+    page.mouse.up()
+    expect(page.locator("#spot-where")).not_to_contain_text(f"{before:.5f}")
+    moved = float(page.input_value("#spot-lon"))
+    assert moved > before + 1e-5  # dragged east
+    page.select_option("#category", "wifi_points.mat_ket_noi")
+    page.fill("#description", "Cột wifi mới chưa có trên bản đồ, không vào được mạng")
+    _looks_right(page, seen, f"report-spot-phone-{lang}")
+    page.click("button.send")
+    page.wait_for_url("**/r/**", wait_until="networkidle")
+    expect(page.locator("main")).to_contain_text(TEXT[lang]["category"])
+    assert world.count(f"SELECT count(*) FROM reports WHERE asset_id IS NULL AND abs(ST_X(geom) - {moved}) < 1e-6") == 1
+    seen.check()
     context.close()

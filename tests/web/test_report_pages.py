@@ -81,6 +81,36 @@ def test_bad_input_comes_back_as_the_form_in_the_pages_language(world: World):
     assert world.count("SELECT count(*) FROM reports") == 0  # nothing half-written
 
 
+def test_a_problem_at_a_spot_without_an_asset_is_reported_there(world: World):
+    """``/report?lon=&lat=``: every layer's categories, grouped; what is wrong with the spot or the
+    text comes back as messages with the rest kept; sent, it is a report without an asset, at the spot."""
+    lon, lat = "105.97503", "20.25411"  # in Ninh Bình, nowhere near a tagged asset
+    page = world.client.get(f"/report?lon={lon}&lat={lat}")
+    assert page.status_code == 200 and "Báo sự cố tại một vị trí" in page.text
+    assert '<optgroup label="Điểm wifi công cộng">' in page.text and 'value="wifi_points.mat_ket_noi"' in page.text
+    assert f'name="lon" id="spot-lon" value="{lon}"' in page.text and "không bao giờ hiện công khai" in page.text
+    far = world.client.get("/report?lon=2.35&lat=48.85")  # Paris: a page in the page's language, not JSON
+    assert far.status_code == 422 and far.headers["content-type"].startswith("text/html")
+    assert world.client.get("/report?lon=abc").status_code == 422
+
+    def post(**data):
+        return world.client.post("/report", data=form(**data), headers=ORIGIN, follow_redirects=False)
+
+    bad = post(lon="2.35", lat="48.85", category="")
+    assert bad.status_code == 422 and "nằm ngoài Việt Nam" in bad.text and "Hãy chọn loại sự cố." in bad.text
+    assert NAME in bad.text and "Wifi mất từ sáng" in bad.text  # what was typed is kept
+    wrong = post(lon=lon, lat=lat, category="mat_ket_noi")  # a bare category names no layer here
+    assert wrong.status_code == 422 and "Hãy chọn loại sự cố." in wrong.text
+    assert world.count("SELECT count(*) FROM reports") == 0
+    sent = post(lon=lon, lat=lat, category="wifi_points.mat_ket_noi")
+    assert sent.status_code == 303 and sent.headers["location"].startswith("/r/")
+    follow = world.client.get(sent.headers["location"])
+    assert "Mất kết nối" in follow.text and all(p not in follow.text for p in (NAME, PHONE, EMAIL))
+    assert world.count(f"SELECT count(*) FROM reports WHERE asset_id IS NULL AND layer = 'wifi_points' AND "
+                       f"ST_DWithin(geom, ST_SetSRID(ST_MakePoint({lon}, {lat}), 4326), 0.000001)") == 1
+    assert "Report a problem at a spot" in world.client.get(f"/report?lon={lon}&lat={lat}&lang=en").text
+
+
 def test_a_form_posted_from_another_site_is_refused(world: World):
     answer = send(world, headers={"Origin": "https://evil.example"})
     assert answer.status_code == 403 and "text/html" in answer.headers["content-type"]
