@@ -18,8 +18,8 @@ COMMON_FILTERS = ("province", "commune", "status", "q")
 TEXT_FILTERS = ("province", "commune")
 PAGE_PARAMS = ("layer", "lang")
 FALLBACK_COLOR = "#9e9e9e"
-#: The first view: mainland Vietnam (south-west, north-east); the islands further east are a pan away.
-VIETNAM_BOUNDS = ((8.4, 102.1), (23.4, 109.5))
+#: The first view: the mainland and the Hoàng Sa and Trường Sa archipelagos, whole.
+VIETNAM_BOUNDS = ((7.6, 102.1), (23.4, 114.6))
 
 
 def map_filters(params) -> tuple[list[str], dict[str, str]]:

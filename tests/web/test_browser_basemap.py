@@ -28,9 +28,13 @@ def test_public_map_draws_the_outline_and_the_archipelagos_offline(chromium, liv
     assert page.locator(".leaflet-outline-pane .geomap-island").count() >= 10  # the islands themselves
     page.goto(f"{live}/?lang={lang}", wait_until="networkidle")  # the first view of the whole country
     legend = page.locator(".geomap-legend").bounding_box()  # open on a desktop: it must not cover them
+    view = page.locator("#map").bounding_box()
     for label in LABELS[lang]:
         expect(page.locator(".geomap-archipelago span", has_text=label)).to_be_visible()
         box = page.locator(".geomap-archipelago span", has_text=label).bounding_box()
+        # Whole, not cut off at the screen's edge: the first view holds the archipelagos too.
+        assert view["x"] <= box["x"] and box["x"] + box["width"] <= view["x"] + view["width"], (label, box, view)
+        assert view["y"] <= box["y"] and box["y"] + box["height"] <= view["y"] + view["height"], (label, box, view)
         assert (box["x"] + box["width"] <= legend["x"] or box["x"] >= legend["x"] + legend["width"]
                 or box["y"] + box["height"] <= legend["y"] or box["y"] >= legend["y"] + legend["height"]), (label, box, legend)
     assert any("world-atlas" in u and u.startswith(live) for u in seen.requests)  # served by the app
