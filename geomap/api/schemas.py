@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_serializer
 
 from geomap.schemas import no_nul
 
@@ -58,6 +58,16 @@ class Feature(BaseModel):
     id: str
     geometry: dict[str, Any]
     properties: dict[str, Any]
+    searchRank: int | None = Field(None, description="With sort=relevance: 0 the code typed whole, 1 the name typed "
+                                                     "whole, 2 the words standing as words, 3 the rest")
+
+    @model_serializer(mode="wrap")
+    def _without_empty_rank(self, handler) -> dict[str, Any]:
+        """``searchRank`` only in a ranked search's answer."""
+        data = handler(self)
+        if data.get("searchRank") is None:
+            data.pop("searchRank", None)
+        return data
 
 
 class FeatureCollection(BaseModel):

@@ -52,7 +52,8 @@ def field_page(request: Request) -> Response:
     html = _env.get_template("field.html").render(lang=lang, title=TITLES[lang], version=assets.version,
                                                   other=other, other_name=LANG_NAMES[other],
                                                   basemap=request.app.state.settings.basemap_url, modules=assets.modules())
-    return HTMLResponse(html, headers={"Permissions-Policy": PERMISSIONS, "Cache-Control": "no-cache"})
+    return HTMLResponse(html, headers={"Permissions-Policy": PERMISSIONS, "Cache-Control": "no-cache",
+                                       "Vary": "Cookie, Accept-Language, Accept-Encoding"})
 
 
 @router.get("/field/")

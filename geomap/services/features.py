@@ -200,8 +200,9 @@ def filter_sql(layer: Layer, params: Mapping[str, str], principal: Principal) ->
         x0, y0, x1, y1 = parse_bbox(params["bbox"])
         values.update(bx0=x0, by0=y0, bx1=x1, by1=y1)
         where.append(in_box_sql())
-    if params.get("q"):
-        values["q"] = "%" + params["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    if search_words(params.get("q")):
+        words = search_words(params["q"])
+        values["q"] = "%" + words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         where.append("geomap_fold(code || ' ' || name) LIKE geomap_fold(:q)")
     return where, values
 
@@ -216,7 +217,7 @@ def list_features(conn: Connection, layer: Layer, params: Mapping[str, str], pri
         raise InvalidInput([FieldProblem("limit", f"must be between 1 and {MAX_LIMIT}")])
     where, values = filter_sql(layer, params, principal)
     if params.get("sort"):
-        return _ranked(conn, layer, params, principal, where, {**values, "limit": limit})
+        return _ranked(conn, layer, params, principal, where=where, values={**values, "limit": limit})
     if params.get("cursor"):
         values["after"] = _decode_cursor(params["cursor"])
         where.append("id > CAST(:after AS uuid)")
@@ -233,19 +234,26 @@ def list_features(conn: Connection, layer: Layer, params: Mapping[str, str], pri
     return Page(features, _encode_cursor(str(rows[-1]["id"])) if more else None)
 
 
-def _ranked(conn: Connection, layer: Layer, params: Mapping[str, str], principal: Principal, where: list[str],
+def search_words(q: str | None) -> str:
+    """What a search looks for: the words typed, without the spaces a phone keyboard adds around them."""
+    return " ".join((q or "").split())
+
+
+def _ranked(conn: Connection, layer: Layer, params: Mapping[str, str], principal: Principal, *, where: list[str],
             values: dict) -> Page:
     """``sort=relevance``: one page of a search, best match first (:data:`_RANK_SQL`, then the
-    shortest name). It has no next page: a ranked list is for finding, the id order for paging."""
+    shortest name), each feature with its ``searchRank`` (so lists of several layers merge). It has
+    no next page: a ranked list is for finding, the id order for paging."""
     if params["sort"] != "relevance":
         raise InvalidInput([FieldProblem("sort", "the only sort is 'relevance' (with q); without it, features come in id order")])
-    if not params.get("q") or params.get("cursor"):
+    if not search_words(params.get("q")) or params.get("cursor"):
         raise InvalidInput([FieldProblem("sort", "sort=relevance needs q, and answers one page (no cursor)")])
     base = f"{select_sql(layer)} WHERE {' AND '.join(where)}"
-    sql = (f"SELECT * FROM (SELECT DISTINCT ON (id) * FROM (({base} AND id IN (SELECT asset_id FROM asset_codes WHERE code_key = lower(:raw))) UNION ALL "
-           f"({base} LIMIT {RANKED_CANDIDATES})) c ORDER BY id) s ORDER BY {_RANK_SQL}, length(name), code LIMIT :limit")
-    rows = conn.execute(text(sql), {**values, "raw": params["q"]}).mappings().all()
-    return Page([to_feature(layer, r, principal) for r in rows], None)
+    candidates = (f"SELECT DISTINCT ON (id) * FROM (({base} AND id IN (SELECT asset_id FROM asset_codes WHERE code_key = lower(:raw))) "
+                  f"UNION ALL ({base} LIMIT {RANKED_CANDIDATES})) c ORDER BY id")
+    sql = f"SELECT *, {_RANK_SQL} AS search_rank FROM ({candidates}) s ORDER BY search_rank, length(name), code LIMIT :limit"
+    rows = conn.execute(text(sql), {**values, "raw": search_words(params["q"])}).mappings().all()
+    return Page([{**to_feature(layer, r, principal), "searchRank": r["search_rank"]} for r in rows], None)
 
 
 def history(conn: Connection, layer: Layer, asset_id: str, principal: Principal) -> list[dict]:

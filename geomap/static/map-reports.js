@@ -5,7 +5,7 @@
   "use strict";
   var geomap = window.geomap, map = geomap.map, cfg = geomap.config(), S = cfg.strings, esc = geomap.esc;
   var q = cfg.langParam || "";
-  var NEAR_M = [50, 500], ACTIVE = "open,acknowledged,in_progress";
+  var NEAR_M = [50, 500], ACTIVE = "open,acknowledged,in_progress", SPOT_ZOOM = 15;
   var reports = L.layerGroup();
   geomap.reportsLayer = reports;
   var box = document.getElementById("reports-toggle");
@@ -51,10 +51,13 @@
     fetch(u).then(function (r) { return r.ok ? r.json() : { features: [] }; }).then(function (fc) {
       if (!fc.features.length && step + 1 < NEAR_M.length) { nearbyList(popup, latlng, step + 1); return; }
       // A problem that belongs to no asset (a wifi point nobody tagged yet) is reported at the spot itself.
+      // Only from street level, where a tap is within metres of what the person means.
+      var exact = map.getZoom() >= SPOT_ZOOM;
       var spot = "/report?lon=" + latlng.lng.toFixed(6) + "&lat=" + latlng.lat.toFixed(6) + (q ? "&" + q.slice(1) : "");
       if (!fc.features.length) {
-        popup.setContent("<p class='near-none'>" + esc(S.report_here_none) + "</p><a class='button near-spot' href='" +
-          spot + "'>" + esc(S.report_here_place) + "</a>");
+        popup.setContent("<p class='near-none'>" + esc(S.report_here_none) + "</p>" + (exact
+          ? "<a class='button near-spot' href='" + spot + "'>" + esc(S.report_here_place) + "</a>"
+          : "<p class='near-zoom'>" + esc(S.report_here_zoom) + "</p>"));
         return;
       }
       var html = "<p>" + esc(S.report_here_pick) + "</p><ul class='near-assets'>";
@@ -63,7 +66,8 @@
         html += "<li><a class='button near-asset' href='/a/" + encodeURIComponent(p.code) + "/report" + q + "'>" +
           esc(p.name || p.code) + " · " + esc(p.code) + " (" + Math.round(p.distance_m) + " m)</a></li>";
       });
-      popup.setContent(html + "</ul><a class='button secondary near-spot' href='" + spot + "'>" + esc(S.report_here_other) + "</a>");
+      popup.setContent(html + "</ul>" + (exact ? "<a class='button secondary near-spot' href='" + spot + "'>" +
+        esc(S.report_here_other) + "</a>" : ""));
     }).catch(function () { popup.setContent("<p>" + esc(S.search_failed) + "</p>"); });
   }
   map.on("click", function (e) {

@@ -48,36 +48,43 @@
      to the bigger one's label: nothing disappears from the sum); a count that would touch a
      bigger cluster's count of another layer is hidden, its circle stays. */
   function declutter() {
-    var all = [];
+    var all = [], view = map.getContainer().getBoundingClientRect();
     Object.keys(geomap.layers).forEach(function (name) {
       var grid = geomap.layers[name];
       if (!map.hasLayer(grid)) { return; }
       Object.keys(grid._vectorTiles || {}).forEach(function (key) {
+        // Tiles of the zoom just left linger (scaled) until Leaflet prunes them: not counted.
+        var current = +key.split(":")[2] === grid._tileZoom;
         (grid._vectorTiles[key]._counts || []).forEach(function (c) {
           c.layer = name;
           c.total = c.count;
           c.path.style.display = c.text.style.display = "";
           c.text.textContent = shortCount(c.count);
-          all.push(c);
+          if (current) { all.push(c); }
         });
       });
     });
-    all.forEach(function (c) { c.circle = c.path.getBoundingClientRect(); c.box = c.text.getBoundingClientRect(); });
+    all = all.filter(function (c) {
+      c.circle = c.path.getBoundingClientRect();
+      return c.circle.width && c.circle.right > view.left && c.circle.left < view.right &&
+        c.circle.bottom > view.top && c.circle.top < view.bottom;  // on screen (not a buffered tile)
+    });
     all.sort(function (a, b) { return b.count - a.count; });
     var kept = [];
     all.forEach(function (c) {
       var r = c.circle.width / 2, x = c.circle.left + r, y = c.circle.top + r;
-      if (!c.circle.width) { return; }  // not on screen (a tile kept in the buffer)
-      var into = kept.filter(function (k) {
+      var into = kept.find(function (k) {
         var kr = k.circle.width / 2;
         return k.layer === c.layer && Math.hypot(k.circle.left + kr - x, k.circle.top + kr - y) < Math.max(kr, r);
-      })[0];
+      });
       if (into) {
         into.total += c.count;
         into.text.textContent = shortCount(into.total);
+        into.box = into.text.getBoundingClientRect();  // "999" may have become "1.2k"
         c.path.style.display = c.text.style.display = "none";
         return;
       }
+      c.box = c.text.getBoundingClientRect();
       if (kept.some(function (k) { return k.text.style.display !== "none" && touches(k.box, c.box); })) {
         c.text.style.display = "none";
       }
@@ -266,10 +273,6 @@
     });
     if (found.length && !start) { map.fitBounds(all, { maxZoom: 17, padding: [30, 30] }); }
   }
-  function fold(text) {  // as the server's geomap_fold: no diacritics, lower case
-    return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/g, "d").replace(/Đ/g, "d")
-      .toLowerCase().trim();
-  }
   function search(q) {
     results.hidden = false;
     results.querySelector(".status").textContent = S.searching;
@@ -282,11 +285,9 @@
       }).then(function (fc) { return fc.features.map(function (f) { f.title = o.title; return f; }); });
     });
     Promise.all(asks).then(function (lists) {
-      // Across layers, a code or name typed whole comes first (each list is ranked already).
-      var typed = fold(q);
+      // Across layers, by the server's rank of each match (each layer's list is ranked already).
       var all = [].concat.apply([], lists).map(function (f, i) {
-        var p = f.properties, whole = fold(p.code) === typed ? 0 : fold(p.name) === typed ? 1 : 2;
-        return { f: f, key: whole * 1000 + i };
+        return { f: f, key: (f.searchRank == null ? 3 : f.searchRank) * 1000 + i };
       });
       all.sort(function (a, b) { return a.key - b.key; });
       showResults(all.map(function (x) { return x.f; }));

@@ -55,6 +55,13 @@ class Spot:
     lon: str
     lat: str
 
+    @classmethod
+    def of(cls, lon: str, lat: str) -> Spot:
+        """The spot as sent; a valid one written with six decimals (about 10 cm), as the map writes it."""
+        if check_point(lon, lat) is not None:
+            return cls(lon, lat)
+        return cls(f"{float(lon):.6f}", f"{float(lat):.6f}")
+
 
 def _form_page(request: Request, principal, place: tuple | Spot, values: report_views.FormValues,
                status: int = 200) -> Response:
@@ -94,10 +101,10 @@ def report_form(code: str, request: Request, engine: PageReadEngine, principal: 
 @router.get("/report", response_class=HTMLResponse)
 def spot_form(request: Request, principal: PagePrincipal, lon: str = "", lat: str = "") -> Response:
     """The report form for a spot of the map that has no asset ("report at this very spot")."""
-    problem = check_point(lon, lat)
-    if problem is not None:
-        raise InvalidInput([problem])
-    return _form_page(request, principal, Spot(lon, lat), report_views.FormValues(client_id=str(uuid.uuid4())))
+    if check_point(lon, lat) is not None:  # a tap at sea, or a link typed wrong: say so, and lead back to the map
+        message = translator(pick_lang(request))("err_location")
+        return html(request, "error.html", ctx(request, principal, status=422, message=message, sign_in=False), status=422)
+    return _form_page(request, principal, Spot.of(lon, lat), report_views.FormValues(client_id=str(uuid.uuid4())))
 
 
 async def _pictures(photos: list[UploadFile]) -> list[bytes]:
@@ -127,7 +134,7 @@ async def spot_submit(request: Request, engine: EngineDep, settings: SettingsDep
                       photos: Annotated[list[UploadFile], File()] = []) -> Response:  # noqa: B006 (FastAPI copies it)
     """Send a report at a spot (category ``<layer>.<code>``), then go to its follow page."""
     values = report_views.FormValues(category, description, reporter_name, reporter_phone, reporter_email, client_id)
-    return await _send(request, engine, settings, principal, Spot(lon, lat), values, photos)
+    return await _send(request, engine, settings, principal, Spot.of(lon, lat), values, photos)
 
 
 async def _send(request: Request, engine, settings, principal, place: str | Spot, values: report_views.FormValues,

@@ -86,6 +86,8 @@ REPORT_STRINGS: dict[str, dict[str, str]] = {
     "report_here": {"vi": "Báo sự cố tại đây", "en": "Report a problem here"},
     "report_here_pick": {"vi": "Chọn tài sản gần nhất để báo:", "en": "Choose the nearest asset to report:"},
     "report_here_none": {"vi": "Không có tài sản nào trong vòng 500 m.", "en": "No asset within 500 m."},
+    "report_here_zoom": {"vi": "Phóng to bản đồ rồi chạm vào đúng chỗ để báo sự cố tại chính vị trí đó.",
+                         "en": "Zoom in and tap the exact place to report a problem there."},
     "report_here_place": {"vi": "Báo sự cố tại chính vị trí này", "en": "Report a problem at this very spot"},
     "report_here_other": {"vi": "Không phải các tài sản trên? Báo tại chính vị trí này",
                           "en": "None of these? Report at this very spot"},
@@ -94,8 +96,8 @@ REPORT_STRINGS: dict[str, dict[str, str]] = {
                                  "Chọn loại sự cố; tổ công nghệ số phụ trách khu vực này sẽ nhận.",
                            "en": "A problem that belongs to no asset on the map (a wifi point not yet tagged, say)? "
                                  "Choose what is wrong; the team that looks after this area receives it."},
-    "report_place_where": {"vi": "Vị trí: {lat}, {lon}. Kéo điểm đỏ trên bản đồ nếu cần sửa.",
-                           "en": "Spot: {lat}, {lon}. Drag the red point on the map to correct it."},
+    "report_place_where": {"vi": "Vị trí: {lat}, {lon}. Kéo điểm đỏ, hoặc chạm vào bản đồ, để sửa.",
+                           "en": "Spot: {lat}, {lon}. Drag the red point, or tap the map, to correct it."},
     "err_location": {"vi": "Vị trí không hợp lệ hoặc nằm ngoài Việt Nam: quay lại bản đồ và chạm vào đúng chỗ.",
                      "en": "The spot is not valid or lies outside Viet Nam: go back to the map and tap the right place."},
 }

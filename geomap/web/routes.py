@@ -26,7 +26,7 @@ router.include_router(report_pages.router)
 router.include_router(report_queue.router)
 MAP_STRINGS = ("zoom_in", "details", "results", "no_results", "searching", "search_failed", "locate",
                "locate_failed", "map_failed", "legend", "no_imagery", "report_here", "report_here_pick", "report_here_none",
-               "report_here_place", "report_here_other",
+               "report_here_place", "report_here_other", "report_here_zoom",
                "state_open", "state_acknowledged", "state_in_progress")
 ASSET_STRINGS = ("locate", "locate_failed", "no_imagery", "saving", "saved", "save_offline", "save_412", "save_401",
                  "save_403", "save_422", "save_429", "save_error")

@@ -36,6 +36,15 @@ def _count(text: str) -> float:
     return float(text[:-1]) * 1000 if text.endswith("k") else float(text)
 
 
+#: For a layer at the map's zoom: the assets its clusters hold, and the totals its visible clusters show.
+SUMS = """name => { const g = geomap.layers[name]; let counted = 0, shown = 0;
+  for (const [key, tile] of Object.entries(g._vectorTiles)) {
+    if (+key.split(":")[2] !== g._tileZoom) continue;
+    for (const c of tile._counts || []) { counted += c.count; if (c.path.style.display !== "none") shown += c.total; }
+  }
+  return [counted, shown]; }"""
+
+
 def _visible_counts(page) -> list[dict]:
     """The cluster counts a person can see, with their boxes, once the map has settled."""
     page.wait_for_load_state("networkidle")
@@ -61,6 +70,8 @@ def test_map_takes_the_screen_and_draws_clusters_with_counts(chromium, live, wor
         assert max(numbers) >= 1000, numbers  # 10,000 sample trees gathered into a few clusters
         labels = _visible_counts(page)  # clusters of neighbouring cells fold into one: no count overprints another
         assert not [(a, b) for i, a in enumerate(labels) for b in labels[i + 1:] if _overlaps(a, b)], labels
+        counted, shown = page.evaluate(SUMS, "durian_trees")  # folding loses no tree from the sums shown
+        assert counted == shown == world.count("SELECT count(*) FROM durian_trees WHERE deleted_at IS NULL"), (counted, shown)
         viewport = page.viewport_size
         box = page.locator("#map").bounding_box()
         assert box["width"] * box["height"] >= 0.8 * viewport["width"] * viewport["height"], box

@@ -7,6 +7,7 @@ from starlette.concurrency import run_in_threadpool
 from sqlalchemy import text
 
 from geomap.api.deps import PublicReadEngineDep, LayerDep, SettingsDep
+from geomap.layers.base import Layer
 from geomap.services import tiles
 from geomap.sql import q
 
@@ -68,7 +69,7 @@ def tilejson(layer: LayerDep, request: Request, engine: PublicReadEngineDep, set
     }
 
 
-def _fields(layer) -> dict[str, str]:
+def _fields(layer: Layer) -> dict[str, str]:
     """TileJSON's field descriptions; those a point layer's first street-level zoom leaves out say
     from which zoom they come."""
     first = set(tiles.tile_attributes(layer, tiles.DETAIL_ZOOM))

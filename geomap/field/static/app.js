@@ -54,7 +54,9 @@ function translate() {
   $(".bar h1").textContent = t("app_title");
   const other = lang === "en" ? "vi" : "en";
   const link = $("#lang-switch");
-  link.href = "/field?lang=" + other;
+  const params = new URLSearchParams(location.search);  // every other parameter kept (?code= of a label)
+  params.set("lang", other);
+  link.href = "/field?" + params;
   link.lang = other;
   link.textContent = other === "en" ? "English" : "Tiếng Việt";
   link.addEventListener("click", () => keepLang(other));
