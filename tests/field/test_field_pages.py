@@ -97,6 +97,30 @@ def test_password_sign_in_in_english_with_phone_sized_targets_and_sign_out_keeps
     assert phone.errors == []
 
 
+def test_a_form_opened_at_one_tree_and_carried_to_the_next_saves_the_second(phone, live, world: World):
+    """A volunteer opens the form at tree A and walks to tree B: the GPS average starts again at B
+    (the form says so) instead of saving a point between the two as if it were more precise."""
+    page = phone.page
+    sign_in_with_token(page, live, world.tokens["volunteer"])
+    a, b = (world.tree_in(slot=i)["geometry"]["coordinates"] for i in (4, 5))
+    phone.move(*a, accuracy=4)
+    page.click("button.layer[data-layer=durian_trees]")
+    expect(page.locator("#gps-status.good")).to_contain_text("4 m (≤ 10 m) · 1 lần đo")
+    phone.move(*b, accuracy=4)
+    expect(page.locator("#gps-status.good")).to_contain_text("1 lần đo · đã di chuyển, đo lại")
+    page.fill("#f-code", "FIELD-WALKED")
+    page.fill("#f-name", "Cây thứ hai")
+    page.locator(".field[data-name=variety] .choice", has_text="Ri6").click()
+    page.click("#capture-form button[type=submit]")
+    expect(page.locator("#capture-form")).to_be_hidden()
+    page.click("[data-tab=work]")
+    expect(page.locator("#list-today li.record[data-state=sent]")).to_have_count(1, timeout=20000)
+    metres = world.count(f"SELECT round(ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint({b[0]}, {b[1]}), 4326)::geography))::int "
+                         "FROM durian_trees WHERE code = 'FIELD-WALKED'")
+    assert metres <= 1, metres  # at B, not between A and B
+    assert phone.errors == []
+
+
 def test_a_tree_needs_its_layers_10_m_fix_or_a_point_placed_by_hand(phone, live, world: World):
     """durian_trees declares gps_accuracy_max_m = 10: 25 m is refused (no "poor" mark offered), 9 m is saved."""
     page = phone.page

@@ -208,7 +208,8 @@ function showGps() {
   if (f.kept) { node.textContent = `${t("kept_position")}: ${f.kept.lat.toFixed(6)}, ${f.kept.lon.toFixed(6)}`; node.className = "gps good"; return; }
   const avg = fixes.average();
   if (!avg) { node.textContent = t("waiting_gps"); node.className = "gps"; return; }
-  node.textContent = `${t("accuracy")}: ${avg.accuracy} m (≤ ${goodEnough()} m) · ${avg.n} ${t("fixes")}`;
+  node.textContent = `${t("accuracy")}: ${avg.accuracy} m (≤ ${goodEnough()} m) · ${avg.n} ${t("fixes")}` +
+    (fixes.moved ? ` · ${t("gps_moved")}` : "");
   node.className = "gps " + (avg.accuracy <= goodEnough() ? "good" : "poor");
 }
 

@@ -1,11 +1,26 @@
 // Live GPS with a running average of the fixes that are good enough: the volunteer watches the
 // accuracy (metres) settle before saving.
 
-/** Accumulates fixes; the average weights each by 1/accuracy². */
+/** Metres between two {lon, lat} points a few hundred metres apart at most (equirectangular). */
+export function metresBetween(a, b) {
+  const k = 111320, x = (b.lon - a.lon) * k * Math.cos((a.lat * Math.PI) / 180), y = (b.lat - a.lat) * k;
+  return Math.sqrt(x * x + y * y);
+}
+
+/**
+ * Accumulates fixes; the average weights each by 1/accuracy². A fix farther from the average than
+ * the two accuracies together means the phone has moved (to the next tree, 8 m on): the average
+ * starts again from it, rather than saving a point between two trees and calling it more precise.
+ */
 export class Fixes {
   constructor() { this.reset(); }
-  reset() { this.n = 0; this.w = 0; this.lon = 0; this.lat = 0; this.last = null; }
+  reset() { this.n = 0; this.w = 0; this.lon = 0; this.lat = 0; this.last = null; this.moved = false; }
   add(lon, lat, accuracy) {
+    const before = this.average();
+    if (before && metresBetween(before, { lon, lat }) > Math.max(accuracy, 1) + Math.max(before.accuracy, 1)) {
+      this.reset();
+      this.moved = true;  // the form says so: "moved, measuring again"
+    }
     const w = 1 / Math.max(accuracy, 1) ** 2;
     this.n += 1;
     this.w += w;

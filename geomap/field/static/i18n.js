@@ -37,7 +37,7 @@ const WORDS = {
   vertices: ["đỉnh", "vertices"], need_shape: ["Ranh giới cần ít nhất 3 đỉnh.", "A boundary needs at least 3 vertices."],
   choose_layer: ["Chọn lớp để ghi", "Choose a layer"], position: ["Vị trí", "Position"],
   waiting_gps: ["Đang chờ GPS…", "Waiting for GPS…"], accuracy: ["Sai số", "Accuracy"],
-  fixes: ["lần đo", "fixes"], poor: ["Vị trí kém — vẫn lưu (đánh dấu)", "Poor position — save anyway (marked)"],
+  fixes: ["lần đo", "fixes"], gps_moved: ["đã di chuyển, đo lại", "moved, measuring again"], poor: ["Vị trí kém — vẫn lưu (đánh dấu)", "Poor position — save anyway (marked)"],
   place_on_map: ["Đặt điểm trên bản đồ", "Place on the map"], placed: ["Đặt tay trên bản đồ", "Placed by hand"],
   tap_map: ["Chạm vào bản đồ để đặt điểm.", "Tap the map to place the point."],
   photos: ["Ảnh", "Photos"], take_photo: ["Chụp ảnh", "Take a photo"], save: ["Lưu", "Save"], cancel: ["Hủy", "Cancel"],

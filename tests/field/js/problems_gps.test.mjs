@@ -47,10 +47,10 @@ test("the running average weights good fixes more and reports the better accurac
   const f = new Fixes();
   assert.equal(f.average(), null);
   f.add(108.0, 12.0, 20);
-  f.add(108.001, 12.001, 5);
+  f.add(108.0001, 12.0001, 5);  // 15 m away: within the two accuracies, the same spot
   const avg = f.average();
   assert.equal(avg.n, 2);
-  assert.ok(Math.abs(avg.lon - 108.001) < Math.abs(avg.lon - 108.0), "pulled toward the 5 m fix");
+  assert.ok(Math.abs(avg.lon - 108.0001) < Math.abs(avg.lon - 108.0), "pulled toward the 5 m fix");
   assert.ok(avg.accuracy <= 5 && avg.accuracy > 4);
   f.reset();
   assert.equal(f.average(), null);
@@ -75,4 +75,38 @@ test("the field app's language: ?lang, then the cookie the pages share, then the
   assert.equal(chooseLang("?lang=en", "geomap_lang=vi", "vi"), "en");
   assert.equal(chooseLang("?code=X&lang=vi", "geomap_lang=en", "en"), "vi");
   assert.equal(chooseLang("?lang=fr", "geomap_lang=en", "vi"), "en");
+});
+
+test("a phone carried to the next tree starts its average again instead of saving a point between the two", async () => {
+  const { Fixes, metresBetween } = await import("../../../geomap/field/static/gps.js");
+  const a = { lon: 108.3105, lat: 12.7205 };
+  const b = { lon: a.lon + 0.000175, lat: a.lat };  // about 19 m east
+  assert.ok(Math.abs(metresBetween(a, b) - 19) < 0.5);
+  const fixes = new Fixes();
+  fixes.add(a.lon, a.lat, 4);
+  fixes.add(a.lon + 0.00001, a.lat - 0.00001, 4);  // jitter of 1.5 m at the same tree: averaged
+  assert.equal(fixes.average().n, 2);
+  assert.ok(fixes.average().accuracy < 4);
+  fixes.add(b.lon, b.lat, 4);  // walked on
+  const avg = fixes.average();
+  assert.equal(avg.n, 1);
+  assert.ok(metresBetween(avg, b) < 0.01, "the position is the new tree's, not halfway");
+  assert.equal(avg.accuracy, 4);
+  const near = { lon: a.lon + 0.00008, lat: a.lat };  // 8.7 m: the next tree in the row
+  const rows = new Fixes();
+  rows.add(a.lon, a.lat, 3);
+  rows.add(a.lon, a.lat, 3);
+  rows.add(near.lon, near.lat, 3);
+  assert.equal(rows.average().n, 1);
+});
+
+test("the form is told when the average started again", async () => {
+  const { Fixes } = await import("../../../geomap/field/static/gps.js");
+  const fixes = new Fixes();
+  fixes.add(108.3, 12.7, 3);
+  assert.equal(fixes.moved, false);
+  fixes.add(108.3002, 12.7, 3);  // 22 m
+  assert.equal(fixes.moved, true);
+  fixes.reset();  // a new form
+  assert.equal(fixes.moved, false);
 });
