@@ -67,7 +67,9 @@ def layer_config(layer: Layer, filters: dict[str, str], context: bool, lang: str
     return {
         "name": layer.name,
         "title": layer.label(lang),
-        "url": tile_url(layer, filters),
+        # The map draws every asset around what a search finds (a farm's trees, a tree's neighbours);
+        # the search itself lists its finds and rings the one chosen.
+        "url": tile_url(layer, {k: v for k, v in filters.items() if k != "q"}),
         "filters": filters,
         "color": layer.style.color,
         "radius": layer.style.radius,

@@ -182,6 +182,13 @@ def test_search_lists_results_and_goes_to_them(chromium, live, world: World, siz
     seen = watch(ranked, live)
     ranked.goto(live + "/?q=" + quote("sầu riêng số 1"), wait_until="networkidle")
     expect(ranked.locator("#results button.result").first).to_contain_text("Vườn sầu riêng số 1,")
+    # Chosen, the farm is drawn with its trees: the words searched for do not filter the map.
+    ranked.locator("#results button.result").first.click()
+    ranked.wait_for_load_state("networkidle")
+    trees = ranked.locator(".leaflet-tile-container svg path.leaflet-interactive")
+    expect(trees.nth(30)).to_be_attached()
+    assert not [u for u in seen.requests if "/tiles/" in u and "q=" in u]
+    shot(ranked, f"map-search-farm-{size}-vi")
     seen.check()
     context.close()
 
