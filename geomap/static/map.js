@@ -25,7 +25,8 @@
     return n >= 10000 ? Math.round(n / 1000) + "k" : n >= 1000 ? (n / 1000).toFixed(1).replace(".0", "") + "k" : String(n);
   }
 
-  /* An SVG tile renderer that writes each cluster's count on it (and keeps them for declutter). */
+  /* An SVG tile renderer that writes each cluster's count on it, unseen: declutter measures these
+     and shows the counts that stay in the "counts" pane above every tile. */
   var CountTile = L.SVG.Tile.extend({
     _addPath: function (layer) {
       L.SVG.Tile.prototype._addPath.call(this, layer);
@@ -34,7 +35,7 @@
         var t = L.SVG.create("text");
         t.setAttribute("x", layer._point.x);
         t.setAttribute("y", layer._point.y);
-        t.setAttribute("class", "geomap-count");
+        t.setAttribute("class", "geomap-count-measure");
         t.textContent = shortCount(n);
         this._rootGroup.appendChild(t);
         (this._counts = this._counts || []).push({ count: n, path: layer._path, text: t });
@@ -44,9 +45,11 @@
 
   /* Clusters sit at their assets' centroid, so two of neighbouring grid cells (or tiles) can land a
      few px apart and print their counts over each other. Once tiles have drawn, biggest first: a
-     cluster mostly under a bigger one of the same layer is folded into it (hidden, its count added
-     to the bigger one's label: nothing disappears from the sum); a count that would touch a
-     bigger cluster's count of another layer is hidden, its circle stays. */
+     cluster overlapping a bigger one of the same layer by more than half its size is folded into it
+     (hidden, its count added to the bigger one's label: nothing disappears from the sum); a count
+     that would touch a bigger cluster's count or circle is hidden, its circle stays. The counts
+     shown are drawn in one pane above all tiles: inside a tile's SVG, the next tile's circles
+     would cover them. */
   function declutter() {
     var all = [], view = map.getContainer().getBoundingClientRect();
     Object.keys(geomap.layers).forEach(function (name) {
@@ -73,9 +76,9 @@
     var kept = [];
     all.forEach(function (c) {
       var r = c.circle.width / 2, x = c.circle.left + r, y = c.circle.top + r;
-      var into = kept.find(function (k) {
+      var into = kept.find(function (k) {  // overlapping by more than half of the smaller: one cluster
         var kr = k.circle.width / 2;
-        return k.layer === c.layer && Math.hypot(k.circle.left + kr - x, k.circle.top + kr - y) < Math.max(kr, r);
+        return k.layer === c.layer && Math.hypot(k.circle.left + kr - x, k.circle.top + kr - y) < kr + r / 2;
       });
       if (into) {
         into.total += c.count;
@@ -85,10 +88,19 @@
         return;
       }
       c.box = c.text.getBoundingClientRect();
-      if (kept.some(function (k) { return k.text.style.display !== "none" && touches(k.box, c.box); })) {
+      // A count under a bigger cluster's count, or under its circle (another tile's may be drawn on top).
+      if (kept.some(function (k) { return (k.text.style.display !== "none" && touches(k.box, c.box)) || touches(k.circle, c.box); })) {
         c.text.style.display = "none";
       }
       kept.push(c);
+    });
+    counts.clearLayers();
+    kept.forEach(function (k) {
+      if (k.text.style.display === "none") { return; }
+      var r = k.circle.width / 2, at = L.point(k.circle.left + r - view.left, k.circle.top + r - view.top);
+      L.marker(map.containerPointToLatLng(at), { pane: "counts", interactive: false, keyboard: false,
+        icon: L.divIcon({ className: "geomap-count", html: "<span>" + shortCount(k.total) + "</span>", iconSize: null })
+      }).addTo(counts);
     });
   }
   function touches(a, b) {
@@ -110,10 +122,12 @@
         return { color: opts.color, weight: 2, fill: true, fillColor: opts.color, fillOpacity: opts.context ? 0.04 : 0.15 };
       }
       if (n > 1) {
-        return { radius: Math.min(30, 11 + 4 * Math.log(n) / Math.LN10 * 1.6), color: "#ffffff", weight: 2, fill: true,
+        // 15 px for ten, 21 for a thousand, at most 22: two neighbouring cells (48 px) do not overlap.
+        return { radius: Math.min(22, 12 + 3 * Math.log(n) / Math.LN10), color: "#ffffff", weight: 2, fill: true,
                  fillColor: opts.color, fillOpacity: 0.85 };
       }
-      var fill = opts.colorBy ? (opts.colors[p[opts.colorBy]] || opts.fallback) : opts.color;
+      // Below DETAIL_ZOOM a lone asset is a cluster of one, without its attributes: the layer's colour.
+      var fill = opts.colorBy && zoom >= DETAIL_ZOOM ? (opts.colors[p[opts.colorBy]] || opts.fallback) : opts.color;
       // The white ring sets neighbours apart from z17; below it trees are a few px apart and the
       // rings alone would wash a whole orchard out to white.
       return { radius: opts.radius + (zoom >= 17 ? 3 : 1), color: "#ffffff", weight: zoom >= 17 ? 1 : 0, fill: true,
@@ -153,6 +167,8 @@
   // ---- the map, its position in the URL ----
   var map = geomap.createMap("map", { basemap: cfg.basemap, outline: cfg.outline, strings: S });
   geomap.map = map;
+  map.createPane("counts").style.zIndex = 450;  // above the tiles (200–400), below popups
+  var counts = L.layerGroup().addTo(map);
   geomap.layers = {};
   function fromHash() {
     var m = /^#(\d{1,2})\/(-?\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)$/.exec(location.hash);

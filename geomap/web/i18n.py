@@ -45,7 +45,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "orchard": {"vi": "Vườn", "en": "Orchard"},
     "area": {"vi": "Diện tích", "en": "Area"},
     "density": {"vi": "Mật độ", "en": "Density"},
-    "trees": {"vi": "Số cây", "en": "Trees"},
+    "trees": {"vi": "cây", "en": "trees"},
     "trees_per_ha": {"vi": "cây/ha", "en": "trees/ha"},
     "color_by": {"vi": "Tô màu theo", "en": "Colour by"},
     "health": {"vi": "tình trạng", "en": "health"},

@@ -18,6 +18,8 @@ COMMON_FILTERS = ("province", "commune", "status", "q")
 TEXT_FILTERS = ("province", "commune")
 PAGE_PARAMS = ("layer", "lang")
 FALLBACK_COLOR = "#9e9e9e"
+#: The legend's entry for the grey of an asset whose colour attribute is empty.
+NOT_RECORDED = {"vi": "Chưa ghi", "en": "Not recorded"}
 #: The first view: the mainland and the Hoàng Sa and Trường Sa archipelagos, whole.
 VIETNAM_BOUNDS = ((7.6, 102.1), (23.4, 114.6))
 
@@ -77,7 +79,8 @@ def layer_config(layer: Layer, filters: dict[str, str], context: bool, lang: str
         "context": context,
         "colorBy": color_attr.name if color_attr else None,
         "colors": _colors(color_attr),
-        "legend": [[c.value, c.color or FALLBACK_COLOR, c.label(lang)] for c in color_attr.choices] if color_attr else [],
+        "legend": [[c.value, c.color or FALLBACK_COLOR, c.label(lang)] for c in color_attr.choices]
+                  + [["", FALLBACK_COLOR, NOT_RECORDED[lang]]] if color_attr else [],
         "fallback": FALLBACK_COLOR,
         "enums": {a.name: {c.value: c.label(lang) for c in a.choices} for a in layer.all_attributes if a.choices},
     }
@@ -88,7 +91,7 @@ def legend(shown: list[tuple[Layer, dict, bool]], lang: str) -> list[dict]:
     rows = []
     for layer, _, _ in shown:
         attr = layer.find(layer.style.color_by) if layer.style.color_by else None
-        values = [(c.color or FALLBACK_COLOR, c.label(lang)) for c in attr.choices] if attr else []
+        values = [(c.color or FALLBACK_COLOR, c.label(lang)) for c in attr.choices] + [(FALLBACK_COLOR, NOT_RECORDED[lang])] if attr else []
         rows.append({"title": layer.label(lang), "color": layer.style.color, "entries": values,
                      "polygon": layer.geometry != "Point"})
     return rows

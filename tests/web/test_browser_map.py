@@ -49,7 +49,7 @@ def _visible_counts(page) -> list[dict]:
     """The cluster counts a person can see, with their boxes, once the map has settled."""
     page.wait_for_load_state("networkidle")
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-    return page.evaluate("""() => Array.from(document.querySelectorAll('text.geomap-count'))
+    return page.evaluate("""() => Array.from(document.querySelectorAll('.leaflet-counts-pane .geomap-count span'))
         .map(t => [t, t.getBoundingClientRect()])
         .filter(([t, r]) => r.width > 0 && getComputedStyle(t).display !== 'none')
         .map(([t, r]) => ({x: r.left, y: r.top, width: r.width, height: r.height, text: t.textContent}))""")
@@ -64,7 +64,7 @@ def test_map_takes_the_screen_and_draws_clusters_with_counts(chromium, live, wor
         page.goto(live + "/", wait_until="networkidle")
         assert page.evaluate("document.documentElement.lang") == lang
         expect(page.locator("#sheet")).to_be_hidden()  # filters and layers wait in a closed sheet
-        counts = page.locator(".leaflet-overlay-pane text.geomap-count, .leaflet-tile-container text.geomap-count")
+        counts = page.locator(".leaflet-counts-pane .geomap-count span")
         expect(counts.first).to_be_attached()
         numbers = [_count(t) for t in counts.all_text_contents()]
         assert max(numbers) >= 1000, numbers  # 10,000 sample trees gathered into a few clusters

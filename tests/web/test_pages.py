@@ -55,6 +55,9 @@ def test_map_filters_live_in_the_url_and_reach_the_tiles(world: World):
     assert "wifi_points" not in layers  # wifi points have no health: not shown
     assert layers["farms"]["context"] and layers["farms"]["url"].endswith("?commune=x%C3%A3+Ea+Kly")
     assert '<option value="sau_benh" selected>' in html
+    assert layers["durian_trees"]["legend"][-1] == ["", "#9e9e9e", "Chưa ghi"]  # the grey of a tree without health
+    searched = {c["name"]: c for c in page_config(world.client.get("/", params={"q": "số 1"}).text)["layers"]}
+    assert "q=" not in searched["durian_trees"]["url"] and searched["durian_trees"]["filters"] == {"q": "số 1"}
     farm = world.farm["properties"]["code"]
     layers = {c["name"]: c for c in page_config(world.client.get("/", params={"health": "sau_benh", "farm_code": farm}).text)["layers"]}
     assert layers["durian_trees"]["filters"] == {"health": "sau_benh", "farm_code": farm}
@@ -156,7 +159,7 @@ def test_farm_page_private_only_for_its_owner(world: World):
     assert "Cookie" in public_page.headers["vary"] and "private" not in public_page.headers.get("cache-control", "")
     public = public_page.text
     n = world.count(f"SELECT count(*) FROM durian_trees WHERE farm_id = '{world.farm['id']}'")
-    assert f"<b>{n}</b>" in public and phone not in public and "ha</b>" in public
+    assert f"<b>{n}</b> cây ·" in public and phone not in public and "ha</b>" in public  # "249 cây", not "249 số cây"
     assert "Sâu bệnh" in public or "Khỏe" in public
     trees = world.client.get(f"/farms/{code}/trees.json").json()
     assert len(trees["trees"]) == n and "id" not in trees["columns"] and phone not in json.dumps(trees)
