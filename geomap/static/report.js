@@ -23,6 +23,11 @@
       return !text;
     };
     input.addEventListener("change", show);
+    // How much of the 2,000 characters is used (the field stops there; pasted text is cut).
+    var description = document.getElementById("description"), used = document.getElementById("description-count");
+    var countChars = function () { used.textContent = used.dataset.text.replace("{n}", description.value.length); };
+    description.addEventListener("input", countChars);
+    if (description.value) { countChars(); }
     // Before sending: is this problem already reported? (then sending says "me too")
     var category = document.getElementById("category"), similar = document.getElementById("similar");
     category.addEventListener("change", function () {

@@ -116,6 +116,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "issue_button": {"vi": "Cấp mã và in", "en": "Issue and print"},
     "print_new_only": {"vi": "Chỉ in các mã vừa cấp", "en": "Printing just the new codes"},
     "print_all": {"vi": "In nhãn cho mọi cây", "en": "Labels for every tree"},
+    "loopback_link_warning": {"vi": "Lưu ý: đường dẫn này ({url}) chỉ mở được trên máy chủ này, vì máy chủ chưa được đặt địa chỉ công khai (GEOMAP_PUBLIC_URL).", "en": "Note: this link ({url}) only opens on this server, because the server has no public address set (GEOMAP_PUBLIC_URL)."},
     "loopback_warning": {"vi": "Cảnh báo: mã QR đang trỏ tới {url} — địa chỉ chỉ dùng được trên máy chủ này. Đặt GEOMAP_PUBLIC_URL là địa chỉ công khai trước khi in.", "en": "Warning: the QR codes point at {url}, which only works on this server. Set GEOMAP_PUBLIC_URL to the public address before printing."},
     "sheet_hint": {"vi": "Khổ A4, 3 × 7 = 21 nhãn (70 × 42,3 mm) mỗi trang.", "en": "A4, 3 × 7 = 21 labels (70 × 42.3 mm) per page."},
     "register_in_field_app": {"vi": "Mở ứng dụng thực địa để gắn mã này", "en": "Open the field app to tag this code"},

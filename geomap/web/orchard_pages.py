@@ -5,7 +5,6 @@ Orchard facts (age classes, colours, who may issue codes) come from :mod:`geomap
 
 from __future__ import annotations
 
-from ipaddress import ip_address
 from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Form, Request
@@ -16,7 +15,7 @@ from geomap.errors import Forbidden
 from geomap.services import orchard
 from geomap.web.i18n import js_strings, pick_lang
 from geomap.web.pages import PagePrincipal, PageReadEngine, PageRoute, ctx, html, kept_lang, lang_param, outline_config
-from geomap.web.qr import asset_url, qr_svg
+from geomap.web.qr import asset_url, is_loopback, qr_svg
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 data_router = APIRouter(include_in_schema=False)
@@ -62,18 +61,6 @@ def orchard_trees(code: str, request: Request, engine: PageReadEngine, principal
     with engine.connect() as conn:
         data = orchard.orchard_trees(conn, code, principal, pick_lang(request))
     return JSONResponse(data, headers={"Cache-Control": "private, no-cache", "Vary": "Cookie, Accept-Encoding"})
-
-
-def is_loopback(url: str) -> bool:
-    """Whether ``url`` points at this machine only (QR codes printed with it open nothing elsewhere)."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host in ("localhost", "") or host.endswith(".localhost"):
-        return True
-    try:
-        address = ip_address(host)
-    except ValueError:
-        return False
-    return address.is_loopback or address.is_unspecified
 
 
 @router.get("/farms/{code}/labels", response_class=HTMLResponse)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from urllib.parse import quote
+from ipaddress import ip_address
+from urllib.parse import quote, urlsplit
 
 import segno
 
@@ -28,3 +29,15 @@ def qr_png(url: str, scale: int = 10) -> bytes:
     buf = io.BytesIO()
     segno.make(url, error="h", micro=False).save(buf, kind="png", scale=scale, border=4)
     return buf.getvalue()
+
+
+def is_loopback(url: str) -> bool:
+    """Whether ``url`` points at this machine only (QR codes printed with it open nothing elsewhere)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host in ("localhost", "") or host.endswith(".localhost"):
+        return True
+    try:
+        address = ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified

@@ -25,6 +25,7 @@ from geomap.web import report_views, views
 from geomap.web.i18n import js_strings, pick_lang, translator
 from geomap.web.orchard_pages import require_same_origin
 from geomap.web.pages import PagePrincipal, PageReadEngine, PageRoute, code_path, ctx, html, kept_lang, outline_config
+from geomap.web.qr import is_loopback
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 DEVICE_COOKIE = "geomap_device"
@@ -161,6 +162,7 @@ async def _send(request: Request, engine, settings, principal, place: str | Spot
     try:
         done = await run_in_threadpool(send)
     except (InvalidInput, TooManyRequests, Conflict) as exc:
+        values.photos_dropped = bool(pictures)
         return await run_in_threadpool(_refused, request, engine, principal, place, values, exc)
     wake_webhooks(request)
     params = {"sent": done.outcome, **kept_lang(request)}
@@ -198,6 +200,7 @@ def follow_page(token: str, request: Request, engine: PageReadEngine, settings: 
         public = report_views.is_public(conn, report["id"])
     context = ctx(request, principal, report=report_views.report_page_view(report, lang, token=token), public=public,
                   follow_link=follow_url(settings, token), sent=sent if sent in ("created", "me_too", "replayed") else "",
+                  loopback=is_loopback(settings.public_url),
                   asset_path=code_path(report["asset"]["code"]) if report["asset"] and report["asset"]["code"] else None)
     response = html(request, "report_follow.html", context)
     response.headers["Cache-Control"] = "private, no-store"

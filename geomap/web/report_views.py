@@ -35,6 +35,7 @@ class FormValues:
     client_id: str = ""
     errors: dict[str, str] = field(default_factory=dict)
     message: str | None = None
+    photos_dropped: bool = False  # photos were chosen: a browser cannot keep them when the form comes back
 
 
 def form_categories(layer: Layer, lang: str) -> list[tuple[str, str]]:

@@ -18,7 +18,7 @@ from geomap.web.i18n import js_strings, pick_lang, translator
 from geomap.web.pages import (
     PagePrincipal, PageReadEngine, PageRoute, code_path, ctx, html, lang_param, outline_config, same_site_path,
 )
-from geomap.web.qr import asset_url, qr_png, qr_svg
+from geomap.web.qr import asset_url, is_loopback, qr_png, qr_svg
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 router.include_router(orchard_pages.router)
@@ -83,7 +83,7 @@ def asset_page(code: str, request: Request, engine: PageReadEngine, settings: Se
         context["reports"] = report_views.asset_reports(conn, row["code"], pick_lang(request))
     url = asset_url(settings.public_url, row["code"])
     lang = pick_lang(request)
-    context.update(qr_svg=qr_svg(url), qr_url=url, base_path=code_path(row["code"]),
+    context.update(qr_svg=qr_svg(url), qr_url=url, base_path=code_path(row["code"]), loopback=is_loopback(settings.public_url),
                    health_edit=orchard.health_choices_for(principal, layer, row, lang),
                    map_config={"geometry": context["feature"]["geometry"], "color": layer.style.color,
                                "basemap": settings.basemap_url, "outline": outline_config(request, lang),

@@ -203,9 +203,9 @@ def test_map_shows_open_reports_and_a_tap_offers_the_nearest_assets(chromium, li
 
 ERRORS = {
     "vi": {"other": "Khác", "four": "Chỉ gửi được tối đa 3 ảnh.", "description": "bắt buộc khi chọn “Khác”",
-           "phone": "Số điện thoại không hợp lệ", "top": "Chưa gửi được"},
+           "phone": "Số điện thoại không hợp lệ", "top": "Chưa gửi được", "again": "hãy chọn lại ảnh"},
     "en": {"other": "Other", "four": "At most 3 photos can be sent.", "description": "needed for “Other”",
-           "phone": "That is not a phone number", "top": "Not sent yet"},
+           "phone": "That is not a phone number", "top": "Not sent yet", "again": "choose them again"},
 }
 
 
@@ -237,6 +237,9 @@ def test_form_mistakes_come_back_as_plain_messages(chromium, live, world: World,
     expect(page.locator("#description-error")).to_contain_text(words["description"])
     expect(page.locator("#reporter_phone ~ .field-error").first).to_contain_text(words["phone"])
     expect(page.locator("#reporter_phone")).to_have_value("gọi cho tôi")  # what was typed is kept
+    expect(page.locator("#photos-again")).to_contain_text(words["again"])  # the one photo must be chosen again
+    page.fill("#description", "x" * 1990)
+    expect(page.locator("#description-count")).to_contain_text("1990/2")
     assert "problem+json" not in page.content() and '"errors"' not in page.content()
     assert world.count("SELECT count(*) FROM reports") == 0
     seen.allowed.clear()

@@ -125,6 +125,7 @@ def test_detail_page_and_qr_decodes_to_its_url(world: World, settings):
     assert r.status_code == 200
     html = r.text
     assert "Giống" in html and "Tình trạng" in html and code in html and "<svg" in html
+    assert "chỉ dùng được trên máy chủ này" in html  # a loopback public URL: the QR code opens nothing elsewhere
     assert f'href="/farms/{sample_features("farms")[0]["properties"]["code"]}"' in html or "/farms/" in html
     png = world.client.get(f"/a/{code}/qr.png")
     assert png.headers["content-type"] == "image/png"

@@ -48,6 +48,7 @@ def test_report_with_photo_goes_to_the_follow_page_which_never_shows_the_contact
     assert follow.status_code == 200
     assert "Mới tiếp nhận" in follow.text and "Cảm ơn bạn" in follow.text and "Mất kết nối" in follow.text
     assert "chờ tổ kiểm tra" in follow.text  # not public until the team has looked at it
+    assert "chỉ mở được trên máy chủ này" in follow.text  # the test server's public URL is loopback: said
     assert follow.headers["referrer-policy"] == "no-referrer" and "no-store" in follow.headers["cache-control"]
     for private in (NAME, PHONE, EMAIL):
         assert private not in follow.text
