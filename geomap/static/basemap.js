@@ -126,6 +126,8 @@
     if (!box) {
       box = L.DomUtil.create("div", "geomap-toast", map.getContainer());
       box.setAttribute("role", "status");
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.on(box, "click", function () { box.hidden = true; });  // a tap puts it away at once
     }
     box.textContent = text;
     box.hidden = false;

@@ -242,6 +242,7 @@ def test_asset_popup_leads_to_its_page_and_qr(chromium, live, world: World, zoom
         assert re.fullmatch(r"[A-Z0-9-]+", code) and code.split("-")[:-1] == tree["properties"]["code"].split("-")[:-1]
     expect(popup).to_contain_text(code)
     expect(popup).not_to_contain_text("undefined")
+    assert page.locator(".leaflet-popup-close-button").bounding_box()["height"] >= 44  # a thumb can close it
     shot(page, f"popup-z{zoom}")
     popup.locator("a.geomap-detail").click()
     page.wait_for_load_state("networkidle")
