@@ -18,8 +18,10 @@ REPORT_STRINGS: dict[str, dict[str, str]] = {
     "report_pick_photos": {"vi": "Chụp ảnh hoặc chọn ảnh", "en": "Take or choose photos"},
     "report_no_photo": {"vi": "Chưa chọn ảnh nào.", "en": "No photo chosen."},
     "report_photos_chosen": {"vi": "Đã chọn {n} ảnh.", "en": "{n} photo(s) chosen."},
-    "report_similar": {"vi": "Sự cố này đã được báo ({n} lượt) và đang được theo dõi. Bạn vẫn có thể gửi để xác nhận mình cũng gặp.",
-                       "en": "This problem has already been reported ({n}×) and is being followed. You can still send to confirm you see it too."},
+    "report_similar": {"vi": "Sự cố này đã được báo ({n} lượt) và đang được theo dõi. Bạn vẫn có thể gửi để xác nhận mình cũng gặp: "
+                             "mô tả và liên hệ của bạn đến tổ xử lý, riêng ảnh thì không được gửi kèm.",
+                       "en": "This problem has already been reported ({n}×) and is being followed. You can still send to confirm you see it too: "
+                             "your description and contact reach the team, but photos are not added."},
     "report_contact": {"vi": "Liên hệ (không bắt buộc)", "en": "Contact (optional)"},
     "report_contact_note": {
         "vi": "Tên, số điện thoại và e-mail chỉ tổ xử lý sự cố xem được, không bao giờ hiện công khai.",

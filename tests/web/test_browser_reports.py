@@ -261,6 +261,7 @@ def test_reporting_a_known_problem_says_thanks_for_confirming(chromium, live, wo
     page.select_option("#category", label=TEXT[lang]["category"])
     expect(page.locator("#similar")).to_be_visible()
     expect(page.locator("#similar")).to_contain_text({"vi": "đã được báo (1 lượt)", "en": "already been reported (1×)"}[lang])
+    expect(page.locator("#similar")).to_contain_text({"vi": "riêng ảnh thì không được gửi kèm", "en": "photos are not added"}[lang])
     page.locator("button.send").click()
     page.wait_for_url("**/r/**")
     thanks = {"vi": "Sự cố này đã được báo — cảm ơn bạn đã xác nhận",
