@@ -57,6 +57,14 @@ def test_the_language_is_switched_in_the_app_kept_offline_and_shared_with_the_pa
     assert phone.errors == []
 
 
+def send_tree(page, code: str, name: str, variety: str = "Ri6") -> None:
+    """Fill the open tree form's code, name and variety, and tap save."""
+    page.fill("#f-code", code)
+    page.fill("#f-name", name)
+    page.locator(".field[data-name=variety] .choice", has_text=variety).click()
+    page.click("#capture-form button[type=submit]")
+
+
 SMALL_TARGETS = """() => [...document.querySelectorAll('button, input, select, textarea, .choice span, label.button')]
   .filter(e => e.offsetParent !== null && getComputedStyle(e).opacity !== '0')
   .filter(e => { const r = e.getBoundingClientRect(); return r.height < 44 && !(e.type === 'checkbox'); })
@@ -108,10 +116,7 @@ def test_a_form_opened_at_one_tree_and_carried_to_the_next_saves_the_second(phon
     expect(page.locator("#gps-status.good")).to_contain_text("4 m (≤ 10 m) · 1 lần đo")
     phone.move(*b, accuracy=4)
     expect(page.locator("#gps-status.good")).to_contain_text("1 lần đo · đã di chuyển, đo lại")
-    page.fill("#f-code", "FIELD-WALKED")
-    page.fill("#f-name", "Cây thứ hai")
-    page.locator(".field[data-name=variety] .choice", has_text="Ri6").click()
-    page.click("#capture-form button[type=submit]")
+    send_tree(page, "FIELD-WALKED", "Cây thứ hai")
     expect(page.locator("#capture-form")).to_be_hidden()
     page.click("[data-tab=work]")
     expect(page.locator("#list-today li.record[data-state=sent]")).to_have_count(1, timeout=20000)
@@ -131,10 +136,7 @@ def test_a_tree_needs_its_layers_10_m_fix_or_a_point_placed_by_hand(phone, live,
     page.click("button.layer[data-layer=durian_trees]")
     expect(page.locator("#gps-status.poor")).to_contain_text("25 m (≤ 10 m)")
     expect(page.locator("#gps-poor")).to_be_hidden()
-    page.fill("#f-code", "FIELD-POOR")
-    page.fill("#f-name", "Cây sai số lớn")
-    page.locator(".field[data-name=variety] .choice", has_text="Monthong").click()
-    page.click("#capture-form button[type=submit]")
+    send_tree(page, "FIELD-POOR", "Cây sai số lớn", variety="Monthong")
     expect(page.locator("#form-error")).to_contain_text("đặt điểm trên bản đồ")
     phone.move(lon, lat, accuracy=9)
     expect(page.locator("#gps-status.good")).to_contain_text("(≤ 10 m)")
@@ -146,10 +148,7 @@ def test_a_tree_needs_its_layers_10_m_fix_or_a_point_placed_by_hand(phone, live,
     phone.move(lon, lat, accuracy=80)
     page.click("button.layer[data-layer=durian_trees]")
     expect(page.locator("#gps-status.poor")).to_contain_text("80 m")
-    page.fill("#f-code", "FIELD-HAND")
-    page.fill("#f-name", "Cây đặt tay")
-    page.locator(".field[data-name=variety] .choice", has_text="Ri6").click()
-    page.click("#capture-form button[type=submit]")
+    send_tree(page, "FIELD-HAND", "Cây đặt tay")
     expect(page.locator("#form-error")).to_contain_text("đặt điểm trên bản đồ")
     page.click("#place-on-map")
     map_box = page.locator("#map")
@@ -178,10 +177,7 @@ def test_a_point_next_to_an_existing_tree_asks_whether_it_is_the_same(phone, liv
     phone.move(lon + 0.00001, lat)  # about 1 m away
     page.click("button.layer[data-layer=durian_trees]")
     expect(page.locator("#gps-status.good")).to_be_visible()
-    page.fill("#f-code", "FIELD-NEAR")
-    page.fill("#f-name", "Cây sát cây khác")
-    page.locator(".field[data-name=variety] .choice", has_text="Ri6").click()
-    page.click("#capture-form button[type=submit]")
+    send_tree(page, "FIELD-NEAR", "Cây sát cây khác")
     expect(page.locator("#form-error")).to_contain_text(tree["properties"]["code"])
     page.screenshot(path=str(ARTIFACTS / "field-nearby.png"), full_page=True)
     page.click("#form-error button.nearby-same")  # it is that tree: it opens for edit
@@ -193,10 +189,7 @@ def test_a_point_next_to_an_existing_tree_asks_whether_it_is_the_same(phone, liv
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     phone.context.set_offline(True)
     page.click("button.layer[data-layer=durian_trees]")
-    page.fill("#f-code", "FIELD-NEAR")
-    page.fill("#f-name", "Cây sát cây khác")
-    page.locator(".field[data-name=variety] .choice", has_text="Ri6").click()
-    page.click("#capture-form button[type=submit]")
+    send_tree(page, "FIELD-NEAR", "Cây sát cây khác")
     expect(page.locator("#capture-form")).to_be_hidden()
     page.click("[data-tab=work]")
     phone.context.set_offline(False)
@@ -279,10 +272,7 @@ def test_a_point_outside_the_team_area_is_refused_before_saving(phone, live, wor
     phone.move(lon, lat)
     page.click("button.layer[data-layer=durian_trees]")
     expect(page.locator("#gps-status.good")).to_be_visible()
-    page.fill("#f-code", "FIELD-OUTSIDE")
-    page.fill("#f-name", "Cây ngoài địa bàn")
-    page.locator(".field[data-name=variety] .choice", has_text="Ri6").click()
-    page.click("#capture-form button[type=submit]")
+    send_tree(page, "FIELD-OUTSIDE", "Cây ngoài địa bàn")
     expect(page.locator("#form-error")).to_contain_text("ngoài địa bàn của tổ")
     expect(page.locator("#capture-form")).to_be_visible()
     page.click("[data-tab=work]")
