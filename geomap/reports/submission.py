@@ -75,7 +75,8 @@ def clean_text(value: str | None, field: str, limit: int, problems: list[FieldPr
     if not isinstance(value, str):
         problems.append(FieldProblem(field, "must be text"))
         return None
-    value = unicodedata.normalize("NFC", value.strip())
+    # A browser sends a form's line breaks as CRLF: one character each, as the page counted them.
+    value = unicodedata.normalize("NFC", value.replace("\r\n", "\n").strip())
     if any(unicodedata.category(ch) in _CONTROL and ch not in "\n\t\r" for ch in value):
         problems.append(FieldProblem(field, "contains control characters"))
     if len(value) > limit:

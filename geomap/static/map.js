@@ -52,6 +52,8 @@
      would cover them. */
   function declutter() {
     var all = [], view = map.getContainer().getBoundingClientRect();
+    // While a layer still loads the new view's tiles, the counts shown stay until it has drawn.
+    if (Object.keys(geomap.layers).some(function (n) { return map.hasLayer(geomap.layers[n]) && geomap.layers[n].isLoading(); })) { return; }
     Object.keys(geomap.layers).forEach(function (name) {
       var grid = geomap.layers[name];
       if (!map.hasLayer(grid)) { return; }
@@ -183,6 +185,7 @@
     document.querySelectorAll("a.lang-switch").forEach(function (a) { a.href = a.href.split("#")[0] + hash; });
   }
   map.on("moveend", syncUrl);
+  map.on("moveend", function () { declutterSoon(); });  // a pan that loads no tile brings others' clusters into view
   syncUrl();
   // A link to another #z/lat/lon of this same page (or one typed in) moves the map.
   window.addEventListener("hashchange", function () {

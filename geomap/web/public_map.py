@@ -53,6 +53,11 @@ def shown_layers(filters: dict[str, str]) -> list[tuple[Layer, dict[str, str], b
     return shown
 
 
+def _drawn(filters: dict[str, str]) -> dict[str, str]:
+    """The filters of what the map draws: all but the search's words, which find, not filter."""
+    return {k: v for k, v in filters.items() if k != "q"}
+
+
 def tile_url(layer: Layer, filters: dict[str, str]) -> str:
     """The ``/tiles`` URL template of ``layer`` with ``filters`` in its query string."""
     query = urlencode(filters)
@@ -71,7 +76,7 @@ def layer_config(layer: Layer, filters: dict[str, str], context: bool, lang: str
         "title": layer.label(lang),
         # The map draws every asset around what a search finds (a farm's trees, a tree's neighbours);
         # the search itself lists its finds and rings the one chosen.
-        "url": tile_url(layer, {k: v for k, v in filters.items() if k != "q"}),
+        "url": tile_url(layer, _drawn(filters)),
         "filters": filters,
         "color": layer.style.color,
         "radius": layer.style.radius,
@@ -122,7 +127,7 @@ def filter_fields(filters: dict[str, str], lang: str) -> list[dict]:
 def downloads(shown: list[tuple[Layer, dict, bool]], lang: str) -> list[dict]:
     """Download links (every format) for what the map shows."""
     return [{"title": layer.label(lang),
-             "links": [(fmt.upper(), f"/api/v1/layers/{layer.name}/download?{urlencode({**f, 'format': fmt})}")
+             "links": [(fmt.upper(), f"/api/v1/layers/{layer.name}/download?{urlencode({**_drawn(f), 'format': fmt})}")
                        for fmt in ("geojson", "gpkg", "csv", "kml")]}
             for layer, f, context in shown if not context]
 

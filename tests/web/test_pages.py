@@ -125,7 +125,11 @@ def test_detail_page_and_qr_decodes_to_its_url(world: World, settings):
     assert r.status_code == 200
     html = r.text
     assert "Giống" in html and "Tình trạng" in html and code in html and "<svg" in html
-    assert "chỉ dùng được trên máy chủ này" in html  # a loopback public URL: the QR code opens nothing elsewhere
+    assert "chỉ dùng được trên máy chủ này" not in html  # the operator's warning is not the public's
+    world.client.post("/login", data={"username": "admin", "password": PASSWORD}, follow_redirects=False)
+    staff = world.client.get(f"/a/{code}").text
+    world.client.post("/logout", follow_redirects=False)
+    assert "chỉ dùng được trên máy chủ này" in staff  # a loopback public URL: the QR code opens nothing elsewhere
     assert f'href="/farms/{sample_features("farms")[0]["properties"]["code"]}"' in html or "/farms/" in html
     png = world.client.get(f"/a/{code}/qr.png")
     assert png.headers["content-type"] == "image/png"

@@ -112,6 +112,15 @@ def test_a_problem_at_a_spot_without_an_asset_is_reported_there(world: World):
     assert "Report a problem at a spot" in world.client.get(f"/report?lon={lon}&lat={lat}&lang=en").text
 
 
+def test_line_breaks_count_once_as_the_page_counts_them(world: World):
+    """A browser sends a textarea's line breaks as CRLF; what the page counted under 2,000 is accepted."""
+    text = ("dòng\r\n" * 400).rstrip()  # 1,999 characters with LF, 2,398 with CRLF
+    sent = send(world, category="khac", description=text)
+    assert sent.status_code == 303, sent.text
+    assert world.count("SELECT length(description) FROM reports") == 1999 and \
+        world.count("SELECT count(*) FROM reports WHERE description LIKE '%' || chr(13) || '%'") == 0
+
+
 def test_a_form_posted_from_another_site_is_refused(world: World):
     answer = send(world, headers={"Origin": "https://evil.example"})
     assert answer.status_code == 403 and "text/html" in answer.headers["content-type"]

@@ -7,26 +7,41 @@ export function metresBetween(a, b) {
   return Math.sqrt(x * x + y * y);
 }
 
+/** How far (m) two fixes of these accuracies may lie apart and still be the same spot. */
+function sameSpot(a, b) {
+  return metresBetween(a, b) <= 1.5 * Math.max(a.accuracy, b.accuracy, 2);
+}
+
 /**
- * Accumulates fixes; the average weights each by 1/accuracy². A fix farther from the average than
- * the two accuracies together means the phone has moved (to the next tree, 8 m on): the average
- * starts again from it, rather than saving a point between two trees and calling it more precise.
+ * Accumulates fixes; the average weights each by 1/accuracy². Two fixes in a row that agree with
+ * each other but not with the last fix averaged (more than 1.5 × their accuracy away: 6 m for 4 m
+ * fixes, less than the 8 m to the next tree) mean the phone has moved: the average starts again
+ * from those two, rather than saving a point between two trees and calling it more precise. One
+ * stray fix alone is held back, not averaged and not a restart.
  */
 export class Fixes {
   constructor() { this.reset(); }
-  reset() { this.n = 0; this.w = 0; this.lon = 0; this.lat = 0; this.last = null; this.moved = false; }
+  reset() { this.n = 0; this.w = 0; this.lon = 0; this.lat = 0; this.last = null; this.moved = false; this.stray = null; }
   add(lon, lat, accuracy) {
-    const before = this.average();
-    if (before && metresBetween(before, { lon, lat }) > Math.max(accuracy, 1) + Math.max(before.accuracy, 1)) {
+    const fix = { lon, lat, accuracy };
+    if (this.last && !sameSpot(this.last, fix)) {
+      if (!this.stray || !sameSpot(this.stray, fix)) { this.stray = fix; return; }  // wait for a second one
+      const first = this.stray;
       this.reset();
-      this.moved = true;  // the form says so: "moved, measuring again"
+      this.moved = true;  // the form says so: "moved, measuring again", until a few fixes agree
+      this._take(first);
     }
-    const w = 1 / Math.max(accuracy, 1) ** 2;
+    this.stray = null;
+    this._take(fix);
+    if (this.n >= 4) this.moved = false;
+  }
+  _take(fix) {
+    const w = 1 / Math.max(fix.accuracy, 1) ** 2;
     this.n += 1;
     this.w += w;
-    this.lon += lon * w;
-    this.lat += lat * w;
-    this.last = { lon, lat, accuracy };
+    this.lon += fix.lon * w;
+    this.lat += fix.lat * w;
+    this.last = fix;
   }
   /** The averaged position and its accuracy (the best of the last fix and 1/sqrt(sum of weights)). */
   average() {

@@ -87,17 +87,42 @@ test("a phone carried to the next tree starts its average again instead of savin
   fixes.add(a.lon + 0.00001, a.lat - 0.00001, 4);  // jitter of 1.5 m at the same tree: averaged
   assert.equal(fixes.average().n, 2);
   assert.ok(fixes.average().accuracy < 4);
-  fixes.add(b.lon, b.lat, 4);  // walked on
+  fixes.add(b.lon, b.lat, 4);  // walked on: one fix there is held back, neither averaged nor a restart
+  assert.equal(fixes.average().n, 2);
+  assert.ok(metresBetween(fixes.average(), a) < 2);
+  fixes.add(b.lon + 0.000005, b.lat, 4);  // a second one agrees: the average starts again at B
   const avg = fixes.average();
-  assert.equal(avg.n, 1);
-  assert.ok(metresBetween(avg, b) < 0.01, "the position is the new tree's, not halfway");
-  assert.equal(avg.accuracy, 4);
-  const near = { lon: a.lon + 0.00008, lat: a.lat };  // 8.7 m: the next tree in the row
+  assert.equal(avg.n, 2);
+  assert.ok(metresBetween(avg, b) < 1, "the position is the new tree's, not halfway");
+  assert.equal(fixes.moved, true);
+  fixes.add(b.lon, b.lat, 4);
+  fixes.add(b.lon, b.lat, 4);
+  assert.equal(fixes.average().n, 4);
+  assert.equal(fixes.moved, false, "the 'moved' note goes once the new spot has settled");
+
+  const near = { lon: a.lon + 0.00008, lat: a.lat };  // 8.7 m: the next tree in the row, 4 m fixes
   const rows = new Fixes();
-  rows.add(a.lon, a.lat, 3);
-  rows.add(a.lon, a.lat, 3);
-  rows.add(near.lon, near.lat, 3);
-  assert.equal(rows.average().n, 1);
+  for (let i = 0; i < 20; i++) rows.add(a.lon, a.lat, 4);  // a settled average does not tighten the test
+  rows.add(near.lon, near.lat, 4);
+  rows.add(near.lon, near.lat, 4);
+  assert.equal(rows.average().n, 2);
+  assert.ok(metresBetween(rows.average(), near) < 0.5);
+});
+
+test("one stray fix while standing still is dropped: no restart, no pull", async () => {
+  const { Fixes, metresBetween } = await import("../../../geomap/field/static/gps.js");
+  const a = { lon: 108.3105, lat: 12.7205 };
+  const fixes = new Fixes();
+  for (let i = 0; i < 10; i++) fixes.add(a.lon, a.lat, 4);
+  fixes.add(a.lon + 0.0001, a.lat, 4);  // 11 m off, once
+  fixes.add(a.lon, a.lat, 4);
+  assert.equal(fixes.average().n, 11);
+  assert.equal(fixes.moved, false);
+  assert.ok(metresBetween(fixes.average(), a) < 0.01);
+  fixes.add(a.lon + 0.0001, a.lat, 4);  // two strays in a row that disagree with each other
+  fixes.add(a.lon - 0.0001, a.lat, 4);
+  assert.equal(fixes.average().n, 11);
+  assert.equal(fixes.moved, false);
 });
 
 test("the form is told when the average started again", async () => {
@@ -106,6 +131,7 @@ test("the form is told when the average started again", async () => {
   fixes.add(108.3, 12.7, 3);
   assert.equal(fixes.moved, false);
   fixes.add(108.3002, 12.7, 3);  // 22 m
+  fixes.add(108.3002, 12.7, 3);
   assert.equal(fixes.moved, true);
   fixes.reset();  // a new form
   assert.equal(fixes.moved, false);
