@@ -74,7 +74,9 @@
     var target = e.originalEvent && e.originalEvent.target;
     if (target && target.classList && target.classList.contains("leaflet-interactive")) { return; }  // a feature's own popup
     // Kept clear of the zoom and locate buttons down the left edge (they sit above popups).
-    var popup = L.popup({ className: "report-here-popup", autoPanPaddingTopLeft: [64, 8] }).setLatLng(e.latlng);
+    // Narrow enough on a phone to fit beside them (content + its 20/44 px margins + 64 px of buttons).
+    var popup = L.popup({ className: "report-here-popup", autoPanPaddingTopLeft: [64, 8],
+                          maxWidth: Math.min(300, window.innerWidth - 150) }).setLatLng(e.latlng);
     var button = L.DomUtil.create("button", "button report-here");
     button.type = "button";
     button.textContent = S.report_here;

@@ -106,7 +106,7 @@
     });
   }
   function touches(a, b) {
-    return !(a.right + 2 <= b.left || b.right + 2 <= a.left || a.bottom <= b.top || b.bottom <= a.top);
+    return !(a.right + 6 <= b.left || b.right + 6 <= a.left || a.bottom <= b.top || b.bottom <= a.top);  // a space between
   }
   var declutterSoon = (function () {
     var pending = false;
