@@ -200,8 +200,8 @@ def filter_sql(layer: Layer, params: Mapping[str, str], principal: Principal) ->
         x0, y0, x1, y1 = parse_bbox(params["bbox"])
         values.update(bx0=x0, by0=y0, bx1=x1, by1=y1)
         where.append(in_box_sql())
-    if search_words(params.get("q")):
-        words = search_words(params["q"])
+    words = search_words(params.get("q"))
+    if words:
         values["q"] = "%" + words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         where.append("geomap_fold(code || ' ' || name) LIKE geomap_fold(:q)")
     return where, values

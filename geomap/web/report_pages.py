@@ -55,12 +55,14 @@ class Spot:
 
     lon: str
     lat: str
+    valid: bool = True
 
     @classmethod
     def of(cls, lon: str, lat: str) -> Spot:
-        """The spot as sent; a valid one written with six decimals (about 10 cm), as the map writes it."""
+        """The spot as sent (checked once); a valid one written with six decimals (about 10 cm),
+        as the map writes it."""
         if check_point(lon, lat) is not None:
-            return cls(lon, lat)
+            return cls(lon, lat, valid=False)
         return cls(f"{float(lon):.6f}", f"{float(lat):.6f}")
 
 
@@ -102,10 +104,11 @@ def report_form(code: str, request: Request, engine: PageReadEngine, principal: 
 @router.get("/report", response_class=HTMLResponse)
 def spot_form(request: Request, principal: PagePrincipal, lon: str = "", lat: str = "") -> Response:
     """The report form for a spot of the map that has no asset ("report at this very spot")."""
-    if check_point(lon, lat) is not None:  # a tap at sea, or a link typed wrong: say so, and lead back to the map
+    spot = Spot.of(lon, lat)
+    if not spot.valid:  # a tap at sea, or a link typed wrong: say so, and lead back to the map
         message = translator(pick_lang(request))("err_location")
         return html(request, "error.html", ctx(request, principal, status=422, message=message, sign_in=False), status=422)
-    return _form_page(request, principal, Spot.of(lon, lat), report_views.FormValues(client_id=str(uuid.uuid4())))
+    return _form_page(request, principal, spot, report_views.FormValues(client_id=str(uuid.uuid4())))
 
 
 async def _pictures(photos: list[UploadFile]) -> list[bytes]:
