@@ -108,9 +108,17 @@ PING_IDLE_S = 1.0
 
 def make_engine(url: str, **kwargs) -> Engine:
     """An engine with geomap's pool defaults: a connection a restarted server dropped is found by
-    a ping and replaced before any request uses it (see :func:`_ping_when_idle`)."""
+    a ping and replaced before any request uses it (see :func:`_ping_when_idle`).
+
+    The pool hands out the connection checked in last (LIFO). First come, first served would
+    rotate even one visitor's requests through every connection a busy minute opened, and each
+    of them pays, once per statement, what a fresh backend pays: its catalogue caches, PostGIS's
+    function lookups, the ``PREPARE`` (measured on the 1M-tree bench: a z15 tile's first run on a
+    connection costs ~20 ms more than the next). The connections a peak opened beyond the pool's
+    size are closed after it either way; LIFO keeps the busy ones warm and lets the rest idle."""
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_use_lifo", True)
     engine = create_engine(url, **kwargs)
     _ping_when_idle(engine)
     return engine

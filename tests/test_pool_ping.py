@@ -32,3 +32,23 @@ def test_a_connection_is_pinged_only_after_being_idle_and_a_dropped_one_is_repla
         assert len(pings) >= 2
     finally:
         engine.dispose()
+
+
+def test_sequential_requests_reuse_the_connection_used_last_not_the_pools_oldest(db_url: str):
+    """After a peak opened several connections, one visitor's requests in turn keep landing on the
+    same (warm) backend: its prepared statements and caches serve them, rather than each request
+    rotating to a connection that has to prepare and plan everything once more."""
+    engine = make_engine(db_url, pool_size=4, max_overflow=0)
+    try:
+        peak = [engine.connect() for _ in range(4)]  # a burst: four connections open at once
+        pids = [c.execute(text("SELECT pg_backend_pid()")).scalar_one() for c in peak]
+        for c in peak:
+            c.close()
+        assert len(set(pids)) == 4
+        seen = []
+        for _ in range(6):
+            with engine.connect() as conn:
+                seen.append(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+        assert seen == [pids[-1]] * 6  # the one checked in last, every time
+    finally:
+        engine.dispose()
