@@ -24,6 +24,10 @@ VIETNAM_BOXES: tuple[tuple[float, float, float, float], ...] = (
     (111.5, 6.0, 117.9, 12.0),
 )
 
+#: The national first view (min_lon, min_lat, max_lon, max_lat): the mainland and the Hoàng Sa
+#: and Trường Sa archipelagos whole, as the public map opens and as its tiles are prewarmed.
+NATIONAL_VIEW: tuple[float, float, float, float] = (102.1, 7.6, 114.6, 23.4)
+
 #: Most vertices one geometry may have. A surveyed orchard boundary has tens to a few hundred.
 MAX_VERTICES = 10_000
 

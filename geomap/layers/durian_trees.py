@@ -14,7 +14,7 @@ VARIETIES = (
 HEALTH = (
     Choice("khoe", "Khỏe", "Healthy", color="#43a047"),
     Choice("sau_benh", "Sâu bệnh", "Pests/disease", color="#f9a825"),
-    Choice("chet", "Chết", "Dead", color="#b71c1c"),
+    Choice("chet", "Chết", "Dead", color="#4e342e"),
 )
 
 #: Age classes of the orchard page (years since planting, upper bound inclusive; None = older).

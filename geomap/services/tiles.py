@@ -24,6 +24,7 @@ from sqlalchemy import Connection, text
 from geomap import prepared
 from geomap.auth import PUBLIC
 from geomap.errors import FieldProblem, InvalidInput
+from geomap.geometry import NATIONAL_VIEW
 from geomap.layers.base import Layer
 from geomap.services.features import filter_sql
 from geomap.sql import q
@@ -251,7 +252,7 @@ def cached_tile(cache: TileCache, layer: Layer, z: int, x: int, y: int,
     return None if data is None else (data, tag)
 
 
-def prewarm(engine, cache: TileCache, layers, zooms=(5, 6, 7), bbox=(102.1, 8.4, 109.5, 23.4)) -> int:
+def prewarm(engine, cache: TileCache, layers, zooms=(5, 6, 7), bbox=NATIONAL_VIEW) -> int:
     """Render the national-view tiles of every layer into ``cache`` (run in a background thread
     at start-up, so the first visitor of the national map does not wait for the aggregation)."""
     import math

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from geomap.geometry import NATIONAL_VIEW
 from geomap.layers.base import Attr, Layer
 from geomap.layers.common import COMMON_ATTRIBUTES
 from geomap.layers.registry import LAYERS
@@ -20,8 +21,8 @@ PAGE_PARAMS = ("layer", "lang")
 FALLBACK_COLOR = "#9e9e9e"
 #: The legend's entry for the grey of an asset whose colour attribute is empty.
 NOT_RECORDED = {"vi": "Chưa ghi", "en": "Not recorded"}
-#: The first view: the mainland and the Hoàng Sa and Trường Sa archipelagos, whole.
-VIETNAM_BOUNDS = ((7.6, 102.1), (23.4, 114.6))
+#: The first view, as Leaflet takes bounds: ((south, west), (north, east)).
+VIETNAM_BOUNDS = ((NATIONAL_VIEW[1], NATIONAL_VIEW[0]), (NATIONAL_VIEW[3], NATIONAL_VIEW[2]))
 
 
 def map_filters(params) -> tuple[list[str], dict[str, str]]:

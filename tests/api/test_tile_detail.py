@@ -89,3 +89,16 @@ def test_the_first_street_level_zoom_carries_what_the_popup_shows(loaded: Engine
     assert first and all({"code", "health", "variety"} <= set(f["properties"]) for f in first)
     assert not any({"id", "name", "planting_year"} & set(f["properties"]) for f in first)
     assert closer and all({"id", "code", "name", "health"} <= set(f["properties"]) for f in closer)
+
+
+def test_prewarm_covers_the_whole_first_view_archipelagos_included(loaded: Engine):
+    """The national first view reaches Trường Sa (to 114.6°E); its tiles are rendered at start-up
+    like the mainland's, so the first visitor waits for none of them."""
+    layer = get_layer("border_markers")
+    cache = tiles.TileCache()
+    assert tiles.prewarm(loaded, cache, [layer]) > 0
+    for lon, lat in ((105.8, 21.0), (112.3, 16.5), (114.3, 10.4), (102.2, 8.0)):  # Hà Nội, Hoàng Sa, Trường Sa, SW corner
+        for z in (5, 6, 7):
+            n = 1 << z
+            x, y = int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+            assert tiles.cached_tile(cache, layer, z, x, y, {}) is not None, (lon, lat, z)

@@ -46,6 +46,8 @@ def test_the_language_is_switched_in_the_app_kept_offline_and_shared_with_the_pa
     page.goto(live + "/field")  # from the service worker's cache, installed in Vietnamese
     expect(page.locator("#signin h2")).to_have_text("Sign in")
     assert page.evaluate("document.documentElement.lang") == "en"
+    _header_keeps_title_and_language_on_one_row(page, "Offline — you can still capture")
+    page.screenshot(path=str(ARTIFACTS / "field-signin-offline-en.png"))
     phone.context.set_offline(False)
     page.goto(live + "/")
     assert page.evaluate("document.documentElement.lang") == "en"  # the public map reads the same choice
@@ -55,6 +57,15 @@ def test_the_language_is_switched_in_the_app_kept_offline_and_shared_with_the_pa
     page.goto(live + "/field")
     expect(page.locator("#signin h2")).to_have_text("Đăng nhập")
     assert phone.errors == []
+
+
+def _header_keeps_title_and_language_on_one_row(page, badge: str) -> None:
+    """The title and the language link share the header's first row, and the (long) offline
+    badge sits whole on the screen below them: it used to push the link onto a row of its own."""
+    expect(page.locator("#net")).to_have_text(badge)
+    title, link, net = (page.locator(s).bounding_box() for s in ("header h1", "#lang-switch", "#net"))
+    assert abs((title["y"] + title["height"] / 2) - (link["y"] + link["height"] / 2)) < 4, (title, link)
+    assert net["y"] >= title["y"] + title["height"] - 1 and net["x"] >= 0 and net["x"] + net["width"] <= 390, net
 
 
 def send_tree(page, code: str, name: str, variety: str = "Ri6") -> None:

@@ -67,3 +67,38 @@ def test_models_accept_labels_and_refuse_bad_values():
 def test_unknown_layer():
     with pytest.raises(UnknownLayer, match="known layers: farms"):
         get_layer("bridges")
+
+
+def _lab(hex_colour: str) -> tuple[float, float, float]:
+    """sRGB ``#rrggbb`` → CIE L*a*b* (D65)."""
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(int(hex_colour[i:i + 2], 16) / 255) for i in (1, 3, 5))
+    x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047
+    y = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883
+    f = [t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116 for t in (x, y, z)]
+    return 116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])
+
+
+def test_the_colours_of_points_on_the_map_can_be_told_apart():
+    """Every colour a point can take on the public map (each point layer's own, the values of the
+    attribute it is coloured by, the grey of "not recorded") differs from every other by a
+    colour difference of at least 20 (CIE76 ΔE). A dead tree was drawn in nearly the red of a
+    border marker (ΔE 4.7), so the legend could not tell them apart."""
+    import itertools
+    import math
+
+    from geomap.web.public_map import FALLBACK_COLOR
+
+    colours = {"not recorded": FALLBACK_COLOR}
+    for layer in LAYERS:
+        if layer.geometry != "Point":
+            continue
+        colours[layer.name] = layer.style.color
+        if layer.style.color_by:
+            colours.update({f"{layer.name}: {c.value}": c.color for c in layer.attr(layer.style.color_by).choices})
+    close = [(a, b, round(math.dist(_lab(ca), _lab(cb)), 1))
+             for (a, ca), (b, cb) in itertools.combinations(colours.items(), 2) if math.dist(_lab(ca), _lab(cb)) < 20]
+    assert len(colours) >= 8 and close == []
