@@ -7,6 +7,7 @@ import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
@@ -82,6 +83,8 @@ def create_app(settings: Settings | None = None, migrate: bool | None = None) ->
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Sync routes and dependencies run in anyio's thread pool; its size is this loop's limiter.
+        to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         db = Database(settings)
         url = db.open()
         if migrate:

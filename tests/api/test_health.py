@@ -57,3 +57,18 @@ def test_unknown_path_is_problem_json(settings, engine):
     assert r.status_code == 404
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["status"] == 404
+
+
+def test_the_server_runs_as_many_requests_at_once_as_its_worker_threads_setting(settings, engine, monkeypatch):
+    """GEOMAP_WORKER_THREADS sizes the thread pool the routes run in, on the loop that serves them
+    (the rest wait their turn: bench/NOTES.md, session 12); unset, it is the thread pool's own 40."""
+    from anyio import to_thread
+
+    monkeypatch.setenv("GEOMAP_WORKER_THREADS", "3")
+    from_env = type(settings)(database_url=settings.database_url, home=settings.home, prewarm_tiles=False)
+    assert from_env.worker_threads == 3
+    with TestClient(create_app(from_env, migrate=False)) as client:
+        assert client.portal.call(lambda: to_thread.current_default_thread_limiter().total_tokens) == 3
+        assert client.get("/health").status_code == 200
+    with TestClient(create_app(settings, migrate=False)) as client:
+        assert client.portal.call(lambda: to_thread.current_default_thread_limiter().total_tokens) == 40
