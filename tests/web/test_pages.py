@@ -116,6 +116,10 @@ def test_tile_etag_changes_when_data_changes(world: World):
     assert second.headers["etag"] != tag
     changed = next(f for f in decode(second.content, "durian_trees") if f["properties"]["code"] == tree["properties"]["code"])
     assert changed["properties"]["health"] == "chet"
+    # Server-Timing says what the tile cost inside the server: rendered after the edit, then from memory.
+    rendered = re.fullmatch(r"render;dur=(\d+\.\d\d)", second.headers["server-timing"])
+    assert rendered and float(rendered.group(1)) > 0
+    assert world.client.get(url).headers["server-timing"] == 'cache;desc="hit"'
 
 
 def test_detail_page_and_qr_decodes_to_its_url(world: World, settings):
