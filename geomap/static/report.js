@@ -43,6 +43,7 @@
         similar.hidden = false;
       }).catch(function () { /* offline: the server still folds it into the open report */ });
     });
+    keepDraftAcrossLanguages(form, countChars);
     var sending = false;
     form.addEventListener("submit", function (event) {
       if (sending || !show()) { event.preventDefault(); if (!sending) { input.focus(); } return; }
@@ -52,6 +53,37 @@
       button.setAttribute("aria-busy", "true");
     });
   }
+  // The language link loads the form again in the other language: what was typed comes along
+  // (kept in this tab's sessionStorage for that one load; photos must be chosen again anyway).
+  function keepDraftAcrossLanguages(form, countChars) {
+    var KEY = "geomap-report-draft", FIELDS = ["category", "description", "reporter_name", "reporter_phone", "reporter_email"];
+    var place = function (href) {
+      var u = new URL(href, location.href);
+      u.searchParams.delete("lang");
+      return u.pathname + "?" + u.searchParams.toString();
+    };
+    var store = null;
+    try { store = window.sessionStorage; } catch (e) { return; }  // storage turned off: nothing kept
+    var saved = null;
+    try { saved = JSON.parse(store.getItem(KEY) || "null"); } catch (e) { saved = null; }
+    store.removeItem(KEY);
+    if (saved && saved.place === place(location.href)) {
+      FIELDS.forEach(function (name) {
+        var field = form.elements[name];
+        if (field && !field.value && saved.values[name]) { field.value = saved.values[name]; }
+      });
+      if (form.elements.description.value) { countChars(); }
+      if (form.elements.category.value) { form.elements.category.dispatchEvent(new Event("change")); }  // "already reported?"
+    }
+    Array.prototype.forEach.call(document.querySelectorAll("a.lang-switch"), function (link) {
+      link.addEventListener("click", function () {
+        var values = {};
+        FIELDS.forEach(function (name) { if (form.elements[name]) { values[name] = form.elements[name].value; } });
+        try { store.setItem(KEY, JSON.stringify({ place: place(link.href), values: values })); } catch (e) { /* full */ }
+      });
+    });
+  }
+
   var copy = document.getElementById("copy-link"), status = document.getElementById("copy-status");
   if (copy) {
     copy.addEventListener("click", function () {

@@ -318,3 +318,35 @@ def test_a_problem_where_no_asset_is_reported_at_the_spot(chromium, live, world:
     assert world.count(f"SELECT count(*) FROM reports WHERE asset_id IS NULL AND abs(ST_X(geom) - {moved}) < 1e-6") == 1
     seen.check()
     context.close()
+
+
+def test_what_was_typed_in_a_report_survives_switching_the_language(chromium, live, world: World):
+    """A visitor half-way through the form taps the language link: the form comes back in the other
+    language with the category, description and contact still filled in, once (a reload after that
+    is a blank form); on the spot form too, whose link carries the spot."""
+    wifi = world.client.get(f"/api/v1/layers/wifi_points/features?q={CODE}").json()["features"][0]
+    lon, lat = wifi["geometry"]["coordinates"]
+    context = open_context(chromium, live, "phone", "vi")
+    page = context.new_page()
+    seen = watch(page, live)
+    for start, category, to in ((f"/a/{CODE}/report", "Mất kết nối", "en"), (f"/report?lon={lon + 0.01}&lat={lat}&lang=en", "No connection", "vi")):
+        page.goto(live + start, wait_until="networkidle")
+        page.select_option("#category", label=category)
+        page.fill("#description", "Bộ phát wifi tắt từ sáng")
+        page.fill("#reporter_name", NAME)
+        page.fill("#reporter_phone", PHONE)
+        page.locator("a.lang-switch").click()
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("document.documentElement.lang") == to
+        expect(page.locator("#description")).to_have_value("Bộ phát wifi tắt từ sáng")
+        expect(page.locator("#reporter_name")).to_have_value(NAME)
+        expect(page.locator("#reporter_phone")).to_have_value(PHONE)
+        assert page.locator("#category").input_value() != ""
+        expect(page.locator("#description-count")).to_contain_text("24/2")
+        if to == "en":
+            shot(page, "report-draft-kept-phone-en")
+        page.reload(wait_until="networkidle")
+        expect(page.locator("#description")).to_have_value("")
+    assert world.count("SELECT count(*) FROM reports") == 0
+    assert seen.errors == []
+    context.close()
