@@ -17,12 +17,13 @@ from tipg.model import Collection as CollectionModel, Collections, Link
 from tipg.resources.enums import MediaType
 
 from geomap.layers.registry import get_layer
+from geomap.geometry import NATIONAL_VIEW
 from geomap.ogc import schema
 from geomap.ogc.views import GEOMETRY_COLUMN, SCHEMA
 from geomap.sql import q
 from geomap.web.i18n import pick_lang
 
-VIETNAM = [102.1, 8.4, 109.5, 23.4]
+VIETNAM = list(NATIONAL_VIEW)  # an empty layer's extent: the national first view
 JSON_OR_HTML = {200: {"content": {"application/json": {}, "text/html": {}}}}
 
 

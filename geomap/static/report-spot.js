@@ -19,6 +19,13 @@
     lon.value = p.lng.toFixed(6);
     lat.value = p.lat.toFixed(6);
     where.textContent = cfg.strings.report_place_where.replace("{lat}", lat.value).replace("{lon}", lon.value);
+    // The language link loads this form again: at the point as it now stands.
+    Array.prototype.forEach.call(document.querySelectorAll("a.lang-switch"), function (link) {
+      var u = new URL(link.href, location.href);
+      u.searchParams.set("lon", lon.value);
+      u.searchParams.set("lat", lat.value);
+      link.href = u.pathname + u.search;
+    });
   }
   marker.on("dragend", moved);
   map.on("click", function (e) { marker.setLatLng(e.latlng); moved(); });

@@ -43,7 +43,6 @@
         similar.hidden = false;
       }).catch(function () { /* offline: the server still folds it into the open report */ });
     });
-    keepDraftAcrossLanguages(form, countChars);
     var sending = false;
     form.addEventListener("submit", function (event) {
       if (sending || !show()) { event.preventDefault(); if (!sending) { input.focus(); } return; }
@@ -52,6 +51,7 @@
       button.textContent = form.dataset.sending;
       button.setAttribute("aria-busy", "true");
     });
+    keepDraftAcrossLanguages(form, countChars);  // last: the checks above stand whatever happens here
   }
   // The language link loads the form again in the other language: what was typed comes along
   // (kept in this tab's sessionStorage for that one load; photos must be chosen again anyway).
@@ -63,11 +63,13 @@
       return u.pathname + "?" + u.searchParams.toString();
     };
     var store = null;
-    try { store = window.sessionStorage; } catch (e) { return; }  // storage turned off: nothing kept
+    try { store = window.sessionStorage; } catch (e) { store = null; }
+    if (!store) { return; }  // storage turned off: nothing is kept
     var saved = null;
     try { saved = JSON.parse(store.getItem(KEY) || "null"); } catch (e) { saved = null; }
     store.removeItem(KEY);
-    if (saved && saved.place === place(location.href)) {
+    // Only the load the link started: the same form (its language aside), within a minute.
+    if (saved && saved.place === place(location.href) && Date.now() - saved.at < 60000) {
       FIELDS.forEach(function (name) {
         var field = form.elements[name];
         if (field && !field.value && saved.values[name]) { field.value = saved.values[name]; }
@@ -76,10 +78,11 @@
       if (form.elements.category.value) { form.elements.category.dispatchEvent(new Event("change")); }  // "already reported?"
     }
     Array.prototype.forEach.call(document.querySelectorAll("a.lang-switch"), function (link) {
-      link.addEventListener("click", function () {
+      link.addEventListener("click", function (event) {
+        if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) { return; }  // a new tab
         var values = {};
         FIELDS.forEach(function (name) { if (form.elements[name]) { values[name] = form.elements[name].value; } });
-        try { store.setItem(KEY, JSON.stringify({ place: place(link.href), values: values })); } catch (e) { /* full */ }
+        try { store.setItem(KEY, JSON.stringify({ place: place(link.href), at: Date.now(), values: values })); } catch (e) { /* full */ }
       });
     });
   }

@@ -61,7 +61,7 @@ def test_unknown_path_is_problem_json(settings, engine):
 
 def test_the_server_runs_as_many_requests_at_once_as_its_worker_threads_setting(settings, engine, monkeypatch):
     """GEOMAP_WORKER_THREADS sizes the thread pool the routes run in, on the loop that serves them
-    (the rest wait their turn: bench/NOTES.md, session 12); unset, it is the thread pool's own 40."""
+    (the rest wait their turn: bench/NOTES.md, session 12)."""
     from anyio import to_thread
 
     monkeypatch.setenv("GEOMAP_WORKER_THREADS", "3")
@@ -70,5 +70,6 @@ def test_the_server_runs_as_many_requests_at_once_as_its_worker_threads_setting(
     with TestClient(create_app(from_env, migrate=False)) as client:
         assert client.portal.call(lambda: to_thread.current_default_thread_limiter().total_tokens) == 3
         assert client.get("/health").status_code == 200
-    with TestClient(create_app(settings, migrate=False)) as client:
-        assert client.portal.call(lambda: to_thread.current_default_thread_limiter().total_tokens) == 40
+    nine = settings.model_copy(update={"worker_threads": 9})
+    with TestClient(create_app(nine, migrate=False)) as client:
+        assert client.portal.call(lambda: to_thread.current_default_thread_limiter().total_tokens) == 9

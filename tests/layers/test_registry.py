@@ -83,8 +83,8 @@ def _lab(hex_colour: str) -> tuple[float, float, float]:
 
 
 def test_the_colours_of_points_on_the_map_can_be_told_apart():
-    """Every colour a point can take on the public map (each point layer's own, the values of the
-    attribute it is coloured by, the grey of "not recorded") differs from every other by a
+    """Every colour an asset's point can take on the public map (each point layer's own, the values
+    of the attribute it is coloured by, the grey of "not recorded") differs from every other by a
     colour difference of at least 20 (CIE76 ΔE). A dead tree was drawn in nearly the red of a
     border marker (ΔE 4.7), so the legend could not tell them apart."""
     import itertools

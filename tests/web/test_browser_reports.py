@@ -323,7 +323,7 @@ def test_a_problem_where_no_asset_is_reported_at_the_spot(chromium, live, world:
 def test_what_was_typed_in_a_report_survives_switching_the_language(chromium, live, world: World):
     """A visitor half-way through the form taps the language link: the form comes back in the other
     language with the category, description and contact still filled in, once (a reload after that
-    is a blank form); on the spot form too, whose link carries the spot."""
+    is a blank form); on the spot form too, at the point as the visitor moved it."""
     wifi = world.client.get(f"/api/v1/layers/wifi_points/features?q={CODE}").json()["features"][0]
     lon, lat = wifi["geometry"]["coordinates"]
     context = open_context(chromium, live, "phone", "vi")
@@ -331,6 +331,11 @@ def test_what_was_typed_in_a_report_survives_switching_the_language(chromium, li
     seen = watch(page, live)
     for start, category, to in ((f"/a/{CODE}/report", "Mất kết nối", "en"), (f"/report?lon={lon + 0.01}&lat={lat}&lang=en", "No connection", "vi")):
         page.goto(live + start, wait_until="networkidle")
+        if "lon=" in start:  # the point is moved by a tap on the small map: the switch keeps it there
+            box = page.locator("#spot-map").bounding_box()
+            page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.25)
+            moved = page.locator("#spot-lon").input_value(), page.locator("#spot-lat").input_value()
+            assert float(moved[0]) > lon + 0.01
         page.select_option("#category", label=category)
         page.fill("#description", "Bộ phát wifi tắt từ sáng")
         page.fill("#reporter_name", NAME)
@@ -343,6 +348,9 @@ def test_what_was_typed_in_a_report_survives_switching_the_language(chromium, li
         expect(page.locator("#reporter_phone")).to_have_value(PHONE)
         assert page.locator("#category").input_value() != ""
         expect(page.locator("#description-count")).to_contain_text("24/2")
+        if "lon=" in start:
+            kept = page.locator("#spot-lon").input_value(), page.locator("#spot-lat").input_value()
+            assert [round(float(v), 6) for v in kept] == [round(float(v), 6) for v in moved]
         if to == "en":
             shot(page, "report-draft-kept-phone-en")
         page.reload(wait_until="networkidle")

@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from sqlalchemy import text
 
 from geomap.api.deps import PublicReadEngineDep, LayerDep, SettingsDep
+from geomap.geometry import NATIONAL_VIEW
 from geomap.layers.base import Layer
 from geomap.services import tiles
 from geomap.sql import q
@@ -66,7 +67,7 @@ def tilejson(layer: LayerDep, request: Request, engine: PublicReadEngineDep, set
         "tiles": [f"{base}/tiles/{layer.name}/{{z}}/{{x}}/{{y}}.mvt{query}"],
         "minzoom": tiles.MIN_ZOOM,
         "maxzoom": tiles.MAX_ZOOM,
-        "bounds": [round(v, 6) for v in box] if box[0] is not None else [102.1, 8.4, 109.5, 23.4],
+        "bounds": [round(v, 6) for v in box] if box[0] is not None else list(NATIONAL_VIEW),
         "vector_layers": [{
             "id": layer.name,
             "description": layer.vi,
