@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from bench.servers import wrk_median
 from geomap.io.load import load_file, load_paths
 from geomap.services.accounts import add_team, add_user, issue_credential
-from geomap.services.tiles import render_tile
+from geomap.services.tiles import render_tile, tile_of
 
 ROOT = Path(__file__).resolve().parent.parent
 # The densest durian area of the generated data (Ea Kly, former Krông Pắc district).
@@ -105,9 +105,7 @@ def volunteer_token(engine) -> str:
         return issue_credential(conn, "bench")
 
 
-def tile_xy(lon: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2 ** z
-    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+tile_xy = tile_of
 
 
 _CONNECTIONS = threading.local()

@@ -8,7 +8,6 @@ its own command line and HTTP on a fresh database of the real PostGIS. No other 
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import socket
@@ -22,6 +21,7 @@ import psycopg2
 import mapbox_vector_tile
 import pytest
 
+from geomap.services.tiles import tile_of
 from tests.conftest import ROOT, _plain, _recreate
 
 WATER_TAPS = '''"""Vòi nước công cộng — public water taps (a throwaway layer for the test)."""
@@ -152,8 +152,7 @@ def _use_the_new_layer(c: httpx.Client) -> None:
     assert c.get("/api/v1/layers/water_taps/features", params={"kind": "truong_hoc"}).json()["features"] == []
 
     z = 16
-    x = int((lon + 180) / 360 * 2**z)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2**z)
+    x, y = tile_of(lon, lat, z)
     tile = c.get(f"/tiles/water_taps/{z}/{x}/{y}.mvt")
     assert tile.status_code == 200
     decoded = mapbox_vector_tile.decode(tile.content)

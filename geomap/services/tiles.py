@@ -14,6 +14,7 @@ in-process cache keyed by the layer's data version (``max(updated_at)``) serves 
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -252,19 +253,19 @@ def cached_tile(cache: TileCache, layer: Layer, z: int, x: int, y: int,
     return None if data is None else (data, tag)
 
 
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """The (x, y) of the Web Mercator tile at zoom ``z`` that holds the point (lon, lat)."""
+    n = 1 << z
+    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+
+
 def prewarm(engine, cache: TileCache, layers, zooms=(5, 6, 7), bbox=NATIONAL_VIEW) -> int:
     """Render the national-view tiles of every layer into ``cache`` (run in a background thread
     at start-up, so the first visitor of the national map does not wait for the aggregation)."""
-    import math
-
-    def xy(lon: float, lat: float, z: int) -> tuple[int, int]:
-        n = 1 << z
-        return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-
     done = 0
     with engine.connect() as conn:
         for z in zooms:
-            (x0, y1), (x1, y0) = xy(bbox[0], bbox[1], z), xy(bbox[2], bbox[3], z)
+            (x0, y1), (x1, y0) = tile_of(bbox[0], bbox[1], z), tile_of(bbox[2], bbox[3], z)
             for layer in layers:
                 for x in range(x0, x1 + 1):
                     for y in range(y0, y1 + 1):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 
 import mapbox_vector_tile
 import pytest
@@ -14,13 +13,11 @@ from geomap.services import tiles
 
 def _busiest_tile(conn, z: int) -> tuple[int, int, int]:
     """The z-tile holding the most durian trees, and how many it holds."""
-    n = 1 << z
     rows = conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM durian_trees WHERE deleted_at IS NULL")).all()
     counts: dict[tuple[int, int], int] = {}
     for lon, lat in rows:
-        x = int((lon + 180) / 360 * n)
-        y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-        counts[(x, y)] = counts.get((x, y), 0) + 1
+        key = tiles.tile_of(lon, lat, z)
+        counts[key] = counts.get(key, 0) + 1
     (x, y), most = max(counts.items(), key=lambda kv: kv[1])
     return x, y, most
 
@@ -67,8 +64,8 @@ def test_a_street_level_tile_carries_the_markers_on_its_edges(loaded: Engine):
                                   "AND review_state <> 'rejected' ORDER BY code")).all()
         # a tree in the first few units of its tile: the tile to its left carries it past its right edge
         code, lon, lat = next((c, lon, lat) for c, lon, lat in trees if 2 / tiles.EXTENT < (lon + 180) / 360 * n % 1 < edge / 2 / tiles.EXTENT)
-        x = int((lon + 180) / 360 * n) - 1
-        y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+        x, y = tiles.tile_of(lon, lat, z)
+        x -= 1
         inside = _in_tile(conn, z, x, y)
         features = _features(tiles.render_tile(conn, layer, z, x, y, {}))
     carried = [f for f in features if f["properties"]["code"] == code]
@@ -99,6 +96,4 @@ def test_prewarm_covers_the_whole_first_view_archipelagos_included(loaded: Engin
     assert tiles.prewarm(loaded, cache, [layer]) > 0
     for lon, lat in ((105.8, 21.0), (112.3, 16.5), (114.3, 10.4), (102.2, 8.0)):  # Hà Nội, Hoàng Sa, Trường Sa, SW corner
         for z in (5, 6, 7):
-            n = 1 << z
-            x, y = int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-            assert tiles.cached_tile(cache, layer, z, x, y, {}) is not None, (lon, lat, z)
+            assert tiles.cached_tile(cache, layer, z, *tiles.tile_of(lon, lat, z), {}) is not None, (lon, lat, z)

@@ -5,20 +5,12 @@ of another team. The owning team does see them (the sweep could fail)."""
 
 from __future__ import annotations
 
-import math
-
+from geomap.services.tiles import tile_of
 from tests.reports.helpers import EMAIL, NAME, PHONE, REPORTS
 from tests.world import World
 
 PHONE2 = "0987 654 321"
 LEAKS = (PHONE, PHONE.replace(" ", ""), "912345678", PHONE2, "987654321", EMAIL, NAME, "Báo Cáo", "Phạm Riêng Tư")
-
-
-def _tile(lon: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2 ** z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return x, y
 
 
 def _make_reports(world: World) -> list[dict]:
@@ -57,7 +49,7 @@ def _public_urls(world: World, made: list[dict]) -> list[str]:
     for layer in ("wifi_points", "heritage_sites"):
         urls += [f"/api/v1/layers/{layer}/download?format={f}" for f in ("geojson", "csv", "kml", "gpkg")]
         for z in (8, 15):
-            x, y = _tile(106.05, 20.06, z)
+            x, y = tile_of(106.05, 20.06, z)
             urls.append(f"/tiles/{layer}/{z}/{x}/{y}.mvt")
     return urls
 

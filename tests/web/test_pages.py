@@ -11,15 +11,9 @@ import zxingcpp
 from PIL import Image
 
 from geomap.layers.registry import LAYERS
+from geomap.services.tiles import tile_of
 from tests.world import PASSWORD, World
 from tests.conftest import sample_features
-
-
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    import math
-
-    n = 2 ** z
-    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
 
 
 def decode(data: bytes, layer: str) -> list[dict]:
