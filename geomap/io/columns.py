@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -146,7 +147,31 @@ def _uuid(raw: pd.Series) -> Column:
     return Column(strings.str.lower().where(~odd & ~null, None).astype(object), odd)
 
 
+def _by_distinct(raw: pd.Series, clean: Callable[[pd.Series], Column]) -> Column:
+    """``clean(raw)``, computed once per distinct value of an Arrow string column and spread back by
+    position. A province, commune, team or enum column holds a handful of values in a million rows
+    (each rule here looks at one value at a time, so the answer is the same); a column of mostly
+    distinct values (codes, names) is cleaned as it is."""
+    if not (isinstance(raw.dtype, pd.StringDtype) and raw.dtype.storage == "pyarrow") or len(raw) < 64:
+        return clean(raw)
+    values = pa.array(raw.array)
+    if pc.count_distinct(values.slice(0, 1024)).as_py() * 4 > min(len(values), 1024):  # a first look
+        return clean(raw)
+    encoded = pc.dictionary_encode(values)
+    if len(encoded.dictionary) * 4 > len(raw):
+        return clean(raw)
+    # Null rows point at a null appended to the distinct values (a required field refuses it).
+    distinct = pa.concat_arrays([encoded.dictionary, pa.nulls(1, encoded.dictionary.type)])
+    position = pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy()
+    column = clean(pd.Series(pd.array(distinct, dtype=raw.dtype)))
+    return Column(column.values.take(position).set_axis(raw.index), column.unsettled[position])
+
+
 def _column(field: str, attr: Attr | None, raw: pd.Series) -> Column:
+    return _by_distinct(raw, lambda values: _clean(field, attr, values))
+
+
+def _clean(field: str, attr: Attr | None, raw: pd.Series) -> Column:
     if attr is None:  # ``id`` or a reference's companion ``*_code`` field
         return _uuid(raw) if field == "id" else _text(None, raw, required=False)
     if attr.kind == "enum":

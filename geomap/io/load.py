@@ -75,7 +75,7 @@ def _load_source(conn, source: Source, bar: tqdm, actor: str, repair: bool, max_
     bar.set_description_str(f"{layer.name}: checking")  # references, containment and codes
     check_stage(conn, layer, label)
     bar.set_description_str(f"{layer.name}: writing")  # with history
-    result = upsert_stage(conn, layer, actor, label)
+    result = upsert_stage(conn, layer, actor, label, copied)
     bar.update(copied)
     return result
 

@@ -42,28 +42,55 @@ class WriteResult:
 
 
 def check_stage(conn: Connection, layer: Layer, source: str) -> None:
-    """Database-side checks for a load: references and containment, then codes of other assets."""
-    resolve_references(conn, layer, source)
+    """Database-side checks for a load: references and containment, then codes of other assets.
+
+    The rows the layer already holds exactly like this are taken out first (once their references
+    and ids are filled in, so that they compare), and only what the load changes is checked: a
+    reload of an unchanged million-tree file after an edit skipped 4.3 s of joins (every farm, every
+    containment, every code) for rows it writes nothing for. An unchanged row is therefore not
+    refused for what changed around it since (a farm deleted or redrawn); no write, no check.
+    """
+    fill_references(conn, layer)
+    _ids_by_code(conn, layer)
+    if _drop_unchanged(conn, layer):  # the planner must see how few rows are left
+        conn.execute(text(f"ANALYZE {stage_table(layer)}"))
+    check_references(conn, layer, source)
     match_codes(conn, layer, source)
 
 
 def resolve_references(conn: Connection, layer: Layer, source: str | None) -> None:
-    """Resolve references given by code, check they exist, and check or fill in containment.
+    """Resolve references given by code, fill in containment, and check them all (a field write)."""
+    fill_references(conn, layer)
+    check_references(conn, layer, source)
 
-    Three statements per reference: resolve codes; check unknown codes, unknown ids and (for
-    contained layers) points outside the referenced polygon together; fill in the containing
-    polygon where none was given and report points that lie in none.
-    """
+
+def fill_references(conn: Connection, layer: Layer) -> None:
+    """One statement per reference for the staged rows that name none by id: the id of the one
+    named by code, or, for a contained layer's row that names neither, of the smallest polygon
+    that covers it (a row it leaves empty is reported by :func:`check_references`)."""
+    stage = stage_table(layer)
+    for attr in layer.ref_attributes:
+        ref = get_layer(attr.ref_layer)
+        rtable, col, code_col = q(ref.table), q(attr.name), q(ref_code_field(attr))
+        covering = (f"(SELECT r.id FROM {rtable} r WHERE r.deleted_at IS NULL AND ST_Covers(r.geom, s.geom) "
+                    f"ORDER BY ST_Area(r.geom), r.code LIMIT 1)") if attr.within_ref else "NULL"
+        prepared.execute(
+            conn,
+            f"UPDATE {stage} s SET {col} = CASE WHEN s.{code_col} IS NOT NULL "
+            f"THEN (SELECT r.id FROM {rtable} r WHERE r.code = s.{code_col} AND r.deleted_at IS NULL LIMIT 1) "
+            f"ELSE {covering} END WHERE s.{col} IS NULL",
+        )
+
+
+def check_references(conn: Connection, layer: Layer, source: str | None) -> None:
+    """After :func:`fill_references`: codes and ids that name no asset, points outside the polygon
+    they name, and points that lie in none; one statement per reference, the first failing check
+    wins (as when they ran one after another), 100 problems at most."""
     stage = stage_table(layer)
     for attr in layer.ref_attributes:
         ref = get_layer(attr.ref_layer)
         rtable, col, code_col = q(ref.table), q(attr.name), q(ref_code_field(attr))
         what = {"ref": ref.en.lower().rstrip("s")}
-        prepared.execute(
-            conn,
-            f"UPDATE {stage} s SET {col} = r.id FROM {rtable} r "
-            f"WHERE s.{col} IS NULL AND s.{code_col} IS NOT NULL AND r.code = s.{code_col} AND r.deleted_at IS NULL",
-        )
         checks = [
             f"SELECT idx, '{ref_code_field(attr)}' AS field, format('no %s has code %s', CAST(:ref AS text), {code_col}) AS reason "
             f"FROM {stage} s WHERE s.{col} IS NULL AND s.{code_col} IS NOT NULL",
@@ -71,29 +98,14 @@ def resolve_references(conn: Connection, layer: Layer, source: str | None) -> No
             f"WHERE s.{col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {rtable} r WHERE r.id = s.{col} AND r.deleted_at IS NULL)",
         ]
         if attr.within_ref:
-            checks.append(
+            checks += [
                 f"SELECT s.idx, 'geometry', format('the point lies outside %s %s', CAST(:ref AS text), r.code) FROM {stage} s "
-                f"JOIN {rtable} r ON r.id = s.{col} WHERE NOT ST_Covers(r.geom, s.geom)"
-            )
-        # The first failing check wins (as when they ran one after another), 100 problems at most.
+                f"JOIN {rtable} r ON r.id = s.{col} WHERE NOT ST_Covers(r.geom, s.geom)",
+                f"SELECT idx, 'geometry', format('the point lies outside every %s; tag the %s first', "
+                f"CAST(:ref AS text), CAST(:ref AS text)) FROM {stage} s WHERE s.{col} IS NULL AND s.{code_col} IS NULL",
+            ]
         union = " UNION ALL ".join(f"(SELECT {n} AS k, c.* FROM ({sql}) c)" for n, sql in enumerate(checks))
         _fail_any(conn, f"SELECT k, idx, field, reason FROM ({union}) u ORDER BY k, idx LIMIT 100", source, what)
-        if not attr.within_ref:
-            continue
-        _fail_any(
-            conn,
-            f"""
-            WITH filled AS (
-                UPDATE {stage} s SET {col} = (SELECT r.id FROM {rtable} r WHERE r.deleted_at IS NULL
-                       AND ST_Covers(r.geom, s.geom) ORDER BY ST_Area(r.geom), r.code LIMIT 1)
-                 WHERE s.{col} IS NULL RETURNING s.idx, s.{col} AS ref
-            )
-            SELECT 0 AS k, idx, 'geometry' AS field,
-                   format('the point lies outside every %s; tag the %s first', CAST(:ref AS text), CAST(:ref AS text)) AS reason
-              FROM filled WHERE ref IS NULL ORDER BY idx LIMIT 100
-            """,
-            source, what,
-        )
 
 
 def _fail_any(conn: Connection, sql: str, source: str | None, params: dict) -> None:
@@ -104,11 +116,14 @@ def _fail_any(conn: Connection, sql: str, source: str | None, params: dict) -> N
         raise InvalidInput([FieldProblem(r.field, r.reason, int(r.idx)) for r in rows if r.k == first], source=source)
 
 
+def _ids_by_code(conn: Connection, layer: Layer) -> None:
+    """An asset named only by code takes the id it already has."""
+    conn.execute(text(f"UPDATE {stage_table(layer)} s SET id = t.id FROM {q(layer.table)} t WHERE s.id IS NULL AND t.code = s.code"))
+
+
 def match_codes(conn: Connection, layer: Layer, source: str | None) -> None:
-    """An asset named only by code takes the id it already has; a code held by another asset of
-    any layer (ignoring case) is an error."""
-    table, stage = q(layer.table), stage_table(layer)
-    conn.execute(text(f"UPDATE {stage} s SET id = t.id FROM {table} t WHERE s.id IS NULL AND t.code = s.code"))
+    """A code held by another asset of any layer (ignoring case) is an error; a new asset gets its id."""
+    stage = stage_table(layer)
     _fail_any(
         conn,
         f"SELECT 0 AS k, s.idx, 'code' AS field, "
@@ -120,13 +135,11 @@ def match_codes(conn: Connection, layer: Layer, source: str | None) -> None:
     conn.execute(text(f"UPDATE {stage} SET id = gen_random_uuid() WHERE id IS NULL"))
 
 
-def upsert_stage(conn: Connection, layer: Layer, actor: str, source: str) -> WriteResult:
-    """Insert new assets, update changed ones, record their history; return the counts."""
-    stage = stage_table(layer)
-    total = conn.execute(text(f"SELECT count(*) FROM {stage}")).scalar_one()
-    _drop_unchanged(conn, layer)
+def upsert_stage(conn: Connection, layer: Layer, actor: str, source: str, total: int) -> WriteResult:
+    """Insert new assets, update changed ones, record their history (after :func:`check_stage`,
+    which took the unchanged ones out); return the counts of the ``total`` features staged."""
     with integrity_errors(layer):
-        history.record_load(conn, layer, stage, actor)
+        history.record_load(conn, layer, stage_table(layer), actor)
         # Into a layer that has rows, the search index (GIN, trigrams of code and name) takes the
         # load's entries into its pending list and merges them in one sorted pass below, instead of
         # one insert per row; into an empty one it is built afterwards (built_after).
@@ -142,16 +155,16 @@ def upsert_stage(conn: Connection, layer: Layer, actor: str, source: str) -> Wri
     return WriteResult(layer.name, source, int(total), inserted=inserted, updated=written - inserted)
 
 
-def _drop_unchanged(conn: Connection, layer: Layer) -> None:
+def _drop_unchanged(conn: Connection, layer: Layer) -> int:
     """Take the rows the layer already holds exactly like this out of the staging table, in one
     join, so that history and upsert see only what the load changes. Without it, a reload of an
     unchanged million-tree file locked every row in ``ON CONFLICT`` (a write to every heap page)
     to find that nothing differs. A row another writer changes after this statement keeps that
     writer's values, as if the edit came after the load."""
-    conn.execute(text(
+    return conn.execute(text(
         f"DELETE FROM {stage_table(layer)} s USING {q(layer.table)} t "
         f"WHERE t.id = s.id AND t.deleted_at IS NULL AND NOT {differs_sql(layer, 't', 's')}"
-    ))
+    )).rowcount
 
 
 def _upsert(conn: Connection, layer: Layer, actor: str) -> tuple[int, int]:

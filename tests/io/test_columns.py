@@ -55,7 +55,7 @@ def _cases(base: dict, values: dict) -> pd.DataFrame:
 
 
 def _plain(value):
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
         return None
     if isinstance(value, uuid.UUID):
         return str(value)
@@ -146,3 +146,48 @@ def test_arrow_string_columns_agree_too():
             assert isinstance(frame[field].dtype, pd.StringDtype)
             settled += _check(layer, frame)
     assert settled > 30
+
+
+def test_columns_of_few_distinct_values_are_cleaned_once_per_value_with_the_same_answers():
+    """A million trees hold a handful of provinces, varieties and health values: an Arrow column of
+    few distinct values is cleaned once per value and spread back. Row by row it must give exactly
+    what cleaning every row gives (values, types and which rows go to the model)."""
+    settled = 0
+    for base, values, layer_name in ((TREE, TREE_VALUES, "durian_trees"), (WIFI, WIFI_VALUES, "wifi_points")):
+        layer = get_layer(layer_name)
+        rows = [{**base, field: v} for field, options in values.items() for v in options if v is None or isinstance(v, str)]
+        many = pd.DataFrame(rows * 30).astype("string[pyarrow]")  # ≥ 64 rows, ≤ 1 distinct value in 4
+        each, each_unsettled = clean_columns(layer, many.iloc[:2])  # too short to be grouped
+        whole, unsettled = clean_columns(layer, many)
+        alone = [clean_columns(layer, many.iloc[[i]]) for i in range(len(rows))]
+        for i in range(len(rows)):
+            row, row_unsettled = alone[i]
+            assert unsettled[i] == row_unsettled[0], (i, rows[i])
+            if unsettled[i]:
+                continue  # the model decides this row; its clean values are not used
+            settled += 1
+            for field in model_fields(layer):
+                got, want = _plain(whole.at[i, field]), _plain(row.at[0, field])
+                assert got == want and type(got) is type(want), (i, field, got, want)
+        assert (unsettled[:len(rows)] == unsettled[len(rows):2 * len(rows)]).all()
+        assert len(each) == 2 and not each_unsettled.all()
+    assert settled > 30
+
+
+def test_points_are_staged_as_the_bytes_shapely_writes():
+    """A file of points is staged through one NumPy buffer instead of shapely's ``to_wkb``: the
+    same EWKB (SRID 4326) for every point; polygons and anything else still go through shapely."""
+    import shapely
+
+    from geomap.io.staging import _ewkb, _ewkb_column
+
+    rng = np.random.default_rng(7)
+    points = shapely.points(rng.uniform(-180, 180, 500), rng.uniform(-90, 90, 500))
+    points[:3] = [shapely.Point(108.123456789012, 12.7), shapely.Point(-0.0, 0.0), shapely.Point(1e-300, -1e300)]
+    fast = _ewkb_column(points)
+    assert isinstance(fast.dtype, pd.StringDtype)
+    assert list(fast) == [h.lower() for h in _ewkb(points)]
+    assert shapely.equals(shapely.from_wkb(list(fast)), points).all()
+    assert shapely.get_srid(shapely.from_wkb(fast[0])) == 4326
+    farms = np.array([shapely.box(108, 12, 108.01, 12.01), shapely.Point(1, 2)], dtype=object)
+    assert list(_ewkb_column(farms)) == list(_ewkb(farms))

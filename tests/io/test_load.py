@@ -78,8 +78,9 @@ def row_xmax(engine) -> dict[str, str]:
 
 
 def test_any_write_since_the_last_load_makes_the_reload_run_in_full(loaded, tmp_path):
-    """An edit is reverted, a hard-deleted tree comes back, an edited farm re-checks containment,
-    and a file differing by one byte is read again."""
+    """An edit is reverted, a hard-deleted tree comes back, an edited farm makes the file compare
+    again (a tree that names no farm takes it by containment), and a file differing by one byte is
+    read again."""
     trees = SAMPLE / "durian_trees.geojson"
     assert load_file(loaded, trees)[0].same_file
     with loaded.begin() as conn:
@@ -157,6 +158,30 @@ def test_tree_without_farm_is_assigned_by_containment(loaded, tmp_path):
     with loaded.connect() as conn:
         row = conn.execute(text("SELECT farm_id, variety, health FROM durian_trees WHERE code = 'NEW-TREE-1'")).one()
     assert (str(row.farm_id), row.variety, row.health) == (farm["id"], "musang_king", "khoe")
+
+
+def test_a_reload_checks_what_it_writes_not_the_rows_it_leaves_as_they_are(loaded, tmp_path):
+    """A farm redrawn after its trees were loaded leaves a tree outside it. Reloading the unchanged
+    file writes nothing and is not refused for that tree (the load compares before it checks, so a
+    million unchanged rows cost no containment join); the same file with that tree changed is
+    refused, naming it, and nothing is written."""
+    trees = sample_features("durian_trees")
+    tree = trees[0]
+    with loaded.begin() as conn:
+        conn.execute(text("DELETE FROM loaded_files"))
+        conn.execute(text("UPDATE farms SET geom = ST_Multi(ST_Buffer(CAST(ST_Centroid(geom) AS geography), 1)::geometry), "
+                          "version = version + 1, updated_at = now() WHERE id = :f"), {"f": tree["properties"]["farm_id"]})
+    [again] = load_file(loaded, write_geojson(tmp_path / "durian_trees.geojson", trees))
+    assert (again.same_file, again.inserted, again.updated, again.features) == (False, 0, 0, len(trees))
+    before = snapshot(loaded)
+    changed = copy.deepcopy(trees)
+    changed[0]["properties"]["height_m"] = 9.5
+    with pytest.raises(InvalidInput) as err:
+        load_file(loaded, write_geojson(tmp_path / "durian_trees.geojson", changed))
+    assert [(p.index, p.field) for p in err.value.problems] == [(0, "geometry")]
+    farm = next(f for f in sample_features("farms") if f["id"] == tree["properties"]["farm_id"])
+    assert err.value.problems[0].reason.endswith(f"outside durian farm {farm['properties']['code']}")
+    assert snapshot(loaded) == before
 
 
 def test_farm_area_is_computed_on_the_ellipsoid(loaded):
