@@ -155,6 +155,8 @@ def _by_distinct(raw: pd.Series, clean: Callable[[pd.Series], Column]) -> Column
     if not (isinstance(raw.dtype, pd.StringDtype) and raw.dtype.storage == "pyarrow") or len(raw) < 64:
         return clean(raw)
     values = pa.array(raw.array)
+    if isinstance(values, pa.ChunkedArray):  # a column concatenated from several frames
+        values = values.combine_chunks()
     if pc.count_distinct(values.slice(0, 1024)).as_py() * 4 > min(len(values), 1024):  # a first look
         return clean(raw)
     encoded = pc.dictionary_encode(values)

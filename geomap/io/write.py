@@ -74,11 +74,12 @@ def fill_references(conn: Connection, layer: Layer) -> None:
         rtable, col, code_col = q(ref.table), q(attr.name), q(ref_code_field(attr))
         covering = (f"(SELECT r.id FROM {rtable} r WHERE r.deleted_at IS NULL AND ST_Covers(r.geom, s.geom) "
                     f"ORDER BY ST_Area(r.geom), r.code LIMIT 1)") if attr.within_ref else "NULL"
+        named = "" if attr.within_ref else f" AND s.{code_col} IS NOT NULL"
         prepared.execute(
             conn,
             f"UPDATE {stage} s SET {col} = CASE WHEN s.{code_col} IS NOT NULL "
             f"THEN (SELECT r.id FROM {rtable} r WHERE r.code = s.{code_col} AND r.deleted_at IS NULL LIMIT 1) "
-            f"ELSE {covering} END WHERE s.{col} IS NULL",
+            f"ELSE {covering} END WHERE s.{col} IS NULL{named}",
         )
 
 

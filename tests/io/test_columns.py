@@ -14,6 +14,7 @@ import uuid
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from pydantic import ValidationError
 
@@ -170,6 +171,10 @@ def test_columns_of_few_distinct_values_are_cleaned_once_per_value_with_the_same
                 got, want = _plain(whole.at[i, field]), _plain(row.at[0, field])
                 assert got == want and type(got) is type(want), (i, field, got, want)
         assert (unsettled[:len(rows)] == unsettled[len(rows):2 * len(rows)]).all()
+        joined = pd.concat([many.iloc[:7 * len(rows)], many.iloc[7 * len(rows):]], ignore_index=True)
+        assert pa.array(joined["province"].array).num_chunks == 2  # a column of two Arrow chunks
+        again, again_unsettled = clean_columns(layer, joined)
+        assert (again_unsettled == unsettled).all() and again.astype(object).equals(whole.astype(object))
         assert len(each) == 2 and not each_unsettled.all()
     assert settled > 30
 
@@ -190,4 +195,6 @@ def test_points_are_staged_as_the_bytes_shapely_writes():
     assert shapely.equals(shapely.from_wkb(list(fast)), points).all()
     assert shapely.get_srid(shapely.from_wkb(fast[0])) == 4326
     farms = np.array([shapely.box(108, 12, 108.01, 12.01), shapely.Point(1, 2)], dtype=object)
+    measured = np.array([shapely.from_wkt("POINT M (108 12 3)"), shapely.Point(108, 12)], dtype=object)
+    assert list(_ewkb_column(measured)) == list(_ewkb(measured))  # an M value is not dropped
     assert list(_ewkb_column(farms)) == list(_ewkb(farms))

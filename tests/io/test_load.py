@@ -160,6 +160,21 @@ def test_tree_without_farm_is_assigned_by_containment(loaded, tmp_path):
     assert (str(row.farm_id), row.variety, row.health) == (farm["id"], "musang_king", "khoe")
 
 
+def test_the_first_failing_reference_check_is_the_one_reported(loaded, tmp_path):
+    """A file with a tree naming an unknown farm code, one outside the farm it names and one outside
+    every farm is refused for the first kind only, as when the checks ran one after another."""
+    farm, other = sample_features("farms")[:2]
+    far = shapely.geometry.shape(other["geometry"]).representative_point()
+    trees = [dict(_tree(code="T-NOWHERE"), geometry={"type": "Point", "coordinates": [106.0, 20.0]}),
+             dict(_tree(code="T-ELSEWHERE", farm_id=farm["id"]), geometry={"type": "Point", "coordinates": [far.x, far.y]}),
+             _tree(code="T-UNKNOWN", farm_code="NO-SUCH-FARM")]
+    for expected, index in (("no durian farm has code NO-SUCH-FARM", 2), ("outside durian farm", 1), ("outside every", 0)):
+        with pytest.raises(InvalidInput) as err:
+            load_file(loaded, write_geojson(tmp_path / "durian_trees.geojson", trees))
+        assert [(p.index, expected in p.reason) for p in err.value.problems] == [(index, True)]
+        trees = trees[:index]
+
+
 def test_a_reload_checks_what_it_writes_not_the_rows_it_leaves_as_they_are(loaded, tmp_path):
     """A farm redrawn after its trees were loaded leaves a tree outside it. Reloading the unchanged
     file writes nothing and is not refused for that tree (the load compares before it checks, so a
