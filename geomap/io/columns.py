@@ -157,16 +157,22 @@ def _by_distinct(raw: pd.Series, clean: Callable[[pd.Series], Column]) -> Column
     values = pa.array(raw.array)
     if isinstance(values, pa.ChunkedArray):  # a column concatenated from several frames
         values = values.combine_chunks()
-    if pc.count_distinct(values.slice(0, 1024)).as_py() * 4 > min(len(values), 1024):  # a first look
+    first = values.slice(0, 1024)  # a first look, before hashing the whole column
+    if _mostly_distinct(pc.count_distinct(first).as_py(), len(first)):
         return clean(raw)
     encoded = pc.dictionary_encode(values)
-    if len(encoded.dictionary) * 4 > len(raw):
+    if _mostly_distinct(len(encoded.dictionary), len(values)):
         return clean(raw)
     # Null rows point at a null appended to the distinct values (a required field refuses it).
     distinct = pa.concat_arrays([encoded.dictionary, pa.nulls(1, encoded.dictionary.type)])
     position = pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy()
     column = clean(pd.Series(pd.array(distinct, dtype=raw.dtype)))
     return Column(column.values.take(position).set_axis(raw.index), column.unsettled[position])
+
+
+def _mostly_distinct(distinct: int, rows: int) -> bool:
+    """More than one distinct value in four rows: grouping by value would not pay."""
+    return distinct * 4 > rows
 
 
 def _column(field: str, attr: Attr | None, raw: pd.Series) -> Column:

@@ -143,10 +143,10 @@ def _ewkb(geoms) -> np.ndarray:
     return shapely.to_wkb(shapely.set_srid(np.asarray(geoms, dtype=object), 4326), hex=True, include_srid=True)
 
 
-#: Hex EWKB of a 2D point in WGS 84 is these 9 bytes, then x and y as little-endian doubles:
-#: byte order (1 = little-endian), geometry type 1 with the SRID flag (0x20000000), SRID 4326.
-_POINT_HEAD = np.dtype([("head", "S9"), ("x", "<f8"), ("y", "<f8")])
-_POINT_HEAD_BYTES = bytes.fromhex("0101000020e6100000")
+#: EWKB of a 2D point in WGS 84: a 9-byte head — byte order (1 = little-endian), geometry type 1
+#: with the SRID flag (0x20000000), SRID 4326 — then x and y as little-endian doubles.
+_POINT_EWKB = np.dtype([("head", "S9"), ("x", "<f8"), ("y", "<f8")])
+_POINT_HEAD = bytes.fromhex("0101000020e6100000")
 
 
 def _ewkb_column(geoms) -> pd.Series:
@@ -163,9 +163,9 @@ def _ewkb_column(geoms) -> pd.Series:
     if not points:
         return pd.Series(_ewkb(geoms), dtype=object)
     xy = shapely.get_coordinates(geoms)
-    rows = np.empty(len(geoms), dtype=_POINT_HEAD)
-    rows["head"], rows["x"], rows["y"] = _POINT_HEAD_BYTES, xy[:, 0], xy[:, 1]
-    width = 2 * _POINT_HEAD.itemsize
+    rows = np.empty(len(geoms), dtype=_POINT_EWKB)
+    rows["head"], rows["x"], rows["y"] = _POINT_HEAD, xy[:, 0], xy[:, 1]
+    width = 2 * _POINT_EWKB.itemsize  # hex: two characters a byte
     offsets = np.arange(0, width * (len(geoms) + 1), width, dtype=np.int64)
     text = pa.LargeStringArray.from_buffers(len(geoms), pa.py_buffer(offsets), pa.py_buffer(binascii.hexlify(rows.tobytes())))
     return pd.Series(pd.arrays.ArrowStringArray(text))

@@ -64,14 +64,19 @@ def resolve_references(conn: Connection, layer: Layer, source: str | None) -> No
     check_references(conn, layer, source)
 
 
+def _reference(attr) -> tuple[Layer, str, str, str]:
+    """A reference attribute's layer, its quoted table, and the staging table's quoted id and code columns."""
+    ref = get_layer(attr.ref_layer)
+    return ref, q(ref.table), q(attr.name), q(ref_code_field(attr))
+
+
 def fill_references(conn: Connection, layer: Layer) -> None:
     """One statement per reference for the staged rows that name none by id: the id of the one
     named by code, or, for a contained layer's row that names neither, of the smallest polygon
     that covers it (a row it leaves empty is reported by :func:`check_references`)."""
     stage = stage_table(layer)
     for attr in layer.ref_attributes:
-        ref = get_layer(attr.ref_layer)
-        rtable, col, code_col = q(ref.table), q(attr.name), q(ref_code_field(attr))
+        _, rtable, col, code_col = _reference(attr)
         covering = (f"(SELECT r.id FROM {rtable} r WHERE r.deleted_at IS NULL AND ST_Covers(r.geom, s.geom) "
                     f"ORDER BY ST_Area(r.geom), r.code LIMIT 1)") if attr.within_ref else "NULL"
         named = "" if attr.within_ref else f" AND s.{code_col} IS NOT NULL"
@@ -89,8 +94,7 @@ def check_references(conn: Connection, layer: Layer, source: str | None) -> None
     wins (as when they ran one after another), 100 problems at most."""
     stage = stage_table(layer)
     for attr in layer.ref_attributes:
-        ref = get_layer(attr.ref_layer)
-        rtable, col, code_col = q(ref.table), q(attr.name), q(ref_code_field(attr))
+        ref, rtable, col, code_col = _reference(attr)
         what = {"ref": ref.en.lower().rstrip("s")}
         checks = [
             f"SELECT idx, '{ref_code_field(attr)}' AS field, format('no %s has code %s', CAST(:ref AS text), {code_col}) AS reason "
