@@ -18,6 +18,18 @@ _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
 @dataclass(frozen=True)
+class TeamRights:
+    """What a volunteer's team may tag, and whether it has a working-area polygon (read with the
+    caller, so a field write does not look the team up again)."""
+
+    code: str
+    provinces: tuple[str, ...]
+    communes: tuple[str, ...]
+    layers: tuple[str, ...]
+    has_area: bool
+
+
+@dataclass(frozen=True)
 class Principal:
     """Who is calling: a role, and what that role is tied to (team, farms)."""
 
@@ -27,6 +39,7 @@ class Principal:
     team_code: str | None = None
     farm_ids: frozenset[str] = field(default_factory=frozenset)
     read_after: str | None = None  # WAL position of this user's last write (read replicas)
+    team: TeamRights | None = None  # the team named by team_code, as it was when the caller was looked up
 
     @property
     def is_admin(self) -> bool:

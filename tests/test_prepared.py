@@ -73,3 +73,70 @@ def test_a_bitmap_statement_reads_its_rows_pages_in_order(engine: Engine):
         plan = "\n".join(conn.execute(text(f"EXPLAIN EXECUTE {name}(1, 4000, 10001)")).scalars())
         assert "Bitmap Heap Scan" in plan and "Index Scan using" not in plan, plan
         assert prepared.readable(prepared._compiled(sql, False, True)[2]) == sql
+
+
+def test_a_pipeline_runs_its_steps_in_order_in_one_round_trip(engine: Engine):
+    """The steps go as one message once prepared; the first time, a step is prepared after the
+    steps before it ran (it reads a table they create). Values and text with ``%`` and quotes
+    arrive as sent; the result is the last step's."""
+    from sqlalchemy import event
+
+    create = prepared.Step("CREATE TEMP TABLE IF NOT EXISTS pipe_probe (v text); DELETE FROM pipe_probe; "
+                           "INSERT INTO pipe_probe VALUES (CAST(:v AS text) || '%')", prepare=False)
+    steps = lambda value: [  # noqa: E731
+        prepared.Step(create.sql, {"v": value}, prepare=False),
+        prepared.Step("INSERT INTO pipe_probe SELECT v || CAST(:more AS text) FROM pipe_probe", {"more": "+%(x)s"}),
+        prepared.Step("SELECT v, format('%s rows', count(*) OVER ()) AS n FROM pipe_probe WHERE v LIKE :p ORDER BY v",
+                      {"p": "%"}, generic=True),
+    ]
+    sent: list[str] = []
+    with engine.connect() as conn, conn.begin():
+        event.listen(conn, "before_cursor_execute", lambda *a: sent.append(a[2]))
+        first = prepared.pipeline(conn, steps("50% O'Brien")).all()
+        assert [tuple(r) for r in first] == [("50% O'Brien%", "2 rows"), ("50% O'Brien%+%(x)s", "2 rows")]
+        sent.clear()
+        again = prepared.pipeline(conn, steps("ấp 1")).all()
+        assert [r.v for r in again] == ["ấp 1%", "ấp 1%+%(x)s"]
+        assert len(sent) == 1, sent  # everything prepared: one round trip
+        assert prepared.readable(sent[0]).endswith(
+            "INSERT INTO pipe_probe SELECT v || CAST(:more AS text) FROM pipe_probe; "
+            "SELECT v, format('%s rows', count(*) OVER ()) AS n FROM pipe_probe WHERE v LIKE :p ORDER BY v")
+
+
+def test_each_step_of_a_pipeline_reads_what_the_steps_before_it_waited_for(engine: Engine):
+    """READ COMMITTED gives each statement of the message its own snapshot: a step that waits for
+    a lock held by another transaction sees, in the next step, what that transaction committed
+    (a retried write finds its original's receipt)."""
+    import threading
+
+    with engine.begin() as setup:
+        setup.execute(text("CREATE TABLE IF NOT EXISTS pipe_committed (v int)"))
+        setup.execute(text("TRUNCATE pipe_committed"))
+    holder = engine.connect()
+    tx = holder.begin()
+    holder.execute(text("SELECT pg_advisory_xact_lock(hashtext('pipe-probe'))"))
+    holder.execute(text("INSERT INTO pipe_committed VALUES (7)"))
+    seen: list = []
+
+    def waiter():
+        with engine.connect() as conn, conn.begin():
+            seen.append(prepared.pipeline(conn, [
+                prepared.Step("SELECT pg_advisory_xact_lock(hashtext(CAST(:k AS text)))", {"k": "pipe-probe"}),
+                prepared.Step("SELECT coalesce(sum(v), 0) FROM pipe_committed"),
+            ]).scalar_one())
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    with engine.connect() as watch:  # the waiter is blocked on the lock before the holder commits
+        for _ in range(500):
+            if watch.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).scalar_one():
+                break
+            threading.Event().wait(0.01)
+        else:
+            raise AssertionError("the pipeline never waited for the lock")
+    tx.commit()
+    holder.close()
+    thread.join(30)
+    with engine.begin() as cleanup:
+        cleanup.execute(text("DROP TABLE pipe_committed"))
+    assert seen == [7]

@@ -23,6 +23,7 @@ import pyarrow.csv as pa_csv
 import shapely
 from sqlalchemy import Connection, text
 
+from geomap import prepared
 from geomap.layers.base import Layer
 from geomap.schemas import ref_code_field
 from geomap.sql import q
@@ -52,10 +53,9 @@ def _table_columns(layer: Layer) -> set[str]:
     return {"id"} | {a.name for a in layer.writable_attributes}
 
 
-def _prepare(conn: Connection, layer: Layer, rows_json: str | None = None) -> tuple[str, float]:
-    """Make sure this connection's staging table for ``layer`` exists and is empty, in one round
-    trip; return its COPY statement and its ``reltuples`` (-1: never analysed). ``rows_json``: a
-    JSON array of rows to stage in the same round trip (a field write's few rows).
+@lru_cache(maxsize=None)
+def _empty_stage_sql(layer: Layer) -> str:
+    """Make sure this connection's staging table for ``layer`` exists and is empty.
 
     The table lives as long as the pooled connection (``ON COMMIT DELETE ROWS``), so a field write
     does not pay for creating and dropping a table and its catalogue entries every time.
@@ -63,20 +63,17 @@ def _prepare(conn: Connection, layer: Layer, rows_json: str | None = None) -> tu
     cols = staging_columns(layer)
     stage, table = stage_table(layer), q(layer.table)
     select = ", ".join(("NULL::text AS " + q(c)) if c not in _table_columns(layer) else q(c) for c in cols)
-    insert = "" if rows_json is None else _insert_json_sql(layer) + "; "
-    reltuples = conn.execute(
-        text(
-            "SET LOCAL client_min_messages = warning; "
+    return ("SET LOCAL client_min_messages = warning; "
             f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
             f"SELECT 0::int AS idx, {select}, geom FROM {table} WITH NO DATA; "
-            f"DELETE FROM {stage}; "  # empty already, unless staged before in this same transaction
-            f"{insert}"
-            f"SELECT reltuples FROM pg_class WHERE oid = 'pg_temp.{stage}'::regclass"
-        ),
-        {} if rows_json is None else {"rows": rows_json},
-    ).scalar_one()
+            f"DELETE FROM {stage}")  # empty already, unless staged before in this same transaction
+
+
+def _prepare(conn: Connection, layer: Layer) -> str:
+    """Make sure the staging table exists and is empty (one round trip); return its COPY statement."""
+    conn.exec_driver_sql(_empty_stage_sql(layer))
     # CSV with the default NULL (an unquoted empty field): quoted values are never NULL.
-    return f"COPY {stage} ({', '.join(q(c) for c in _row_columns(layer))}) FROM STDIN WITH (FORMAT csv)", reltuples
+    return f"COPY {stage_table(layer)} ({', '.join(q(c) for c in _row_columns(layer))}) FROM STDIN WITH (FORMAT csv)"
 
 
 def copy_to_stage(conn: Connection, layer: Layer, frames: Iterable[pd.DataFrame], progress=None) -> int:
@@ -86,7 +83,7 @@ def copy_to_stage(conn: Connection, layer: Layer, frames: Iterable[pd.DataFrame]
     The CSV is written by Arrow's C++ writer, column by column: every value quoted, NULL an
     unquoted empty field.
     """
-    copy_sql, _ = _prepare(conn, layer)
+    copy_sql = _prepare(conn, layer)
     options = pa_csv.WriteOptions(include_header=False, quoting_style="all_valid")
     raw = conn.connection.dbapi_connection
     copied = 0
@@ -106,24 +103,23 @@ def copy_to_stage(conn: Connection, layer: Layer, frames: Iterable[pd.DataFrame]
     return copied
 
 
-def copy_rows_to_stage(conn: Connection, layer: Layer, rows: list[list]) -> None:
-    """The same for a few rows (field writes), without a DataFrame and without ``COPY``: the rows
-    go as one JSON array in the round trip that prepares the table (``COPY`` is two more
-    exchanges with the server, and held the backend waiting on the client for 4.4 ms per create
-    under load).
+def rows_step(layer: Layer, rows: list[list]) -> prepared.Step:
+    """The statement that stages a few rows (a field write), to run first in the round trip of the
+    checks that read them (:func:`geomap.io.write.resolve_references`): the table made ready as
+    for a file, the rows as one JSON array (``COPY`` is two more exchanges with the server, and
+    held the backend waiting on the client for 4.4 ms per create under load).
 
     The staging table needs statistics even for one row: without them the planner guesses it
     large and joins it to a million-row layer by scanning the layer (seconds instead of ms). It is
-    analysed when its statistics describe a different number of rows than this write stages, so
-    a stream of single creates on one connection analyses it once.
+    analysed when its statistics describe a different number of rows than this write stages
+    (``geomap_analyze_stale``, migration 0010), so a stream of single creates on one connection
+    analyses it once.
 
     Each row is ``[idx, *staging_columns(layer), geom_hex_ewkb]``; None becomes NULL.
     """
     names = _row_columns(layer)
     payload = json.dumps([dict(zip(names, row)) for row in rows], default=str, ensure_ascii=False)
-    _, reltuples = _prepare(conn, layer, payload)
-    if reltuples != len(rows):
-        conn.execute(text(f"ANALYZE {stage_table(layer)}"))
+    return prepared.Step(_stage_rows_sql(layer), {"rows": payload, "n": len(rows)}, prepare=False)
 
 
 def _row_columns(layer: Layer) -> list[str]:
@@ -132,11 +128,12 @@ def _row_columns(layer: Layer) -> list[str]:
 
 
 @lru_cache(maxsize=None)
-def _insert_json_sql(layer: Layer) -> str:
+def _stage_rows_sql(layer: Layer) -> str:
     stage = stage_table(layer)
     cols = ", ".join(q(c) for c in _row_columns(layer))
-    return (f"INSERT INTO {stage} ({cols}) SELECT {cols} "
-            f"FROM json_populate_recordset(NULL::{stage}, CAST(:rows AS json))")
+    return (f"{_empty_stage_sql(layer)}; INSERT INTO {stage} ({cols}) SELECT {cols} "
+            f"FROM json_populate_recordset(NULL::{stage}, CAST(:rows AS json)); "
+            f"SELECT geomap_analyze_stale('pg_temp.{stage}'::regclass, CAST(:n AS bigint))")
 
 
 def _ewkb(geoms) -> np.ndarray:
@@ -185,7 +182,7 @@ def stage_frame(layer: Layer, records: pd.DataFrame, geoms, start: int = 0) -> p
 
 
 def stage_rows(layer: Layer, records: list[dict], geoms, indexes: list[int]) -> list[list]:
-    """Validated records → rows for :func:`copy_rows_to_stage` (few features)."""
+    """Validated records → rows for :func:`rows_step` (few features)."""
     cols = staging_columns(layer)
     return [
         [idx, *(None if rec.get(c) is None else (str(rec[c]) if _is_id(c) else rec[c]) for c in cols), g]

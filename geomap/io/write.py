@@ -8,6 +8,7 @@ the same file twice changes nothing (no new version, no history entry).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
@@ -58,10 +59,11 @@ def check_stage(conn: Connection, layer: Layer, source: str) -> None:
     match_codes(conn, layer, source)
 
 
-def resolve_references(conn: Connection, layer: Layer, source: str | None) -> None:
-    """Resolve references given by code, fill in containment, and check them all (a field write)."""
-    fill_references(conn, layer)
-    check_references(conn, layer, source)
+def resolve_references(conn: Connection, layer: Layer, source: str | None,
+                       first: Sequence[prepared.Step] = ()) -> None:
+    """Resolve references given by code, fill in containment, and check them all (a field write):
+    one round trip, after the ``first`` statements (the one that stages the rows)."""
+    check_references(conn, layer, source, first=[*first, *_fill_steps(layer)])
 
 
 def _reference(attr) -> tuple[Layer, str, str, str]:
@@ -71,54 +73,69 @@ def _reference(attr) -> tuple[Layer, str, str, str]:
 
 
 def fill_references(conn: Connection, layer: Layer) -> None:
-    """One statement per reference for the staged rows that name none by id: the id of the one
-    named by code, or, for a contained layer's row that names neither, of the smallest polygon
-    that covers it (a row it leaves empty is reported by :func:`check_references`)."""
+    """For the staged rows that name no reference by id: the id of the one named by code, or, for
+    a contained layer's row that names neither, of the smallest polygon that covers it (a row it
+    leaves empty is reported by :func:`check_references`). One statement per reference."""
+    steps = _fill_steps(layer)
+    if steps:
+        prepared.pipeline(conn, steps)
+
+
+def _fill_steps(layer: Layer) -> list[prepared.Step]:
     stage = stage_table(layer)
+    steps = []
     for attr in layer.ref_attributes:
         _, rtable, col, code_col = _reference(attr)
         covering = (f"(SELECT r.id FROM {rtable} r WHERE r.deleted_at IS NULL AND ST_Covers(r.geom, s.geom) "
                     f"ORDER BY ST_Area(r.geom), r.code LIMIT 1)") if attr.within_ref else "NULL"
         named = "" if attr.within_ref else f" AND s.{code_col} IS NOT NULL"
-        prepared.execute(
-            conn,
+        steps.append(prepared.Step(
             f"UPDATE {stage} s SET {col} = CASE WHEN s.{code_col} IS NOT NULL "
             f"THEN (SELECT r.id FROM {rtable} r WHERE r.code = s.{code_col} AND r.deleted_at IS NULL LIMIT 1) "
-            f"ELSE {covering} END WHERE s.{col} IS NULL{named}",
-        )
+            f"ELSE {covering} END WHERE s.{col} IS NULL{named}"
+        ))
+    return steps
 
 
-def check_references(conn: Connection, layer: Layer, source: str | None) -> None:
+def check_references(conn: Connection, layer: Layer, source: str | None, first: Sequence[prepared.Step] = ()) -> None:
     """After :func:`fill_references`: codes and ids that name no asset, points outside the polygon
-    they name, and points that lie in none; one statement per reference, the first failing check
-    wins (as when they ran one after another), 100 problems at most."""
+    they name, and points that lie in none. One statement for every reference, after ``first`` in
+    the same round trip; the first failing check wins (as when they ran one after another), 100
+    problems at most."""
     stage = stage_table(layer)
-    for attr in layer.ref_attributes:
+    checks, params = [], {}
+    for i, attr in enumerate(layer.ref_attributes):
         ref, rtable, col, code_col = _reference(attr)
-        what = {"ref": ref.en.lower().rstrip("s")}
-        checks = [
-            f"SELECT idx, '{ref_code_field(attr)}' AS field, format('no %s has code %s', CAST(:ref AS text), {code_col}) AS reason "
+        what = f"CAST(:ref{i} AS text)"
+        params[f"ref{i}"] = ref.en.lower().rstrip("s")
+        checks += [
+            f"SELECT idx, '{ref_code_field(attr)}' AS field, format('no %s has code %s', {what}, {code_col}) AS reason "
             f"FROM {stage} s WHERE s.{col} IS NULL AND s.{code_col} IS NOT NULL",
-            f"SELECT idx, '{attr.name}', format('no %s has id %s', CAST(:ref AS text), s.{col}) FROM {stage} s "
+            f"SELECT idx, '{attr.name}', format('no %s has id %s', {what}, s.{col}) FROM {stage} s "
             f"WHERE s.{col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {rtable} r WHERE r.id = s.{col} AND r.deleted_at IS NULL)",
         ]
         if attr.within_ref:
             checks += [
-                f"SELECT s.idx, 'geometry', format('the point lies outside %s %s', CAST(:ref AS text), r.code) FROM {stage} s "
+                f"SELECT s.idx, 'geometry', format('the point lies outside %s %s', {what}, r.code) FROM {stage} s "
                 f"JOIN {rtable} r ON r.id = s.{col} WHERE NOT ST_Covers(r.geom, s.geom)",
                 f"SELECT idx, 'geometry', format('the point lies outside every %s; tag the %s first', "
-                f"CAST(:ref AS text), CAST(:ref AS text)) FROM {stage} s WHERE s.{col} IS NULL AND s.{code_col} IS NULL",
+                f"{what}, {what}) FROM {stage} s WHERE s.{col} IS NULL AND s.{code_col} IS NULL",
             ]
-        union = " UNION ALL ".join(f"(SELECT {n} AS k, c.* FROM ({sql}) c)" for n, sql in enumerate(checks))
-        _fail_any(conn, f"SELECT k, idx, field, reason FROM ({union}) u ORDER BY k, idx LIMIT 100", source, what)
+    if not checks:
+        if first:
+            prepared.pipeline(conn, first)
+        return
+    union = " UNION ALL ".join(f"(SELECT {n} AS k, c.* FROM ({sql}) c)" for n, sql in enumerate(checks))
+    _fail_any(conn, f"SELECT k, idx, field, reason FROM ({union}) u ORDER BY k, idx LIMIT 100", source, params, first)
 
 
-def _fail_any(conn: Connection, sql: str, source: str | None, params: dict) -> None:
-    """Run a check returning (k, idx, field, reason) rows; raise for those of the first k found."""
-    rows = prepared.execute(conn, sql, params).all()
+def _fail_any(conn: Connection, sql: str, source: str | None, params: dict, first: Sequence[prepared.Step] = ()) -> None:
+    """Run a check returning (k, idx, field, reason) rows (after ``first``, in the same round
+    trip); raise for those of the first k found."""
+    rows = prepared.pipeline(conn, [*first, prepared.Step(sql, params)]).all()
     if rows:
-        first = rows[0].k
-        raise InvalidInput([FieldProblem(r.field, r.reason, int(r.idx)) for r in rows if r.k == first], source=source)
+        first_k = rows[0].k
+        raise InvalidInput([FieldProblem(r.field, r.reason, int(r.idx)) for r in rows if r.k == first_k], source=source)
 
 
 def _ids_by_code(conn: Connection, layer: Layer) -> None:

@@ -9,7 +9,7 @@ import json
 from sqlalchemy import Connection, text
 
 from geomap import prepared
-from geomap.auth import PUBLIC, Principal, check_password, hash_password, new_secret, secret_hash
+from geomap.auth import PUBLIC, Principal, TeamRights, check_password, hash_password, new_secret, secret_hash
 from geomap.errors import Conflict, GeomapError, NotFound, Unauthorized
 from geomap.layers.registry import LAYERS, get_layer
 
@@ -116,14 +116,16 @@ def revoke_secret(conn: Connection, secret: str) -> None:
 
 def principal_for_secret(conn: Connection, secret: str, kind: str) -> Principal:
     """The principal holding ``secret``, or :class:`Unauthorized`. One query: credential, user,
-    farms and the user's read fence (see geomap/replicas.py)."""
+    farms, the user's read fence (see geomap/replicas.py) and the user's team."""
     digest = secret_hash(secret)
     row = prepared.execute(
         conn,
         "SELECT c.secret_hash, c.expires_at, c.revoked_at, u.id AS user_id, u.username, u.role, u.team_code, "
         "u.active, ARRAY(SELECT f.farm_id::text FROM user_farms f WHERE f.user_id = u.id) AS farm_ids, "
-        "(SELECT r.lsn FROM read_fences r WHERE r.user_id = u.id) AS read_after "
-        "FROM credentials c JOIN users u ON u.id = c.user_id WHERE c.secret_hash = :h AND c.kind = :k",
+        "(SELECT r.lsn FROM read_fences r WHERE r.user_id = u.id) AS read_after, "
+        "t.code AS team, t.provinces, t.communes, t.layers, t.area IS NOT NULL AS has_area "
+        "FROM credentials c JOIN users u ON u.id = c.user_id LEFT JOIN teams t ON t.code = u.team_code "
+        "WHERE c.secret_hash = :h AND c.kind = :k",
         {"h": digest, "k": kind},
     ).first()
     if row is None or not hmac.compare_digest(row.secret_hash, digest):
@@ -134,8 +136,10 @@ def principal_for_secret(conn: Connection, secret: str, kind: str) -> Principal:
         raise Unauthorized("this token has expired" if kind == "token" else "session expired; sign in again")
     if not row.active:
         raise Unauthorized("this account is disabled")
+    team = None if row.team is None else TeamRights(row.team, tuple(row.provinces), tuple(row.communes),
+                                                     tuple(row.layers), row.has_area)
     return Principal(role=row.role, user_id=str(row.user_id), username=row.username, team_code=row.team_code,
-                     farm_ids=frozenset(row.farm_ids), read_after=row.read_after)
+                     farm_ids=frozenset(row.farm_ids), read_after=row.read_after, team=team)
 
 
 def sign_in(conn: Connection, username: str, password: str, days: float = 14) -> str:

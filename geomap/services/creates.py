@@ -18,7 +18,7 @@ from geomap import history, prepared
 from geomap.auth import Principal
 from geomap.errors import Conflict, FieldProblem, Forbidden, InvalidInput
 from geomap.integrity import integrity_errors
-from geomap.io.staging import copy_rows_to_stage, stage_rows, stage_table
+from geomap.io.staging import rows_step, stage_rows, stage_table
 from geomap.io.write import resolve_references
 from geomap.layers.base import Layer
 from geomap.services import permissions, receipts, spacing
@@ -57,10 +57,11 @@ def create_features(conn: Connection, layer: Layer, principal: Principal, items:
     hashes = [receipts.request_hash({"p": {k: v for k, v in r.items() if k != "id"}, "g": geometry_hash_input(g)})
               for r, g in zip(parsed.records, parsed.geoms)]
     chosen = {i: str(rec["id"]) for i, rec in enumerate(parsed.records) if rec.get("id") is not None}
-    # One statement locks the chosen ids (retries in flight wait) and then the spacing cells.
-    receipts.wait_for_in_flight(conn, [receipts.id_key(layer, fid) for fid in chosen.values()],
-                                then=spacing.cell_keys(layer, parsed.geoms))
-    results = _replay_ids(conn, layer, principal, chosen, hashes, single)
+    # One statement locks the chosen ids (retries in flight wait) and then the spacing cells; the
+    # receipts of the chosen ids are read in the same round trip, once the locks are held.
+    locks = receipts.in_flight_step([receipts.id_key(layer, fid) for fid in chosen.values()],
+                                    then=spacing.cell_keys(layer, parsed.geoms))
+    results = _replay_ids(conn, layer, principal, chosen, hashes, single, locks)
     for rec in parsed.records:
         if rec.get("id") is None:
             rec["id"] = uuid.uuid4()
@@ -90,12 +91,14 @@ def _replayed(conn: Connection, layer: Layer, principal: Principal, ids: list[st
 
 
 def _replay_ids(conn: Connection, layer: Layer, principal: Principal, chosen: dict[int, str], hashes: list[str],
-                single: bool) -> dict[int, Created]:
-    """Features whose client-chosen id (``chosen``: index → id, locked already) has a receipt for
-    this same content: what they created."""
+                single: bool, locks: prepared.Step | None) -> dict[int, Created]:
+    """Take ``locks`` (the chosen ids', and the spacing cells'); then the features whose
+    client-chosen id (``chosen``: index → id) has a receipt for this same content: what they created."""
     if not chosen:
+        if locks is not None:
+            prepared.pipeline(conn, [locks])
         return {}
-    found, taken = receipts.for_ids(conn, layer, list(chosen.values()))
+    found, taken = receipts.for_ids(conn, layer, list(chosen.values()), after=locks)
     replayed: dict[int, str] = {}
     for i, fid in chosen.items():
         where = None if single else i
@@ -121,9 +124,8 @@ def _insert_new(conn: Connection, layer: Layer, principal: Principal, parsed: Pa
         outside = permissions.outside_team_area(conn, principal, items, team=team)
         if outside:
             raise Forbidden("; ".join(p.describe() for p in outside))
-    copy_rows_to_stage(conn, layer, stage_rows(layer, records, geoms, todo))
     try:
-        resolve_references(conn, layer, None)
+        resolve_references(conn, layer, None, first=[rows_step(layer, stage_rows(layer, records, geoms, todo))])
     except InvalidInput as exc:
         if single:
             raise InvalidInput([FieldProblem(p.field, p.reason, None) for p in exc.problems]) from None

@@ -20,7 +20,7 @@ from geomap.errors import (
     BadRequest, Conflict, FieldProblem, Forbidden, InvalidInput, PreconditionFailed, PreconditionRequired,
 )
 from geomap.integrity import integrity_errors
-from geomap.io.staging import copy_rows_to_stage, stage_rows, stage_table
+from geomap.io.staging import rows_step, stage_rows, stage_table
 from geomap.io.write import resolve_references
 from geomap.layers.base import Layer
 from geomap.layers.common import REVIEW_STATES
@@ -104,8 +104,7 @@ def patch_feature(conn: Connection, layer: Layer, principal: Principal, asset_id
     if principal.role == "volunteer":
         moved = (None, ewkb(parsed.geoms[0]), record.get("province"), record.get("commune"))
         permissions.require_in_team_area(conn, principal, layer, [moved, permissions.area_item(row)], team)
-    copy_rows_to_stage(conn, layer, stage_rows(layer, [record], parsed.geoms, [0]))
-    resolve_references(conn, layer, None)
+    resolve_references(conn, layer, None, first=[rows_step(layer, stage_rows(layer, [record], parsed.geoms, [0]))])
     if _update_from_stage(conn, layer, principal, version):
         new = fetch_row(conn, layer, asset_id, principal)
         history.record(conn, layer, new, row, "update", principal.actor)

@@ -51,6 +51,9 @@ def can_see_private(principal: Principal, layer: Layer, row: Mapping) -> bool:
 
 
 def _team(conn: Connection, principal: Principal):
+    """The caller's team: as read with the caller (:class:`~geomap.auth.TeamRights`), else looked up."""
+    if principal.team is not None and principal.team.code == principal.team_code:
+        return principal.team
     team = prepared.execute(
         conn, "SELECT code, provinces, communes, layers, area IS NOT NULL AS has_area FROM teams WHERE code = :c",
         {"c": principal.team_code},

@@ -44,19 +44,28 @@ def wait_for_in_flight(conn: Connection, keys: list[str], then: list[str] | None
     A request retried while its original is still running waits here until the original commits
     or rolls back; the receipts it reads next (a new statement, a new snapshot) then show the outcome.
     """
-    lock_in_order(conn, sorted(set(keys)) + list(then or []))
+    step = in_flight_step(keys, then)
+    if step is not None:
+        prepared.pipeline(conn, [step])
 
 
-def lock_in_order(conn: Connection, keys: list[str]) -> None:
-    """Transaction-level advisory locks on ``keys``, taken in the list's order, in one statement."""
-    if keys:
-        # Volatile functions run after ORDER BY, so the locks are taken in the array's order.
-        prepared.execute(
-            conn,
-            "SELECT count(pg_advisory_xact_lock(hashtext(k.key))) FROM "
-            "(SELECT key FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS u(key, n) ORDER BY n) k",
-            {"keys": keys},
-        )
+def in_flight_step(keys: list[str], then: list[str] | None = None) -> prepared.Step | None:
+    """The statement of :func:`wait_for_in_flight`, to run ahead of the next one in its round
+    trip (:func:`for_ids`); None when there is nothing to lock."""
+    return lock_step(sorted(set(keys)) + list(then or []))
+
+
+def lock_step(keys: list[str]) -> prepared.Step | None:
+    """Transaction-level advisory locks on ``keys``, taken in the list's order, in one statement;
+    None when there is nothing to lock."""
+    if not keys:
+        return None
+    # Volatile functions run after ORDER BY, so the locks are taken in the array's order.
+    return prepared.Step(
+        "SELECT count(pg_advisory_xact_lock(hashtext(k.key))) FROM "
+        "(SELECT key FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS u(key, n) ORDER BY n) k",
+        {"keys": keys},
+    )
 
 
 def find(conn: Connection, key: str) -> Mapping | None:
@@ -75,18 +84,20 @@ def check(row, key: str, digest: str, layer: Layer, index: int | None = None) ->
         raise Conflict(f"{where}this {what} was already used for a different request; use a new one", details)
 
 
-def for_ids(conn: Connection, layer: Layer, ids: list[str]) -> tuple[dict, set[str]]:
-    """For client-chosen ids, in one query: their receipts (id → row) and which are already assets."""
+def for_ids(conn: Connection, layer: Layer, ids: list[str],
+            after: prepared.Step | None = None) -> tuple[dict, set[str]]:
+    """For client-chosen ids, in one query: their receipts (id → row) and which are already assets.
+    ``after``: a statement to run first in the same round trip (the locks of :func:`in_flight_step`;
+    the query reads on a snapshot taken once they are held)."""
     if not ids:
         return {}, set()
-    rows = prepared.execute(
-        conn,
+    rows = prepared.pipeline(conn, [*([after] if after else []), prepared.Step(
         f"SELECT k.id, r.request_hash, r.asset_ids, r.layer, "
         f"EXISTS (SELECT 1 FROM {q(layer.table)} t WHERE t.id = CAST(k.id AS uuid)) AS taken "
         f"FROM unnest(CAST(:ids AS text[])) AS k(id) LEFT JOIN write_receipts r ON r.key = CAST(:prefix AS text) || k.id",
         {"ids": ids, "prefix": id_key(layer, "")},
         generic=True,
-    ).all()
+    )]).all()
     return {r.id: r for r in rows if r.request_hash is not None}, {r.id for r in rows if r.taken}
 
 

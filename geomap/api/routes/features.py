@@ -56,7 +56,8 @@ def create_feature(
             _options(settings, force, confirm_nearby), single=True, idempotency_key=idempotency_key,
         )
     status = 201 if result.created else 200
-    location = str(request.url_for("get_feature", layer=layer.name, asset_id=result.feature["id"]))
+    # The collection's URL and the new id (what url_for("get_feature") gives, without searching the routes).
+    location = str(request.url.replace(path=f"{request.url.path.rstrip('/')}/{result.feature['id']}", query=""))
     return written(request, principal, JSONResponse(
         result.feature, status_code=status,
         headers={"ETag": reads.etag(result.feature["properties"]["version"]), "Location": location}), layer)
