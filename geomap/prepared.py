@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Mapping, Sequence
 
+import psycopg2.extensions
 from sqlalchemy import Connection, CursorResult
 
 #: SQLAlchemy's own pattern for a bound parameter in ``text()`` (a ``::cast`` is not one).
@@ -101,8 +102,12 @@ def pipeline(conn: Connection, steps: Sequence[Step]) -> CursorResult:
     A step not yet prepared on this connection is prepared once the steps before it have run, so
     its ``PREPARE`` sees a table they create.
     """
+    if not steps:
+        raise ValueError("a pipeline needs at least one statement")
+    raw = conn.connection.dbapi_connection
+    encoding = psycopg2.extensions.encodings[raw.encoding]
     pending: list[str] = []
-    with conn.connection.dbapi_connection.cursor() as cur:  # binds values only; SQLAlchemy sends
+    with raw.cursor() as cur:  # binds values only; SQLAlchemy sends
         for step in steps:
             if step.prepare:
                 run = _compiled(step.sql, step.generic)[2]
@@ -112,7 +117,7 @@ def pipeline(conn: Connection, steps: Sequence[Step]) -> CursorResult:
                 _prepare_here(conn, step.sql, step.generic)
             else:
                 run = _pyformat(step.sql)
-            pending.append(cur.mogrify(run, dict(step.params or {})).decode())
+            pending.append(cur.mogrify(run, dict(step.params or {})).decode(encoding))
     return _send(conn, pending)
 
 

@@ -105,38 +105,52 @@ def test_a_pipeline_runs_its_steps_in_order_in_one_round_trip(engine: Engine):
 
 def test_each_step_of_a_pipeline_reads_what_the_steps_before_it_waited_for(engine: Engine):
     """READ COMMITTED gives each statement of the message its own snapshot: a step that waits for
-    a lock held by another transaction sees, in the next step, what that transaction committed
-    (a retried write finds its original's receipt)."""
+    a lock held by another transaction sees, in the next step of the same message, what that
+    transaction committed (a retried write finds its original's receipt)."""
     import threading
 
+    from sqlalchemy import event
+
+    steps = lambda key: [  # noqa: E731
+        prepared.Step("SELECT pg_advisory_xact_lock(hashtext(CAST(:k AS text)))", {"k": key}),
+        prepared.Step("SELECT coalesce(sum(v), 0) FROM pipe_committed"),
+    ]
     with engine.begin() as setup:
         setup.execute(text("CREATE TABLE IF NOT EXISTS pipe_committed (v int)"))
         setup.execute(text("TRUNCATE pipe_committed"))
-    holder = engine.connect()
-    tx = holder.begin()
-    holder.execute(text("SELECT pg_advisory_xact_lock(hashtext('pipe-probe'))"))
-    holder.execute(text("INSERT INTO pipe_committed VALUES (7)"))
-    seen: list = []
+    seen, sent = [], []
+    waiter_conn = engine.connect()
+    with waiter_conn.begin():  # both statements prepared: the contended run is one message
+        assert prepared.pipeline(waiter_conn, steps("pipe-warm")).scalar_one() == 0
+    event.listen(waiter_conn, "before_cursor_execute", lambda *a: sent.append(a[2]))
 
     def waiter():
-        with engine.connect() as conn, conn.begin():
-            seen.append(prepared.pipeline(conn, [
-                prepared.Step("SELECT pg_advisory_xact_lock(hashtext(CAST(:k AS text)))", {"k": "pipe-probe"}),
-                prepared.Step("SELECT coalesce(sum(v), 0) FROM pipe_committed"),
-            ]).scalar_one())
+        with waiter_conn.begin():
+            seen.append(prepared.pipeline(waiter_conn, steps("pipe-probe")).scalar_one())
 
-    thread = threading.Thread(target=waiter)
-    thread.start()
-    with engine.connect() as watch:  # the waiter is blocked on the lock before the holder commits
-        for _ in range(500):
-            if watch.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).scalar_one():
-                break
-            threading.Event().wait(0.01)
-        else:
-            raise AssertionError("the pipeline never waited for the lock")
-    tx.commit()
-    holder.close()
-    thread.join(30)
-    with engine.begin() as cleanup:
-        cleanup.execute(text("DROP TABLE pipe_committed"))
+    holder = engine.connect()
+    tx = holder.begin()
+    thread = threading.Thread(target=waiter, daemon=True)
+    try:
+        holder.execute(text("SELECT pg_advisory_xact_lock(hashtext('pipe-probe'))"))
+        holder.execute(text("INSERT INTO pipe_committed VALUES (7)"))
+        thread.start()
+        with engine.connect() as watch:  # the waiter is blocked on the lock before the holder commits
+            for _ in range(1000):
+                if watch.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).scalar_one():
+                    break
+                threading.Event().wait(0.01)
+            else:
+                raise AssertionError("the pipeline never waited for the lock")
+        tx.commit()
+        thread.join(30)
+        assert not thread.is_alive()
+    finally:
+        if tx.is_active:
+            tx.rollback()
+        holder.close()
+        waiter_conn.close()
+        with engine.begin() as cleanup:
+            cleanup.execute(text("DROP TABLE pipe_committed"))
+    assert len(sent) == 1 and "pg_advisory_xact_lock" in prepared.readable(sent[0]), sent
     assert seen == [7]

@@ -103,6 +103,7 @@ def create_app(settings: Settings | None = None, migrate: bool | None = None) ->
         log.info("geomap ready on %s", engine.url.render_as_string(hide_password=True))
         # The ~200,000 objects built by now live as long as the worker: frozen, Python's full
         # collections skip them (they took 100-340 ms under field writes). Unfrozen on shutdown.
+        gc.collect()  # start-up's own garbage first, or it would be kept for the worker's life
         gc.freeze()
         try:
             yield

@@ -55,7 +55,7 @@ def _table_columns(layer: Layer) -> set[str]:
 
 @lru_cache(maxsize=None)
 def _empty_stage_sql(layer: Layer) -> str:
-    """Make sure this connection's staging table for ``layer`` exists and is empty.
+    """The statements that make sure this connection's staging table for ``layer`` exists and is empty.
 
     The table lives as long as the pooled connection (``ON COMMIT DELETE ROWS``), so a field write
     does not pay for creating and dropping a table and its catalogue entries every time.

@@ -62,7 +62,8 @@ def check_stage(conn: Connection, layer: Layer, source: str) -> None:
 def resolve_references(conn: Connection, layer: Layer, source: str | None,
                        first: Sequence[prepared.Step] = ()) -> None:
     """Resolve references given by code, fill in containment, and check them all (a field write):
-    one round trip, after the ``first`` statements (the one that stages the rows)."""
+    one round trip once the statements are prepared on the connection, after the ``first`` ones
+    (the one that stages the rows)."""
     check_references(conn, layer, source, first=[*first, *_fill_steps(layer)])
 
 
@@ -98,10 +99,10 @@ def _fill_steps(layer: Layer) -> list[prepared.Step]:
 
 
 def check_references(conn: Connection, layer: Layer, source: str | None, first: Sequence[prepared.Step] = ()) -> None:
-    """After :func:`fill_references`: codes and ids that name no asset, points outside the polygon
-    they name, and points that lie in none. One statement for every reference, after ``first`` in
-    the same round trip; the first failing check wins (as when they ran one after another), 100
-    problems at most."""
+    """Once the references are filled in (:func:`fill_references`, or its statements in ``first``):
+    codes and ids that name no asset, points outside the polygon they name, and points that lie in
+    none. One statement for every reference, after ``first`` in the same round trip; the first
+    failing check wins (as when they ran one after another), 100 problems at most."""
     stage = stage_table(layer)
     checks, params = [], {}
     for i, attr in enumerate(layer.ref_attributes):

@@ -1,9 +1,9 @@
 """Creating assets from the field: one Feature or a batch, all or nothing, safe to retry.
 
-The flow: who may create → replay what a retry already created (receipts) → validate every
-feature → the volunteer's working area → spacing locks → stage (COPY) → references, codes and
-the nearby rule checked in SQL on the staging table → one INSERT that also records the history
-→ receipts. Any problem anywhere and nothing is written; a batch's errors name each feature.
+The flow: who may create → validate every feature → spacing locks, and what a retry already
+created (receipts) → the volunteer's working area → stage (one JSON insert, sent with the
+reference checks) → references, codes and the nearby rule checked in SQL on the staging table →
+one INSERT that also records the history and the receipts. Any problem anywhere and nothing is written; a batch's errors name each feature.
 """
 
 from __future__ import annotations
