@@ -50,21 +50,17 @@ def wait_for_in_flight(conn: Connection, keys: list[str], then: list[str] | None
 
 
 def in_flight_step(keys: list[str], then: list[str] | None = None) -> prepared.Step | None:
-    """The statement of :func:`wait_for_in_flight`, to run ahead of the next one in its round
-    trip (:func:`for_ids`); None when there is nothing to lock."""
-    return lock_step(sorted(set(keys)) + list(then or []))
-
-
-def lock_step(keys: list[str]) -> prepared.Step | None:
-    """Transaction-level advisory locks on ``keys``, taken in the list's order, in one statement;
-    None when there is nothing to lock."""
-    if not keys:
+    """The statement of :func:`wait_for_in_flight` (transaction-level advisory locks, taken in
+    order), to run ahead of the next one in its round trip (:func:`for_ids`); None when there is
+    nothing to lock."""
+    ordered = sorted(set(keys)) + list(then or [])
+    if not ordered:
         return None
     # Volatile functions run after ORDER BY, so the locks are taken in the array's order.
     return prepared.Step(
         "SELECT count(pg_advisory_xact_lock(hashtext(k.key))) FROM "
         "(SELECT key FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS u(key, n) ORDER BY n) k",
-        {"keys": keys},
+        {"keys": ordered},
     )
 
 
