@@ -271,7 +271,10 @@ def _write_points(engine, name: str, run: int, offset: int) -> Path:
         ), {"seed": run % 1_000_000 + 1, "offset": offset}).all()
     path = ROOT / ".geomap" / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(f"{x:.9f} {y:.9f}\n" for x, y in points))
+    # fixed width (28 bytes a line, as bench/field_writes.lua expects): each wrk thread seeks to its slice
+    lines = [f"{x:013.9f} {y:013.9f}\n" for x, y in points]
+    assert {len(line) for line in lines} == {28}, "a point outside 0-999° longitude/latitude"
+    path.write_text("".join(lines))
     return path
 
 

@@ -40,6 +40,13 @@ class Settings(BaseSettings):
         "on a lock (a first large load holds its layer's) would then stall every other request of the worker "
         "sooner.",
     )
+    write_concurrency: int = Field(
+        default=2, ge=0, le=200,
+        description="Single-asset writes of one layer that each worker runs at once; more wait in line, first "
+        "come first served (geomap/api/admission.py). On 2 cores, 32 volunteers creating at once measured "
+        "(bench/NOTES.md, session 15) more creates/s and a narrower spread of answer times than with every "
+        "write running at once. 0 turns the line off.",
+    )
     replica_poll_s: float = Field(default=1.0, description="How often each worker checks its replicas' replay position.")
     home: Path = Field(
         default=Path(".geomap"),

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 
 from geomap import __version__
+from geomap.api.admission import WriteAdmission
 from geomap.api.cors import ReadOnlyCors
 from geomap.api.errors import install_error_handlers
 from geomap.api.limits import BodySizeLimit
@@ -64,8 +65,10 @@ def app_from_env() -> FastAPI:
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    """The middleware stack, innermost first: body limits, security headers and rate limits,
-    static caching, read-only CORS, then gzip for everything (pages, tiles, downloads on slow links)."""
+    """The middleware stack, innermost first: field writes' turns, body limits, security headers and
+    rate limits, static caching, read-only CORS, then gzip for everything (pages, tiles, downloads
+    on slow links)."""
+    app.add_middleware(WriteAdmission, concurrency=settings.write_concurrency)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(
         SecurityMiddleware, basemap_url=settings.basemap_url,

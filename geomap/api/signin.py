@@ -16,6 +16,7 @@ import unicodedata
 
 from starlette.requests import Request
 
+from geomap.api.bodies import read_body, replay
 from geomap.api.limits import limit_for
 from geomap.api.throttle import Backoff
 from geomap.problems import send_problem
@@ -31,41 +32,12 @@ def account_key(username: str) -> str:
     return "acct:" + unicodedata.normalize("NFC", username.strip()).casefold()
 
 
-async def _read_body(receive, limit: int) -> tuple[bytes, bool]:
-    """The whole body (and True), or what was read when it passed ``limit`` (and False: the
-    body-size limit behind this refuses it with a 413 before any route reads it)."""
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks), False
-        chunks.append(message.get("body", b""))
-        size += len(chunks[-1])
-        if size > limit:
-            return b"".join(chunks), False
-        if not message.get("more_body"):
-            return b"".join(chunks), True
-
-
-def _replay(body: bytes, receive):
-    sent = False
-
-    async def replay():
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
-
-
 async def username_of(scope, body: bytes) -> str | None:
     """The username a sign-in body carries, parsed the way the routes parse it (last key wins)."""
     media = Request(scope).headers.get("content-type", "").split(";")[0].strip().lower()
     try:
         if media in FORM_TYPES:
-            form = await Request(scope, _replay(body, _nothing)).form()
+            form = await Request(scope, replay(body, _nothing)).form()
             value = form.get("username")
         else:
             data = json.loads(body)
@@ -89,8 +61,8 @@ class SignInGuard:
 
     async def __call__(self, app, scope, receive, send, address: str, headers: list) -> None:
         """Run the sign-in request ``scope`` through ``app`` unless it has to wait."""
-        body, whole = await _read_body(receive, limit_for(scope["path"]))
-        receive = _replay(body, receive)
+        body, whole = await read_body(receive, limit_for(scope["path"]))
+        receive = replay(body, receive)
         user = await username_of(scope, body) if whole else None
         keys = [(self.addresses, "ip:" + address)] + ([(self.accounts, account_key(user))] if user else [])
         wait = max(counter.wait(key) for counter, key in keys)
