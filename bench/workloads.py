@@ -273,7 +273,7 @@ def _write_points(engine, name: str, run: int, offset: int) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     # fixed width (28 bytes a line, as bench/field_writes.lua expects): each wrk thread seeks to its slice
     lines = [f"{x:013.9f} {y:013.9f}\n" for x, y in points]
-    assert {len(line) for line in lines} == {28}, "a point outside 0-999° longitude/latitude"
+    assert {len(line) for line in lines} == {28}, "a coordinate wider than 13 characters"
     path.write_text("".join(lines))
     return path
 
