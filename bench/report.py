@@ -136,6 +136,10 @@ def write_report(r: dict, path: Path) -> None:
                   f"{w['flow_creates']:,} + {w['patches']:,} | {w['flow_ms']['p50']} / {w['flow_ms']['p99']} | "
                   f"{w['create_retries_ok']} | {w['patch_retries_412']} | {w['conflicts']} | {w['errors']} | {w['duplicates']} | "
                   f"{w['acknowledged_missing']} | {w['lost_updates']} |", ""]
+        if w.get("connections_per_worker"):
+            lines += [f"Connections per server worker during the creates run: {' / '.join(map(str, w['connections_per_worker']))} "
+                      "(the kernel hands each keep-alive connection to one worker for its life; both workers answer at the "
+                      "same rate, so the volunteers on the busier one wait longer: bench/NOTES.md, session 15).", ""]
     else:
         lines += ["## 4. Field writes", "",
                   f"{w['clients']} concurrent volunteers for {w['seconds']} s, each creating a tree (client-chosen id, inside a farm) "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import http.client
 import json
 import math
@@ -245,8 +246,23 @@ def features(engine, geomap: str, tipg: str, seconds: float, repeats: int) -> di
     return out
 
 
+def _connections_per_worker(port: int) -> list[int]:
+    """How many established connections each server process holds on ``port``, most first: the
+    kernel hands each keep-alive connection to one worker for its life."""
+    try:
+        out = subprocess.run(["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
+                             capture_output=True, text=True).stdout
+    except OSError:  # no iproute2: the report leaves the line out
+        return []
+    return sorted(collections.Counter(re.findall(r"pid=(\d+)", out)).values(), reverse=True)
+
+
 def _wrk_writes(geomap: str, token: str, points: Path, mode: str, run: int, clients: int, seconds: float) -> dict:
-    """One wrk run of bench/field_writes.lua; returns its RESULT line."""
+    """One wrk run of bench/field_writes.lua; returns its RESULT line, with the connections each
+    worker held halfway through."""
+    seen: list[list[int]] = []
+    probe = threading.Timer(seconds / 2 + 0.5, lambda: seen.append(_connections_per_worker(urllib.parse.urlsplit(geomap).port)))
+    probe.start()
     out = subprocess.run(
         ["wrk", "-t", str(clients), "-c", str(clients), "-d", f"{max(1, round(seconds))}s", "--timeout", "30s",
          "-s", str(ROOT / "bench" / "field_writes.lua"), geomap, "--", token, str(points), mode, str(run), str(clients)],
@@ -255,7 +271,8 @@ def _wrk_writes(geomap: str, token: str, points: Path, mode: str, run: int, clie
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")), None)
     if line is None:
         raise RuntimeError(f"wrk gave no result: {out.stdout[-500:]} {out.stderr[-500:]}")
-    return json.loads(line.removeprefix("RESULT "))
+    probe.join()
+    return {**json.loads(line.removeprefix("RESULT ")), "connections_per_worker": seen[0] if seen else []}
 
 
 WARM_UP_S = 3
@@ -309,7 +326,7 @@ def field_writes(engine, geomap: str, token: str, clients: int, seconds: float) 
     stored = a.n + b.n  # at most `clients` more than acked: requests in flight when wrk stopped
     return {
         "clients": clients, "seconds": round(creates["seconds"], 1), "generator": "wrk + bench/field_writes.lua",
-        "warm_up_s": WARM_UP_S,
+        "warm_up_s": WARM_UP_S, "connections_per_worker": creates["connections_per_worker"],
         "creates": creates["created"], "creates_per_s": round(creates["created"] / creates["seconds"], 1),
         "create_ms": {"p50": round(creates["p50_ms"], 1), "p99": round(creates["p99_ms"], 1)},
         "create_retries_ok": creates["create_retries_ok"] + flow["create_retries_ok"],
