@@ -13,7 +13,7 @@
 -- about a CPU-second at the start of every measured run, on the server's two cores.
 
 local threads = {}
-LINE_BYTES = 28  -- "%013.9f %013.9f\n" (bench/workloads.py, _write_points)
+local LINE_BYTES = 28  -- "%013.9f %013.9f\n" (bench/workloads.py, _write_points)
 local counter = 0
 
 function setup(thread)

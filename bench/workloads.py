@@ -258,11 +258,7 @@ def _connections_per_worker(port: int) -> list[int]:
 
 
 def _wrk_writes(geomap: str, token: str, points: Path, mode: str, run: int, clients: int, seconds: float) -> dict:
-    """One wrk run of bench/field_writes.lua; returns its RESULT line, with the connections each
-    worker held halfway through."""
-    seen: list[list[int]] = []
-    probe = threading.Timer(seconds / 2 + 0.5, lambda: seen.append(_connections_per_worker(urllib.parse.urlsplit(geomap).port)))
-    probe.start()
+    """One wrk run of bench/field_writes.lua; returns its RESULT line."""
     out = subprocess.run(
         ["wrk", "-t", str(clients), "-c", str(clients), "-d", f"{max(1, round(seconds))}s", "--timeout", "30s",
          "-s", str(ROOT / "bench" / "field_writes.lua"), geomap, "--", token, str(points), mode, str(run), str(clients)],
@@ -271,8 +267,7 @@ def _wrk_writes(geomap: str, token: str, points: Path, mode: str, run: int, clie
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")), None)
     if line is None:
         raise RuntimeError(f"wrk gave no result: {out.stdout[-500:]} {out.stderr[-500:]}")
-    probe.join()
-    return {**json.loads(line.removeprefix("RESULT ")), "connections_per_worker": seen[0] if seen else []}
+    return json.loads(line.removeprefix("RESULT "))
 
 
 WARM_UP_S = 3
@@ -311,7 +306,11 @@ def field_writes(engine, geomap: str, token: str, clients: int, seconds: float) 
     # other farms, so the measured runs never land on its trees.
     _wrk_writes(geomap, token, _write_points(engine, "bench-points-warm-up.txt", run, offset=400), "create",
                 run + 2, clients, WARM_UP_S)
+    seen: list[list[int]] = []  # the connections each worker holds halfway through the creates run
+    probe = threading.Timer(seconds / 2, lambda: seen.append(_connections_per_worker(urllib.parse.urlsplit(geomap).port)))
+    probe.start()
     creates = _wrk_writes(geomap, token, path, "create", run, clients, seconds)
+    probe.join()
     flow = _wrk_writes(geomap, token, path, "flow", run + 1, clients, seconds)
     with engine.connect() as conn:
         def stats(r: int):
@@ -326,7 +325,7 @@ def field_writes(engine, geomap: str, token: str, clients: int, seconds: float) 
     stored = a.n + b.n  # at most `clients` more than acked: requests in flight when wrk stopped
     return {
         "clients": clients, "seconds": round(creates["seconds"], 1), "generator": "wrk + bench/field_writes.lua",
-        "warm_up_s": WARM_UP_S, "connections_per_worker": creates["connections_per_worker"],
+        "warm_up_s": WARM_UP_S, "connections_per_worker": seen[0] if seen else [],
         "creates": creates["created"], "creates_per_s": round(creates["created"] / creates["seconds"], 1),
         "create_ms": {"p50": round(creates["p50_ms"], 1), "p99": round(creates["p99_ms"], 1)},
         "create_retries_ok": creates["create_retries_ok"] + flow["create_retries_ok"],

@@ -68,8 +68,8 @@ class WriteAdmission:
         return lines[layer]
 
     async def __call__(self, scope, receive, send):
-        layer = gated_layer(scope.get("method", ""), scope.get("path", "")) if scope["type"] == "http" else None
-        if layer is None or self.concurrency <= 0:
+        layer = gated_layer(scope["method"], scope["path"]) if scope["type"] == "http" and self.concurrency > 0 else None
+        if layer is None:
             return await self.app(scope, receive, send)
         body, whole = await read_body(receive)  # the body limit outside caps it
         if not whole:
