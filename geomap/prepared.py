@@ -13,18 +13,25 @@ A prepared statement belongs to the database session, so which statements a conn
 prepared is kept in the pool's per-connection ``info``, which SQLAlchemy empties when a dead
 connection is replaced. ``PREPARE`` is not undone by a rollback, so a failed write leaves the
 statement prepared and the record true.
+
+The statements run on the driver's cursor, in the SQLAlchemy connection's transaction, and their
+rows come back as named tuples (:class:`Rows`): SQLAlchemy's result objects cost a field create
+more Python than the driver's whole exchange (:func:`_run` says what is kept of its execution).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections import namedtuple
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
+import psycopg2
 import psycopg2.extensions
-from sqlalchemy import Connection, CursorResult
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
 
 #: SQLAlchemy's own pattern for a bound parameter in ``text()`` (a ``::cast`` is not one).
 _PARAM = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
@@ -53,7 +60,7 @@ def _compiled(sql: str, generic: bool = False, bitmap: bool = False) -> tuple[st
 
 
 def execute(conn: Connection, sql: str, params: Mapping[str, Any] | None = None, *,
-            generic: bool = False, bitmap: bool = False) -> CursorResult:
+            generic: bool = False, bitmap: bool = False) -> Rows:
     """Run one statement (``:name`` parameters, as for ``text()``) prepared on this connection.
 
     ``generic``: use the generic plan from the first run. PostgreSQL keeps planning a statement
@@ -69,9 +76,7 @@ def execute(conn: Connection, sql: str, params: Mapping[str, Any] | None = None,
     """
     _, _, run = _compiled(sql, generic, bitmap)
     _prepare_here(conn, sql, generic, bitmap)
-    # Sent as the driver's own SQL: a ``text()`` construct would be compiled, cache-keyed and
-    # have its parameters processed on every call, for a statement that is only a name and values.
-    return conn.exec_driver_sql(run, dict(params or {}))
+    return _run(conn, run, dict(params or {}))
 
 
 @dataclass(frozen=True)
@@ -89,15 +94,15 @@ class Step:
     generic: bool = False
 
 
-def pipeline(conn: Connection, steps: Sequence[Step]) -> CursorResult:
+def pipeline(conn: Connection, steps: Sequence[Step]) -> Rows:
     """Run ``steps`` one after another in one round trip; return the last one's result.
 
     They go as one message of statements (PostgreSQL's simple query protocol), which the server
     runs in order, each on its own snapshot as separate statements are in READ COMMITTED: a lock
     one step takes is held when the next one reads, and an error stops the rest and fails the
-    transaction as any error does. A round trip costs a field write ~0.25 ms of CPU on the two
-    sides (SQLAlchemy's execution, the driver, the server's protocol) of the ~10 ms a create costs
-    in all. Values are bound by the driver (``mogrify``), as for any statement it sends.
+    transaction as any error does. A round trip saved is a wait saved, and CPU on both sides (the
+    driver, the server's protocol). Values are bound by the driver (``mogrify``), as for any
+    statement it sends.
 
     A step not yet prepared on this connection is prepared once the steps before it have run, so
     its ``PREPARE`` sees a table they create.
@@ -121,10 +126,86 @@ def pipeline(conn: Connection, steps: Sequence[Step]) -> CursorResult:
     return _send(conn, pending)
 
 
-def _send(conn: Connection, statements: list[str]) -> CursorResult:
-    """Statements whose values are bound already, as one message. The driver still formats the
-    text (SQLAlchemy always hands it a parameter mapping), so a ``%`` in it is doubled."""
-    return conn.exec_driver_sql("; ".join(statements).replace("%", "%%"))
+def _send(conn: Connection, statements: list[str]) -> Rows:
+    """Statements whose values are bound already, as one message (sent without parameters, so
+    the driver does not format the text again)."""
+    return _run(conn, "; ".join(statements), None)
+
+
+class Rows:
+    """A statement's rows as named tuples, with the result methods the services use (``one``,
+    ``first``, ``all``, ``scalar_one``, ``scalars``, ``mappings``), as SQLAlchemy's results have them."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: list) -> None:
+        self._rows = rows
+
+    def __iter__(self) -> Iterator:
+        return iter(self._rows)
+
+    def all(self) -> list:
+        """Every row."""
+        return list(self._rows)
+
+    def first(self):
+        """The first row, or None."""
+        return self._rows[0] if self._rows else None
+
+    def one(self):
+        """The only row; an error when there is none or more than one."""
+        if not self._rows:
+            raise NoResultFound("No row was found when one was required")
+        if len(self._rows) > 1:
+            raise MultipleResultsFound("Multiple rows were found when exactly one was required")
+        return self._rows[0]
+
+    def scalar_one(self) -> Any:
+        """The first value of the only row."""
+        return self.one()[0]
+
+    def scalars(self) -> Rows:
+        """The first value of each row."""
+        return Rows([r[0] for r in self._rows])
+
+    def mappings(self) -> Rows:
+        """Each row as a dict by column name."""
+        return Rows([r._asdict() for r in self._rows])
+
+
+@lru_cache(maxsize=256)
+def _row_type(names: tuple[str, ...]) -> type:
+    return namedtuple("Row", names, rename=True)  # a name that is no identifier becomes _0, _1…
+
+
+def _run(conn: Connection, statement: str, params: Mapping[str, Any] | None) -> Rows:
+    """Send ``statement`` on ``conn``'s driver connection, in its transaction, and read its rows.
+
+    SQLAlchemy's result objects are skipped: building their metadata for every statement was 12%
+    of a field create's Python (py-spy, bench/NOTES.md session 16), for statements that are only a
+    prepared name and values. What SQLAlchemy's execution would do that matters is done here: the
+    connection's transaction begins as it would on a first statement, ``before_cursor_execute``
+    listeners see the statement (the round-trip tests count with them), a driver error is raised
+    as SQLAlchemy's (``IntegrityError``, ``OperationalError``…), and a connection the server
+    dropped is invalidated so the pool replaces it.
+    """
+    if not conn.in_transaction():
+        conn.begin()  # SQLAlchemy's autobegin: a later commit() commits this statement too
+    raw = conn.connection.dbapi_connection
+    with raw.cursor() as cur:
+        for listener in conn.dispatch.before_cursor_execute:
+            listener(conn, cur, statement, params, None, False)
+        try:
+            cur.execute(statement, params)
+            if cur.description is None:
+                return Rows([])
+            return Rows(list(map(_row_type(tuple(d.name for d in cur.description))._make, cur.fetchall())))
+        except psycopg2.Error as exc:
+            dropped = conn.dialect.is_disconnect(exc, raw, cur)
+            if dropped:
+                conn.invalidate(exc)
+            raise DBAPIError.instance(statement, params, exc, psycopg2.Error, connection_invalidated=dropped,
+                                      dialect=conn.dialect) from exc
 
 
 def _prepared_here(conn: Connection, sql: str, generic: bool = False, bitmap: bool = False) -> bool:
@@ -136,8 +217,7 @@ def _prepare_here(conn: Connection, sql: str, generic: bool = False, bitmap: boo
     name, prepare, _ = _compiled(sql, generic, bitmap)
     done: set[str] = conn.connection.info.setdefault("geomap_prepared", set())
     if name not in done:
-        with conn.connection.dbapi_connection.cursor() as cur:
-            cur.execute(prepare)  # no parameters: psycopg2 sends the text as it is
+        _run(conn, prepare, None)
         done.add(name)
 
 

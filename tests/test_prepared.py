@@ -154,3 +154,67 @@ def test_each_step_of_a_pipeline_reads_what_the_steps_before_it_waited_for(engin
             cleanup.execute(text("DROP TABLE pipe_committed"))
     assert len(sent) == 1 and "pg_advisory_xact_lock" in prepared.readable(sent[0]), sent
     assert seen == [7]
+
+
+def test_rows_come_from_the_driver_with_sqlalchemys_result_methods(engine: Engine):
+    """The statements skip SQLAlchemy's result objects; what the services call on them behaves as
+    SQLAlchemy's would, and a statement on a connection with no transaction yet begins one that a
+    later ``commit()`` commits (SQLAlchemy's autobegin)."""
+    import pytest
+    from sqlalchemy.exc import MultipleResultsFound, NoResultFound
+
+    sql = "SELECT x AS n, 'ô ' || x AS label, NULL::text AS \"?column?\" FROM generate_series(1, CAST(:k AS int)) x ORDER BY x"
+    with engine.connect() as conn:
+        rows = prepared.execute(conn, sql, {"k": 3})
+        assert [(r.n, r.label) for r in rows] == [(1, "ô 1"), (2, "ô 2"), (3, "ô 3")]
+        assert prepared.execute(conn, sql, {"k": 2}).mappings().all() == [
+            {"n": 1, "label": "ô 1", "_2": None}, {"n": 2, "label": "ô 2", "_2": None}]
+        assert prepared.execute(conn, sql, {"k": 3}).scalars().all() == [1, 2, 3]
+        assert prepared.execute(conn, sql, {"k": 0}).first() is None
+        with pytest.raises(NoResultFound):
+            prepared.execute(conn, sql, {"k": 0}).one()
+        with pytest.raises(MultipleResultsFound):
+            prepared.execute(conn, sql, {"k": 2}).one()
+        conn.rollback()
+        conn.execute(text("CREATE TABLE IF NOT EXISTS autobegin_probe (v int)"))
+        conn.commit()
+        assert not conn.in_transaction()
+        assert prepared.execute(conn, "INSERT INTO autobegin_probe VALUES (CAST(:v AS int)) RETURNING v",
+                                {"v": 5}).scalar_one() == 5
+        assert conn.in_transaction()
+        conn.commit()
+    with engine.begin() as other:
+        assert other.execute(text("SELECT array_agg(v) FROM autobegin_probe")).scalar_one() == [5]
+        other.execute(text("DROP TABLE autobegin_probe"))
+
+
+def test_driver_errors_are_raised_as_sqlalchemys_and_a_dropped_connection_is_replaced(engine: Engine):
+    """The integrity table (geomap/integrity.py) and the API's 503 for a database away read
+    SQLAlchemy's exceptions with the driver's error inside; a connection the server dropped is
+    invalidated, so the pool opens a new one instead of handing the dead one out again."""
+    import pytest
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    with engine.begin() as setup:
+        setup.execute(text("CREATE TABLE IF NOT EXISTS unique_probe (v int PRIMARY KEY)"))
+        setup.execute(text("TRUNCATE unique_probe"))
+    try:
+        with engine.connect() as conn, conn.begin():
+            insert = "INSERT INTO unique_probe VALUES (CAST(:v AS int))"
+            prepared.execute(conn, insert, {"v": 1})
+            with pytest.raises(IntegrityError) as caught:
+                prepared.pipeline(conn, [prepared.Step(insert, {"v": 2}), prepared.Step(insert, {"v": 1})])
+            assert caught.value.orig.pgcode == "23505" and caught.value.orig.diag.constraint_name == "unique_probe_pkey"
+        with engine.connect() as victim:
+            pid = prepared.execute(victim, "SELECT pg_backend_pid() AS pid").scalar_one()
+            victim.rollback()
+            with engine.connect() as killer:
+                assert killer.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar_one()
+            with pytest.raises(OperationalError) as dropped:
+                prepared.execute(victim, "SELECT 1 AS one")
+            assert dropped.value.connection_invalidated and victim.invalidated
+        with engine.connect() as again:
+            assert prepared.execute(again, "SELECT pg_backend_pid() AS pid").scalar_one() != pid
+    finally:
+        with engine.begin() as cleanup:
+            cleanup.execute(text("DROP TABLE unique_probe"))
