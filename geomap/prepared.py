@@ -181,11 +181,12 @@ def _row_type(names: tuple[str, ...]) -> type:
 def _run(conn: Connection, statement: str, params: Mapping[str, Any] | None) -> Rows:
     """Send ``statement`` on ``conn``'s driver connection, in its transaction, and read its rows.
 
-    SQLAlchemy's result objects are skipped: building their metadata for every statement was 12%
+    SQLAlchemy's result objects are skipped: building their metadata for every statement was 12–14%
     of a field create's Python (py-spy, bench/NOTES.md session 16), for statements that are only a
     prepared name and values. What SQLAlchemy's execution would do that matters is done here: the
     connection's transaction begins as it would on a first statement, ``before_cursor_execute``
-    listeners see the statement (the round-trip tests count with them), a driver error is raised
+    listeners see the statement (the round-trip tests count with them; they get no execution
+    context, and ``after_cursor_execute`` is not fired), a driver error is raised
     as SQLAlchemy's (``IntegrityError``, ``OperationalError``…), and a connection the server
     dropped is invalidated so the pool replaces it.
     """
