@@ -4,7 +4,9 @@ a parameter used twice is one value)."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError, MultipleResultsFound, NoResultFound, OperationalError
 
 from geomap import prepared
 
@@ -160,9 +162,6 @@ def test_rows_come_from_the_driver_with_sqlalchemys_result_methods(engine: Engin
     """The statements skip SQLAlchemy's result objects; what the services call on them behaves as
     SQLAlchemy's would, and a statement on a connection with no transaction yet begins one that a
     later ``commit()`` commits (SQLAlchemy's autobegin)."""
-    import pytest
-    from sqlalchemy.exc import MultipleResultsFound, NoResultFound
-
     sql = "SELECT x AS n, 'ô ' || x AS label, NULL::text AS \"?column?\" FROM generate_series(1, CAST(:k AS int)) x ORDER BY x"
     with engine.connect() as conn:
         rows = prepared.execute(conn, sql, {"k": 3})
@@ -192,9 +191,6 @@ def test_driver_errors_are_raised_as_sqlalchemys_and_a_dropped_connection_is_rep
     """The integrity table (geomap/integrity.py) and the API's 503 for a database away read
     SQLAlchemy's exceptions with the driver's error inside; a connection the server dropped is
     invalidated, so the pool opens a new one instead of handing the dead one out again."""
-    import pytest
-    from sqlalchemy.exc import IntegrityError, OperationalError
-
     with engine.begin() as setup:
         setup.execute(text("CREATE TABLE IF NOT EXISTS unique_probe (v int PRIMARY KEY)"))
         setup.execute(text("TRUNCATE unique_probe"))
